@@ -1,0 +1,66 @@
+//! Rollcall's UI: the pages, the islands that make them live in the browser, and the
+//! server functions behind the forms (thin: parse, call a `rollcall` service, map its
+//! error). Pages render on the server; only islands ship to the browser.
+
+pub mod components;
+pub mod pages;
+pub mod server_fns;
+#[cfg(feature = "ssr")]
+pub mod state;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Title, provide_meta_context};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path,
+};
+
+use pages::{CampaignPage, ConfirmPage, ConfirmedPage, HomePage, NotFound, ThanksPage};
+
+/// The HTML document around every page.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options islands=true/>
+                <link rel="stylesheet" id="leptos" href="/pkg/rollcall.css"/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Title text="Rollcall"/>
+        <Router>
+            <header class="site-header">
+                <a class="brand" href="/">"Rollcall"</a>
+            </header>
+            <main id="main">
+                <Routes fallback=NotFound>
+                    <Route path=path!("/") view=HomePage/>
+                    <Route path=path!("/c/:slug") view=CampaignPage/>
+                    <Route path=path!("/c/:slug/thanks") view=ThanksPage/>
+                    <Route path=path!("/c/:slug/confirmed") view=ConfirmedPage/>
+                    <Route path=path!("/v/:token") view=ConfirmPage/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    leptos::mount::hydrate_islands();
+}

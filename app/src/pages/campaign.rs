@@ -1,0 +1,201 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+use rollcall::domain::{Field, FieldErrors, Language};
+use rollcall::views::CampaignDetail;
+
+use super::{NotFound, Unavailable};
+use crate::components::{FieldMessage, LocalTable, SignFormHelper, TallySummary};
+use crate::server_fns::{Sign, SignFormError, campaign};
+
+fn slug_param() -> String {
+    use_params_map().with_untracked(|params| params.get("slug").unwrap_or_default())
+}
+
+/// Loads the campaign named in the URL and renders `page` with it, or "not found".
+fn with_campaign<V: IntoView + 'static>(
+    page: impl Fn(CampaignDetail) -> V + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    let slug = slug_param();
+    let detail = Resource::new(move || slug.clone(), campaign);
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(Some(detail)) => page(detail).into_any(),
+                    Ok(None) => view! { <NotFound/> }.into_any(),
+                    Err(_) => view! { <Unavailable/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// `/c/{slug}`: the statement, its sponsors, the tally and the sign form.
+#[component]
+pub fn CampaignPage() -> impl IntoView {
+    with_campaign(|c| {
+        let language = c.language;
+        view! {
+            <Title text=format!("{} · Rollcall", c.title)/>
+            <article class="campaign">
+                <header class="campaign-header">
+                    {c.is_demo.then(|| view! { <p class="demo-badge">"Demo campaign: not a real petition"</p> })}
+                    <h1>{c.title.clone()}</h1>
+                    <p class="addressee">"To: " {c.addressee.clone()}</p>
+                    <p class="summary">{c.summary.clone()}</p>
+                    <LanguageLinks slug=c.slug.clone() current=language available=c.languages.clone()/>
+                </header>
+                <TallySummary tally=c.tally.clone() language/>
+                <div class="campaign-body" inner_html=c.body_html.clone()></div>
+                <section class="sponsors" aria-labelledby="sponsors-heading">
+                    <h2 id="sponsors-heading">"Sponsoring unions"</h2>
+                    <ul>{c.sponsors.iter().map(|u| view! { <li>{u.name.clone()}</li> }).collect_view()}</ul>
+                </section>
+                <SignSection campaign=c.clone()/>
+                <LocalTable tally=c.tally.clone() locals=c.locals.clone() language/>
+            </article>
+        }
+    })
+}
+
+#[component]
+fn LanguageLinks(slug: String, current: Language, available: Vec<Language>) -> impl IntoView {
+    (available.len() > 1).then(|| {
+        view! {
+            <nav class="language-links" aria-label="Language">
+                {available.into_iter().map(|language| {
+                    let label = match language { Language::En => "English", Language::Es => "Español" };
+                    if language == current {
+                        view! { <span aria-current="true" lang=language.code()>{label}</span> }.into_any()
+                    } else {
+                        view! { <a href=format!("/c/{slug}?lang={}", language.code()) lang=language.code()>{label}</a> }.into_any()
+                    }
+                }).collect_view()}
+            </nav>
+        }
+    })
+}
+
+#[component]
+fn SignSection(campaign: CampaignDetail) -> impl IntoView {
+    let sign = ServerAction::<Sign>::new();
+    let language = campaign.language;
+    let answer = sign.value().get_untracked();
+    let errors: Option<FieldErrors> = match &answer {
+        Some(Err(SignFormError::Invalid(errors))) => Some(errors.clone()),
+        _ => None,
+    };
+    let general = match answer {
+        Some(Err(SignFormError::Invalid(_))) => {
+            Some("Please check the fields marked below.".to_owned())
+        }
+        Some(Err(err)) => Some(format!("Your signature was not taken: {err}.")),
+        _ => None,
+    };
+    if !campaign.accepting {
+        return view! {
+            <section class="sign" id="sign">
+                <h2>"This campaign is not taking signatures"</h2>
+                <p>"Thank you for your interest. Signing has closed."</p>
+            </section>
+        }
+        .into_any();
+    }
+    let field = move |id: Field,
+                      label: &'static str,
+                      kind: &'static str,
+                      autocomplete: &'static str,
+                      required: bool,
+                      errors: Option<FieldErrors>| {
+        let name = id.name();
+        view! {
+            <div class="field">
+                <label for=name>{label}{(!required).then_some(view! { <span class="optional">" (optional)"</span> })}</label>
+                <input id=name name=name type=kind autocomplete=autocomplete required=required
+                    aria-describedby=format!("{name}-error")
+                    aria-invalid=errors.as_ref().and_then(|e| e.get(id)).map(|_| "true")/>
+                <FieldMessage field=id errors language/>
+            </div>
+        }
+    };
+    let sponsors = campaign.sponsors.clone();
+    let locals = campaign.locals.clone();
+    view! {
+        <section class="sign" id="sign" aria-labelledby="sign-heading">
+            <h2 id="sign-heading">"Sign"</h2>
+            {general.map(|message| view! { <p class="form-error" role="alert">{message}</p> })}
+            <ActionForm action=sign attr:id="sign-form" attr:class="sign-form">
+                <input type="hidden" name="slug" value=campaign.slug.clone()/>
+                <input type="hidden" name="lang" value=language.code()/>
+                <SignFormHelper>
+                    {field(Field::GivenName, "Given name", "text", "given-name", true, errors.clone())}
+                    {field(Field::FamilyName, "Family name", "text", "family-name", true, errors.clone())}
+                    {field(Field::Email, "Email", "email", "email", true, errors.clone())}
+                    <p class="hint">"Use a personal address, not a work one: employers can read work mail."</p>
+                    <div class="field">
+                        <label for="local">"Your union and local"</label>
+                        <select id="local" name="local_id" required aria-describedby="local_id-error">
+                            <option value="">"Choose your local"</option>
+                            {sponsors.into_iter().map(|union| {
+                                let options = locals.iter().filter(|l| l.union == union.slug).map(|l| {
+                                    view! { <option value=l.id.to_string()>{l.label()}</option> }
+                                }).collect_view();
+                                view! { <optgroup label=union.name>{options}</optgroup> }
+                            }).collect_view()}
+                            {campaign.allow_community.then(|| view! {
+                                <option value="community">"Community supporter (not a member of these unions)"</option>
+                            })}
+                        </select>
+                        <FieldMessage field=Field::Local errors=errors.clone() language/>
+                    </div>
+                    {field(Field::Employer, "Employer or worksite", "text", "organization", false, errors.clone())}
+                    {field(Field::PostalCode, "ZIP or postal code", "text", "postal-code", false, errors.clone())}
+                    {field(Field::Phone, "Phone", "tel", "tel", false, errors.clone())}
+                </SignFormHelper>
+                <div class="field checkbox">
+                    <input id="show_name" name="show_name" type="checkbox" value="on"/>
+                    <label for="show_name">"Show my name and local in the public list of signers"</label>
+                </div>
+                <p class="hint">"Who sees your name: the campaign's organizers and your local's officers. \
+                    The public sees only counts, unless you tick the box above."</p>
+                <button type="submit" class="button-primary">"Sign"</button>
+                <p class="hint">"We will email you a link: your signature counts once you confirm it."</p>
+            </ActionForm>
+        </section>
+    }
+    .into_any()
+}
+
+/// `/c/{slug}/thanks`: where the form lands, with or without JavaScript.
+#[component]
+pub fn ThanksPage() -> impl IntoView {
+    with_campaign(|c| {
+        view! {
+            <Title text="Check your email · Rollcall"/>
+            <section class="notice" data-testid="thanks">
+                <h1>"Check your email"</h1>
+                <p>"We sent you a link to confirm your signature on “" {c.title} "”. It counts once you confirm it."</p>
+                <p>"No mail after a few minutes? Look in your spam folder, or sign again to get a new link."</p>
+                <p><a href=format!("/c/{}", c.slug)>"Back to the campaign"</a></p>
+            </section>
+        }
+    })
+}
+
+/// `/c/{slug}/confirmed`: after the confirm button.
+#[component]
+pub fn ConfirmedPage() -> impl IntoView {
+    with_campaign(|c| {
+        let language = c.language;
+        view! {
+            <Title text="Signature confirmed · Rollcall"/>
+            <section class="notice" data-testid="confirmed">
+                <h1>"Your signature is confirmed"</h1>
+                <p>"Thank you. Your signature on “" {c.title.clone()} "” is counted. We sent you a receipt."</p>
+                <TallySummary tally=c.tally.clone() language/>
+                <p><a href=format!("/c/{}", c.slug)>"Back to the campaign"</a></p>
+            </section>
+        }
+    })
+}

@@ -1,0 +1,41 @@
+//! The pages: each renders on the server, works without JavaScript, and ships only its
+//! islands to the browser.
+
+mod campaign;
+mod confirm;
+mod home;
+
+pub use campaign::{CampaignPage, ConfirmedPage, ThanksPage};
+pub use confirm::ConfirmPage;
+pub use home::HomePage;
+
+use leptos::prelude::*;
+
+/// Sets the HTTP status of a server-rendered page.
+pub(crate) fn set_status(code: u16) {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::from_u16(code).unwrap_or(http::StatusCode::OK));
+    }
+    #[cfg(not(feature = "ssr"))]
+    let _ = code;
+}
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    set_status(404);
+    view! {
+        <h1>"Page not found"</h1>
+        <p>"There is nothing at this address. " <a href="/">"See the open campaigns"</a>"."</p>
+    }
+}
+
+/// Shown when the database could not be read.
+#[component]
+pub fn Unavailable() -> impl IntoView {
+    set_status(503);
+    view! {
+        <h1>"We could not load this page"</h1>
+        <p>"Please try again in a minute."</p>
+    }
+}

@@ -1,0 +1,179 @@
+//! Server functions: parse the input, call a `rollcall` service, map its error to one a
+//! page can show. No business rules live here.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use rollcall::domain::FieldErrors;
+use rollcall::views::{CampaignDetail, CampaignSummary, ConfirmView};
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+use crate::state::{AppState, client_ip, request_language};
+
+/// Why a signature was not taken, in terms the form can show. Carries field names and
+/// problems, never what the person typed (a no-JavaScript error lands in the URL).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, thiserror::Error)]
+pub enum SignFormError {
+    #[error("some fields need attention")]
+    Invalid(FieldErrors),
+    #[error("this campaign is not taking signatures")]
+    NotOpen,
+    #[error("there is no such campaign")]
+    UnknownCampaign,
+    #[error("something went wrong on our side")]
+    Unexpected,
+    #[error("the request could not be sent: {0}")]
+    Transport(ServerFnErrorErr),
+}
+
+impl FromServerFnError for SignFormError {
+    type Encoder = JsonEncoding;
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        Self::Transport(value)
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn state() -> Result<AppState, ServerFnErrorErr> {
+    use_context::<AppState>()
+        .ok_or_else(|| ServerFnErrorErr::ServerError("application state missing".into()))
+}
+
+/// Signs a campaign from the sign form. On success the browser lands on the
+/// "check your email" page, with or without JavaScript.
+#[server(endpoint = "sign")]
+#[allow(clippy::too_many_arguments)]
+pub async fn sign(
+    slug: String,
+    given_name: String,
+    family_name: String,
+    email: String,
+    local_id: String,
+    #[server(default)] employer: String,
+    #[server(default)] postal_code: String,
+    #[server(default)] phone: String,
+    #[server(default)] show_name: Option<String>,
+    #[server(default)] lang: String,
+) -> Result<(), SignFormError> {
+    use rollcall::domain::SignatureInput;
+    use rollcall::signing::{SignContext, SignError};
+
+    let state = state().map_err(SignFormError::Transport)?;
+    let lang = if lang.is_empty() {
+        request_language().code().to_owned()
+    } else {
+        lang
+    };
+    let input = SignatureInput {
+        given_name,
+        family_name,
+        email,
+        local: local_id,
+        employer,
+        postal_code,
+        phone,
+        show_name: show_name.is_some(),
+        lang,
+    };
+    let ctx = SignContext {
+        now: chrono::Utc::now(),
+        public_url: &state.public_url,
+        ip: client_ip(),
+        confirm_ttl: state.confirm_ttl,
+    };
+    match rollcall::signing::sign(&state.db, &slug, &input, &ctx).await {
+        Ok(()) => {
+            state.mail_wake.notify_one();
+            leptos_axum::redirect(&format!("/c/{slug}/thanks"));
+            Ok(())
+        }
+        Err(SignError::Invalid(errors)) => Err(SignFormError::Invalid(errors)),
+        Err(SignError::NotOpen) => Err(SignFormError::NotOpen),
+        Err(SignError::UnknownCampaign) => Err(SignFormError::UnknownCampaign),
+        Err(err @ SignError::Unexpected(_)) => {
+            tracing::error!(error = ?err, "signing failed");
+            Err(SignFormError::Unexpected)
+        }
+    }
+}
+
+/// Why a confirmation did not go through.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, thiserror::Error)]
+pub enum ConfirmFormError {
+    #[error("this confirmation link is not valid")]
+    Unknown,
+    #[error("this confirmation link has expired")]
+    Expired { campaign_slug: String },
+    #[error("this campaign has closed")]
+    Closed { campaign_slug: String },
+    #[error("something went wrong on our side")]
+    Unexpected,
+    #[error("the request could not be sent: {0}")]
+    Transport(ServerFnErrorErr),
+}
+
+impl FromServerFnError for ConfirmFormError {
+    type Encoder = JsonEncoding;
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        Self::Transport(value)
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<rollcall::confirming::ConfirmError> for ConfirmFormError {
+    fn from(err: rollcall::confirming::ConfirmError) -> Self {
+        use rollcall::confirming::ConfirmError;
+        match err {
+            ConfirmError::Unknown => Self::Unknown,
+            ConfirmError::Expired { campaign_slug } => Self::Expired { campaign_slug },
+            ConfirmError::Closed { campaign_slug } => Self::Closed { campaign_slug },
+            err @ ConfirmError::Unexpected(_) => {
+                tracing::error!(error = ?err, "confirming failed");
+                Self::Unexpected
+            }
+        }
+    }
+}
+
+/// What the confirm page shows for a token (GET: changes nothing).
+#[server(endpoint = "confirmation")]
+pub async fn confirmation(token: String) -> Result<ConfirmView, ConfirmFormError> {
+    let state = state().map_err(ConfirmFormError::Transport)?;
+    Ok(rollcall::confirming::confirmation_view(&state.db, &token, chrono::Utc::now()).await?)
+}
+
+/// The confirm button: confirms and counts the signature, then shows the campaign's
+/// "confirmed" page.
+#[server(endpoint = "confirm")]
+pub async fn confirm(token: String) -> Result<(), ConfirmFormError> {
+    let state = state().map_err(ConfirmFormError::Transport)?;
+    let confirmed =
+        rollcall::confirming::confirm(&state.db, &token, &state.public_url, chrono::Utc::now())
+            .await?;
+    state.mail_wake.notify_one();
+    leptos_axum::redirect(&format!("/c/{}/confirmed", confirmed.campaign_slug));
+    Ok(())
+}
+
+#[server(endpoint = "campaigns")]
+pub async fn open_campaigns() -> Result<Vec<CampaignSummary>, ServerFnError> {
+    let state = state()?;
+    rollcall::campaigns::open_campaigns(&state.db, request_language(), chrono::Utc::now())
+        .await
+        .map_err(|err| {
+            tracing::error!(error = ?err, "listing campaigns failed");
+            ServerFnError::new("campaigns could not be loaded")
+        })
+}
+
+#[server(endpoint = "campaign")]
+pub async fn campaign(slug: String) -> Result<Option<CampaignDetail>, ServerFnError> {
+    let state = state()?;
+    rollcall::campaigns::campaign_detail(&state.db, &slug, request_language(), chrono::Utc::now())
+        .await
+        .map_err(|err| {
+            tracing::error!(error = ?err, "loading a campaign failed");
+            ServerFnError::new("the campaign could not be loaded")
+        })
+}

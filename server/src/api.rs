@@ -1,0 +1,228 @@
+//! The JSON API under `/api/v1`: campaigns, tallies and signing, for integrations.
+//! Handlers parse, call a `rollcall` service, and map its error once.
+
+use std::net::SocketAddr;
+
+use app::state::AppState;
+use axum::{
+    Json, Router,
+    extract::{ConnectInfo, Path, State, rejection::JsonRejection},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use rollcall::{
+    domain::{FieldErrors, Language, SignatureInput},
+    signing::{SignContext, SignError},
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/campaigns", get(list_campaigns))
+        .route("/campaigns/{slug}", get(campaign))
+        .route("/campaigns/{slug}/tally", get(tally))
+        .route("/campaigns/{slug}/signatures", post(sign))
+        .with_state(state)
+}
+
+/// Every API failure: a status and a JSON body a person or program can act on.
+#[derive(Debug)]
+pub enum ApiError {
+    Invalid(FieldErrors, Language),
+    BadBody(JsonRejection),
+    NotFound,
+    Closed,
+    Unexpected(Box<dyn std::error::Error + Send + Sync>),
+}
+
+#[derive(Serialize)]
+struct FieldMessage {
+    field: &'static str,
+    problem: rollcall::domain::FieldProblem,
+    message: String,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self {
+            ApiError::Invalid(errors, language) => {
+                let fields: Vec<FieldMessage> = errors
+                    .iter()
+                    .map(|e| FieldMessage {
+                        field: e.field.name(),
+                        problem: e.problem.clone(),
+                        message: e.problem.message(e.field, language),
+                    })
+                    .collect();
+                (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Json(json!({"error": "invalid", "fields": fields})),
+                )
+                    .into_response()
+            }
+            ApiError::BadBody(rejection) => {
+                let status = rejection.status();
+                let message = match &rejection {
+                    JsonRejection::MissingJsonContentType(_) => {
+                        "send the body as JSON, with Content-Type: application/json".to_owned()
+                    }
+                    JsonRejection::BytesRejection(_) => "the body is too large".to_owned(),
+                    _ => rejection.body_text(),
+                };
+                (
+                    status,
+                    Json(json!({"error": "bad_request", "message": message})),
+                )
+                    .into_response()
+            }
+            ApiError::NotFound => (
+                StatusCode::NOT_FOUND,
+                Json(json!({"error": "not_found", "message": "no campaign with that slug"})),
+            )
+                .into_response(),
+            ApiError::Closed => (
+                StatusCode::CONFLICT,
+                Json(
+                    json!({"error": "closed", "message": "the campaign is not taking signatures"}),
+                ),
+            )
+                .into_response(),
+            ApiError::Unexpected(err) => {
+                tracing::error!(error = ?err, "API request failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    Json(json!({"error": "unexpected", "message": "something went wrong on our side"})),
+                )
+                    .into_response()
+            }
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for ApiError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        ApiError::Unexpected(Box::new(err))
+    }
+}
+
+fn language(headers: &HeaderMap) -> Language {
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|value| value.to_str().ok())
+        .map(Language::from_accept_language)
+        .unwrap_or_default()
+}
+
+async fn list_campaigns(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    let now = chrono::Utc::now();
+    Ok(Json(
+        rollcall::campaigns::open_campaigns(&state.db, language(&headers), now).await?,
+    ))
+}
+
+async fn campaign(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    let now = chrono::Utc::now();
+    rollcall::campaigns::campaign_detail(&state.db, &slug, language(&headers), now)
+        .await?
+        .map(Json)
+        .ok_or(ApiError::NotFound)
+}
+
+async fn tally(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let campaign = rollcall::campaigns::by_slug(&state.db, &slug)
+        .await?
+        .filter(|c| c.status != rollcall::domain::CampaignStatus::Draft.as_str())
+        .ok_or(ApiError::NotFound)?;
+    let tally =
+        rollcall::tally::campaign_tally(&state.db, campaign.id, campaign.goal, chrono::Utc::now())
+            .await?;
+    Ok((
+        [(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=1"),
+        )],
+        Json(tally),
+    ))
+}
+
+/// `POST /api/v1/campaigns/{slug}/signatures`: the sign form's fields as JSON.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignBody {
+    given_name: String,
+    family_name: String,
+    email: String,
+    /// Null for a community supporter.
+    local_id: Option<i64>,
+    #[serde(default)]
+    employer: Option<String>,
+    #[serde(default)]
+    postal_code: Option<String>,
+    #[serde(default)]
+    phone: Option<String>,
+    #[serde(default)]
+    show_name: bool,
+    #[serde(default)]
+    lang: Option<String>,
+}
+
+impl From<SignBody> for SignatureInput {
+    fn from(body: SignBody) -> Self {
+        SignatureInput {
+            given_name: body.given_name,
+            family_name: body.family_name,
+            email: body.email,
+            local: body
+                .local_id
+                .map_or_else(|| "community".to_owned(), |id| id.to_string()),
+            employer: body.employer.unwrap_or_default(),
+            postal_code: body.postal_code.unwrap_or_default(),
+            phone: body.phone.unwrap_or_default(),
+            show_name: body.show_name,
+            lang: body.lang.unwrap_or_default(),
+        }
+    }
+}
+
+async fn sign(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Result<Json<SignBody>, JsonRejection>,
+) -> Result<impl IntoResponse, ApiError> {
+    let Json(body) = body.map_err(ApiError::BadBody)?;
+    let mut input = SignatureInput::from(body);
+    if input.lang.is_empty() {
+        input.lang = language(&headers).code().to_owned();
+    }
+    let reply_language = Language::parse(&input.lang).unwrap_or_default();
+    let ctx = SignContext {
+        now: chrono::Utc::now(),
+        public_url: &state.public_url,
+        ip: Some(peer.ip()),
+        confirm_ttl: state.confirm_ttl,
+    };
+    match rollcall::signing::sign(&state.db, &slug, &input, &ctx).await {
+        Ok(()) => {
+            state.mail_wake.notify_one();
+            Ok((StatusCode::ACCEPTED, Json(json!({"status": "pending"}))))
+        }
+        Err(SignError::Invalid(errors)) => Err(ApiError::Invalid(errors, reply_language)),
+        Err(SignError::UnknownCampaign) => Err(ApiError::NotFound),
+        Err(SignError::NotOpen) => Err(ApiError::Closed),
+        Err(err @ SignError::Unexpected(_)) => Err(ApiError::Unexpected(Box::new(err))),
+    }
+}

@@ -1,0 +1,100 @@
+//! The HTTP router: Leptos pages and server functions, the JSON API, operations
+//! endpoints, and the layers every response passes through.
+
+use std::{sync::Arc, time::Duration};
+
+use app::{App, shell, state::AppState};
+use axum::{
+    Router,
+    extract::{MatchedPath, Request, State},
+    http::{HeaderValue, StatusCode, header},
+    response::IntoResponse,
+    routing::get,
+};
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use sea_orm::DatabaseConnection;
+use tokio::sync::Notify;
+use tower_http::{
+    limit::RequestBodyLimitLayer, set_header::SetResponseHeaderLayer, timeout::TimeoutLayer,
+    trace::TraceLayer,
+};
+
+use crate::{Settings, api};
+
+/// Builds the whole router for `settings`.
+pub fn router(
+    settings: &Settings,
+    db: DatabaseConnection,
+    mail_wake: Arc<Notify>,
+) -> anyhow::Result<Router> {
+    let options = settings.leptos_options();
+    let state = AppState {
+        db,
+        public_url: settings.public_url().into(),
+        confirm_ttl: chrono::Duration::days(settings.confirm_ttl_days),
+        mail_wake,
+    };
+    let routes = generate_route_list(App);
+    let context = {
+        let state = state.clone();
+        move || provide_context(state.clone())
+    };
+    let pages = Router::new()
+        .leptos_routes_with_context(&options, routes, context.clone(), {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context(
+            context, shell,
+        ))
+        .with_state(options);
+
+    let operations = Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .with_state(state.clone());
+
+    Ok(Router::new()
+        .nest("/api/v1", api::router(state))
+        .merge(operations)
+        .merge(pages)
+        .layer(RequestBodyLimitLayer::new(settings.body_limit_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            // Same-origin keeps the Referer the no-JavaScript form flow needs, and never
+            // sends a confirmation page's address to another site.
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(
+            // Spans name the route's pattern, never the path: paths carry tokens.
+            TraceLayer::new_for_http().make_span_with(|request: &Request| {
+                let route = request
+                    .extensions()
+                    .get::<MatchedPath>()
+                    .map_or("unmatched", MatchedPath::as_str);
+                tracing::info_span!("request", method = %request.method(), route)
+            }),
+        ))
+}
+
+/// Ready when the database answers.
+async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    if rollcall::db::ping(&state.db).await {
+        (StatusCode::OK, "ready")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+    }
+}

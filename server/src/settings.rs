@@ -1,0 +1,166 @@
+//! Settings: `Leptos.toml` in the working directory (or `--config FILE`), each key
+//! overridable by an environment variable. The mapping is one rule: a key's variable
+//! is its name in capitals (`database_url` → `DATABASE_URL`), and the three keys Leptos
+//! itself knows keep Leptos's names (`site_addr` → `LEPTOS_SITE_ADDR`, `site_root` →
+//! `LEPTOS_SITE_ROOT`, `env` → `LEPTOS_ENV`).
+
+use std::{net::SocketAddr, path::Path};
+
+use figment::{
+    Figment,
+    providers::{Env, Format, Serialized, Toml},
+};
+use serde::{Deserialize, Deserializer, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    Dev,
+    Prod,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Settings {
+    /// Where to listen.
+    pub site_addr: SocketAddr,
+    /// Where cargo-leptos put the built site (wasm, JS, CSS, assets).
+    pub site_root: String,
+    /// `dev` or `prod`. In `dev`, confirmation links of file mail are also logged.
+    pub env: Environment,
+    /// `sqlite://FILE` or `postgres://...`.
+    pub database_url: String,
+    pub database_max_connections: u32,
+    /// `smtp://`, `smtps://` (lettre's URL forms), `file:///dir`, `file://dir` or `log`.
+    pub mail_url: String,
+    pub mail_from: String,
+    /// The base of links in mail.
+    pub public_url: String,
+    /// Proxies whose forwarded-for header is believed (addresses or CIDR ranges).
+    #[serde(deserialize_with = "list_or_commas")]
+    pub trusted_proxies: Vec<String>,
+    /// How long a confirmation link works.
+    pub confirm_ttl_days: i64,
+    /// The largest request body accepted, in bytes.
+    pub body_limit_bytes: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            site_addr: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            site_root: "target/site".into(),
+            env: Environment::Dev,
+            database_url: "sqlite://rollcall.db".into(),
+            database_max_connections: 8,
+            mail_url: "file://mail".into(),
+            mail_from: "Rollcall <rollcall@localhost>".into(),
+            public_url: "http://127.0.0.1:3000".into(),
+            trusted_proxies: Vec::new(),
+            confirm_ttl_days: 7,
+            body_limit_bytes: 16 * 1024,
+        }
+    }
+}
+
+/// The keys read from plain environment variables (their names in capitals).
+const PLAIN_KEYS: &[&str] = &[
+    "database_url",
+    "database_max_connections",
+    "mail_url",
+    "mail_from",
+    "public_url",
+    "trusted_proxies",
+    "confirm_ttl_days",
+    "body_limit_bytes",
+];
+
+impl Settings {
+    /// Defaults, then the file (if it exists), then the environment.
+    pub fn load(file: &Path) -> Result<Self, Box<figment::Error>> {
+        Self::figment(file).extract().map_err(Box::new)
+    }
+
+    pub fn figment(file: &Path) -> Figment {
+        Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Toml::file(file))
+            .merge(Env::raw().only(PLAIN_KEYS))
+            .merge(Env::prefixed("LEPTOS_").only(&["site_addr", "site_root", "env"]))
+    }
+
+    /// The Leptos options the renderer needs, from these settings.
+    pub fn leptos_options(&self) -> leptos::config::LeptosOptions {
+        leptos::config::LeptosOptions::builder()
+            .output_name("rollcall")
+            .site_root(self.site_root.as_str())
+            .site_pkg_dir("pkg")
+            .site_addr(self.site_addr)
+            .env(match self.env {
+                Environment::Dev => leptos::config::Env::DEV,
+                Environment::Prod => leptos::config::Env::PROD,
+            })
+            .build()
+    }
+
+    pub fn public_url(&self) -> &str {
+        self.public_url.trim_end_matches('/')
+    }
+}
+
+/// Accepts a TOML list or, from the environment, a comma-separated string.
+fn list_or_commas<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ListOrString {
+        List(Vec<String>),
+        String(String),
+    }
+    Ok(match ListOrString::deserialize(deserializer)? {
+        ListOrString::List(list) => list,
+        ListOrString::String(s) => s
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_variables_override_the_file() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "Leptos.toml",
+                r#"
+                database_url = "sqlite://from-file.db"
+                site_addr = "127.0.0.1:4000"
+                trusted_proxies = ["10.0.0.1"]
+                "#,
+            )?;
+            jail.set_env("DATABASE_URL", "postgres://db/rollcall");
+            jail.set_env("LEPTOS_SITE_ADDR", "0.0.0.0:8080");
+            jail.set_env("TRUSTED_PROXIES", "10.0.0.1, 10.0.0.0/8");
+            let settings = Settings::load(Path::new("Leptos.toml")).expect("settings load");
+            assert_eq!(settings.database_url, "postgres://db/rollcall");
+            assert_eq!(settings.site_addr, "0.0.0.0:8080".parse().unwrap());
+            assert_eq!(settings.trusted_proxies, vec!["10.0.0.1", "10.0.0.0/8"]);
+            assert_eq!(
+                settings.mail_url, "file://mail",
+                "defaults fill what is not set"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_missing_file_leaves_the_defaults() {
+        figment::Jail::expect_with(|_| {
+            let settings = Settings::load(Path::new("nowhere.toml")).expect("settings load");
+            assert_eq!(settings.site_addr, SocketAddr::from(([127, 0, 0, 1], 3000)));
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,228 @@
+//! Reading campaigns as the public sees them: the open list, one campaign with its
+//! text in the reader's language, its sponsors and the locals that can sign.
+
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+
+use crate::{
+    domain::{CampaignKind, CampaignStatus, Language, render_markdown},
+    entities::{campaign, campaign_sponsor, campaign_text, local, union},
+    tally,
+    views::{CampaignDetail, CampaignSummary, LocalView, UnionView},
+};
+
+/// How long after a campaign closes its pending signatures may still be confirmed:
+/// someone who signed at the last minute deserves a day to find the mail.
+pub const CONFIRM_GRACE: Duration = Duration::hours(24);
+
+/// Whether a campaign takes new signatures at `now`.
+pub fn accepts_signatures(campaign: &campaign::Model, now: DateTime<Utc>) -> bool {
+    campaign.status == CampaignStatus::Open.as_str()
+        && campaign.opens_at.is_none_or(|opens| opens <= now)
+        && campaign.closes_at.is_none_or(|closes| now < closes)
+}
+
+/// Whether a signature made while the campaign was open may be confirmed at `now`.
+pub fn accepts_confirmations(campaign: &campaign::Model, now: DateTime<Utc>) -> bool {
+    let closed_or_open = campaign.status == CampaignStatus::Open.as_str()
+        || campaign.status == CampaignStatus::Closed.as_str();
+    closed_or_open
+        && campaign
+            .closes_at
+            .is_none_or(|closes| now < closes + CONFIRM_GRACE)
+}
+
+pub async fn by_slug(
+    db: &impl ConnectionTrait,
+    slug: &str,
+) -> Result<Option<campaign::Model>, DbErr> {
+    campaign::Entity::find()
+        .filter(campaign::Column::Slug.eq(slug))
+        .one(db)
+        .await
+}
+
+/// The newest version of the campaign's text in `language`, or else in the campaign's
+/// default language, or else any.
+pub async fn current_text(
+    db: &impl ConnectionTrait,
+    campaign: &campaign::Model,
+    language: Language,
+) -> Result<Option<campaign_text::Model>, DbErr> {
+    let texts = campaign_text::Entity::find()
+        .filter(campaign_text::Column::CampaignId.eq(campaign.id))
+        .order_by_desc(campaign_text::Column::Version)
+        .all(db)
+        .await?;
+    let in_language = |code: &str| texts.iter().find(|text| text.language == code).cloned();
+    Ok(in_language(language.code())
+        .or_else(|| in_language(&campaign.default_language))
+        .or_else(|| texts.first().cloned()))
+}
+
+async fn languages(db: &impl ConnectionTrait, campaign_id: i64) -> Result<Vec<Language>, DbErr> {
+    let mut codes: Vec<String> = campaign_text::Entity::find()
+        .select_only()
+        .column(campaign_text::Column::Language)
+        .distinct()
+        .filter(campaign_text::Column::CampaignId.eq(campaign_id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    codes.sort();
+    Ok(codes
+        .iter()
+        .filter_map(|code| Language::parse(code).ok())
+        .collect())
+}
+
+pub async fn sponsors(
+    db: &impl ConnectionTrait,
+    campaign_id: i64,
+) -> Result<Vec<union::Model>, DbErr> {
+    let ids: Vec<i64> = campaign_sponsor::Entity::find()
+        .select_only()
+        .column(campaign_sponsor::Column::UnionId)
+        .filter(campaign_sponsor::Column::CampaignId.eq(campaign_id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    union::Entity::find()
+        .filter(union::Column::Id.is_in(ids))
+        .order_by_asc(union::Column::Name)
+        .all(db)
+        .await
+}
+
+/// The locals that can sign a campaign: every local of its sponsoring unions.
+pub async fn signing_locals(
+    db: &impl ConnectionTrait,
+    unions: &[union::Model],
+) -> Result<Vec<LocalView>, DbErr> {
+    let locals = local::Entity::find()
+        .filter(local::Column::UnionId.is_in(unions.iter().map(|u| u.id)))
+        .order_by_asc(local::Column::UnionId)
+        .order_by_asc(local::Column::Id)
+        .all(db)
+        .await?;
+    Ok(locals
+        .into_iter()
+        .filter_map(|local| {
+            let union = unions.iter().find(|u| u.id == local.union_id)?;
+            Some(LocalView {
+                id: local.id,
+                union: union.slug.clone(),
+                union_short_name: union.short_name.clone(),
+                name: local.name,
+                city: local.city,
+                region: local.region,
+                member_count: local.member_count.map(tally::non_negative),
+            })
+        })
+        .collect())
+}
+
+/// Whether `local_id` belongs to one of the campaign's sponsoring unions.
+pub async fn local_can_sign(
+    db: &impl ConnectionTrait,
+    campaign_id: i64,
+    local_id: i64,
+) -> Result<bool, DbErr> {
+    let Some(local) = local::Entity::find_by_id(local_id).one(db).await? else {
+        return Ok(false);
+    };
+    Ok(
+        campaign_sponsor::Entity::find_by_id((campaign_id, local.union_id))
+            .one(db)
+            .await?
+            .is_some(),
+    )
+}
+
+fn rfc3339(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Open campaigns for the front page and `GET /api/v1/campaigns`, newest first.
+pub async fn open_campaigns(
+    db: &impl ConnectionTrait,
+    language: Language,
+    now: DateTime<Utc>,
+) -> Result<Vec<CampaignSummary>, DbErr> {
+    let campaigns = campaign::Entity::find()
+        .filter(campaign::Column::Status.eq(CampaignStatus::Open.as_str()))
+        .order_by_desc(campaign::Column::CreatedAt)
+        .all(db)
+        .await?;
+    let mut summaries = Vec::with_capacity(campaigns.len());
+    for campaign in campaigns {
+        let Some(text) = current_text(db, &campaign, language).await? else {
+            continue;
+        };
+        let tally = tally::campaign_tally(db, campaign.id, campaign.goal, now).await?;
+        summaries.push(CampaignSummary {
+            slug: campaign.slug,
+            kind: CampaignKind::parse(&campaign.kind).unwrap_or(CampaignKind::Petition),
+            title: text.title,
+            summary: text.summary,
+            addressee: campaign.addressee,
+            language: Language::parse(&text.language).unwrap_or_default(),
+            total: tally.total,
+            goal: tally.goal,
+            is_demo: campaign.is_demo,
+        });
+    }
+    Ok(summaries)
+}
+
+/// One campaign as its page shows it. Drafts are not shown to the public.
+pub async fn campaign_detail(
+    db: &impl ConnectionTrait,
+    slug: &str,
+    language: Language,
+    now: DateTime<Utc>,
+) -> Result<Option<CampaignDetail>, DbErr> {
+    let Some(campaign) = by_slug(db, slug).await? else {
+        return Ok(None);
+    };
+    if campaign.status == CampaignStatus::Draft.as_str() {
+        return Ok(None);
+    }
+    let Some(text) = current_text(db, &campaign, language).await? else {
+        return Ok(None);
+    };
+    let sponsors = sponsors(db, campaign.id).await?;
+    let locals = signing_locals(db, &sponsors).await?;
+    let tally = tally::campaign_tally(db, campaign.id, campaign.goal, now).await?;
+    Ok(Some(CampaignDetail {
+        accepting: accepts_signatures(&campaign, now),
+        kind: CampaignKind::parse(&campaign.kind).unwrap_or(CampaignKind::Petition),
+        status: CampaignStatus::parse(&campaign.status).unwrap_or(CampaignStatus::Closed),
+        languages: languages(db, campaign.id).await?,
+        slug: campaign.slug,
+        addressee: campaign.addressee,
+        title: text.title,
+        summary: text.summary,
+        body_html: render_markdown(&text.body_md),
+        language: Language::parse(&text.language).unwrap_or_default(),
+        text_version: text.version,
+        sponsors: sponsors
+            .into_iter()
+            .map(|u| UnionView {
+                id: u.id,
+                slug: u.slug,
+                name: u.name,
+                short_name: u.short_name,
+            })
+            .collect(),
+        locals,
+        allow_community: campaign.allow_community,
+        goal: campaign.goal.map(tally::non_negative),
+        opens_at: campaign.opens_at.map(rfc3339),
+        closes_at: campaign.closes_at.map(rfc3339),
+        is_demo: campaign.is_demo,
+        tally,
+    }))
+}

@@ -1,0 +1,206 @@
+//! Confirming: the link in the mail opens a page (GET, which changes nothing, because
+//! mail scanners follow links); its button POSTs, and only that confirms the signature
+//! and counts it, in one transaction with its tally row and the receipt mail.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+    sea_query::Expr,
+};
+
+use crate::{
+    campaigns, db,
+    domain::{SignatureStatus, Token, TokenError, markdown_to_plain, render_markdown},
+    entities::{campaign, campaign_text, local, signature, union},
+    mail, tally,
+    views::ConfirmView,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfirmError {
+    #[error("the confirmation link is not one we sent")]
+    Unknown,
+    #[error("the confirmation link has expired")]
+    Expired { campaign_slug: String },
+    #[error("the campaign no longer takes confirmations")]
+    Closed { campaign_slug: String },
+    #[error("confirming failed")]
+    Unexpected(#[from] DbErr),
+}
+
+impl From<TokenError> for ConfirmError {
+    fn from(_: TokenError) -> Self {
+        ConfirmError::Unknown
+    }
+}
+
+/// The campaign and signature a confirmation link belongs to.
+struct Found {
+    signature: signature::Model,
+    campaign: campaign::Model,
+}
+
+async fn find(db: &impl ConnectionTrait, token: &str) -> Result<Found, ConfirmError> {
+    let hash = Token::parse(token)?.hash();
+    let signature = signature::Entity::find()
+        .filter(signature::Column::ConfirmTokenHash.eq(hash.as_str()))
+        .one(db)
+        .await?
+        .ok_or(ConfirmError::Unknown)?;
+    let campaign = campaign::Entity::find_by_id(signature.campaign_id)
+        .one(db)
+        .await?
+        .ok_or(ConfirmError::Unknown)?;
+    Ok(Found {
+        signature,
+        campaign,
+    })
+}
+
+/// Checks that a pending signature may still be confirmed at `now`.
+fn check_confirmable(found: &Found, now: DateTime<Utc>) -> Result<(), ConfirmError> {
+    let slug = || found.campaign.slug.clone();
+    if found
+        .signature
+        .confirm_expires_at
+        .is_some_and(|expires| expires <= now)
+    {
+        return Err(ConfirmError::Expired {
+            campaign_slug: slug(),
+        });
+    }
+    if !campaigns::accepts_confirmations(&found.campaign, now) {
+        return Err(ConfirmError::Closed {
+            campaign_slug: slug(),
+        });
+    }
+    Ok(())
+}
+
+async fn local_label(
+    db: &impl ConnectionTrait,
+    local_id: Option<i64>,
+) -> Result<Option<String>, DbErr> {
+    let Some(local) = local::Entity::find_by_id(local_id.unwrap_or_default())
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let union = union::Entity::find_by_id(local.union_id).one(db).await?;
+    Ok(Some(match union {
+        Some(union) => format!("{} {}", union.short_name, local.name),
+        None => local.name,
+    }))
+}
+
+/// What the confirm page shows. A confirmed signature shows as such (the link was
+/// used); a withdrawn or invalidated one is not found.
+pub async fn confirmation_view(
+    db: &DatabaseConnection,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<ConfirmView, ConfirmError> {
+    let found = find(db, token).await?;
+    let already_confirmed = found.signature.status == SignatureStatus::Confirmed.as_str();
+    if !already_confirmed {
+        if found.signature.status != SignatureStatus::Pending.as_str() {
+            return Err(ConfirmError::Unknown);
+        }
+        check_confirmable(&found, now)?;
+    }
+    let text = campaign_text::Entity::find_by_id(found.signature.text_id)
+        .one(db)
+        .await?;
+    Ok(ConfirmView {
+        campaign_slug: found.campaign.slug.clone(),
+        campaign_title: text.map(|t| t.title).unwrap_or_default(),
+        local: local_label(db, found.signature.local_id).await?,
+        given_name: found.signature.given_name,
+        family_name: found.signature.family_name,
+        show_name: found.signature.show_name,
+        already_confirmed,
+    })
+}
+
+/// What a successful confirmation reports, so the hub and the page can move on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confirmed {
+    pub campaign_id: i64,
+    pub campaign_slug: String,
+    /// False when the signature had already been confirmed (a second press).
+    pub newly_counted: bool,
+}
+
+/// Confirms the signature behind `token` and counts it. Pressing twice counts once.
+pub async fn confirm(
+    db: &DatabaseConnection,
+    token: &str,
+    public_url: &str,
+    now: DateTime<Utc>,
+) -> Result<Confirmed, ConfirmError> {
+    let txn = db::begin_write(db).await?;
+    let found = find(&txn, token).await?;
+    let confirmed = |newly_counted| Confirmed {
+        campaign_id: found.campaign.id,
+        campaign_slug: found.campaign.slug.clone(),
+        newly_counted,
+    };
+    match SignatureStatus::parse(&found.signature.status) {
+        Some(SignatureStatus::Confirmed) => return Ok(confirmed(false)),
+        Some(SignatureStatus::Pending) => {}
+        _ => return Err(ConfirmError::Unknown),
+    }
+    check_confirmable(&found, now)?;
+
+    let withdraw_token = Token::generate();
+    // Conditional on still being pending, so concurrent presses count it once.
+    let updated = signature::Entity::update_many()
+        .col_expr(
+            signature::Column::Status,
+            Expr::value(SignatureStatus::Confirmed.as_str()),
+        )
+        .col_expr(signature::Column::ConfirmedAt, Expr::value(now))
+        .col_expr(
+            signature::Column::WithdrawTokenHash,
+            Expr::value(withdraw_token.hash().as_str()),
+        )
+        .filter(signature::Column::Id.eq(found.signature.id))
+        .filter(signature::Column::Status.eq(SignatureStatus::Pending.as_str()))
+        .exec(&txn)
+        .await?;
+    if updated.rows_affected != 1 {
+        return Ok(confirmed(false));
+    }
+    let signature = &found.signature;
+    tally::add(
+        &txn,
+        signature.campaign_id,
+        signature.local_id,
+        signature.id,
+        1,
+    )
+    .await?;
+
+    let text = campaign_text::Entity::find_by_id(signature.text_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("campaign text".into()))?;
+    let language = crate::domain::Language::parse(&signature.language).unwrap_or_default();
+    let draft = mail::receipt(
+        &signature.email,
+        &mail::ReceiptDetails {
+            language,
+            given_name: &signature.given_name,
+            campaign_title: &text.title,
+            campaign_url: &format!("{public_url}/c/{}", found.campaign.slug),
+            text_plain: &format!("{}\n\n{}", text.summary, markdown_to_plain(&text.body_md)),
+            text_html: &render_markdown(&text.body_md),
+            show_name: signature.show_name,
+            withdraw_url: &format!("{public_url}/w/{}", withdraw_token.as_str()),
+        },
+    );
+    mail::enqueue(&txn, draft, now).await?;
+    txn.commit().await?;
+    Ok(confirmed(true))
+}

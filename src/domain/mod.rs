@@ -1,0 +1,23 @@
+//! Rollcall's domain types and rules, free of storage and transport: the fields a signer
+//! fills in, the signature request built from them, campaign states, confirmation tokens
+//! and, on the server, campaign text.
+
+pub mod campaign;
+pub mod fields;
+pub mod signature;
+#[cfg(feature = "ssr")]
+pub mod text;
+pub mod token;
+
+pub use campaign::{
+    CampaignKind, CampaignStatus, PublicBreakdown, SignatureStatus, format_share_percent,
+    share_of_membership,
+};
+pub use fields::{
+    CampaignSlug, CanonicalEmail, Employer, FieldProblem, Language, LocalChoice, Phone, PostalCode,
+    SignerEmail, SignerName,
+};
+pub use signature::{Field, FieldError, FieldErrors, SignatureInput, SignatureRequest};
+#[cfg(feature = "ssr")]
+pub use text::{markdown_to_plain, render_markdown, text_sha256};
+pub use token::{Token, TokenError, TokenHash};

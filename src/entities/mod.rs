@@ -1,0 +1,12 @@
+//! sea-orm entities: one module a table, as the migrations create them.
+
+pub mod campaign;
+pub mod campaign_sponsor;
+pub mod campaign_text;
+pub mod local;
+pub mod local_tally;
+pub mod member_count;
+pub mod outbox;
+pub mod signature;
+pub mod supporter_tally;
+pub mod union;

@@ -1,0 +1,48 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "signatures")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub campaign_id: i64,
+    /// None for a community supporter.
+    pub local_id: Option<i64>,
+    pub given_name: String,
+    pub family_name: String,
+    pub email: String,
+    pub canonical_email: String,
+    pub employer: Option<String>,
+    pub postal_code: Option<String>,
+    pub phone: Option<String>,
+    pub language: String,
+    /// The campaign text (and so the version) that was signed.
+    pub text_id: i64,
+    pub show_name: bool,
+    /// `pending`, `confirmed`, `invalidated` or `withdrawn`.
+    pub status: String,
+    pub confirm_token_hash: Option<String>,
+    pub confirm_expires_at: Option<DateTimeUtc>,
+    pub withdraw_token_hash: Option<String>,
+    pub created_at: DateTimeUtc,
+    pub confirmed_at: Option<DateTimeUtc>,
+    pub withdrawn_at: Option<DateTimeUtc>,
+    pub ip: Option<String>,
+}
+
+// Signer data never reaches a log line through `{:?}`.
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Signature")
+            .field("id", &self.id)
+            .field("campaign_id", &self.campaign_id)
+            .field("local_id", &self.local_id)
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

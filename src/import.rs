@@ -1,0 +1,383 @@
+//! Loading data from files: locals from CSV and campaigns from TOML (formats in
+//! `docs/formats.md`). Re-importing updates what is there and never duplicates it.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, TryIntoModel,
+};
+use serde::Deserialize;
+
+use crate::{
+    db,
+    domain::{CampaignKind, CampaignSlug, CampaignStatus, Language, PublicBreakdown, text_sha256},
+    entities::{campaign, campaign_sponsor, campaign_text, local, member_count, union},
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("line {line}: {message}")]
+    Row { line: u64, message: String },
+    #[error("the file is not valid CSV: {0}")]
+    Csv(#[from] csv::Error),
+    #[error("the campaign file is not valid TOML: {0}")]
+    Toml(#[from] toml::de::Error),
+    #[error("{0}")]
+    Campaign(String),
+    #[error("import failed")]
+    Database(#[from] DbErr),
+}
+
+#[derive(Debug, Deserialize)]
+struct LocalRow {
+    union_slug: String,
+    #[serde(default)]
+    union_name: String,
+    #[serde(default)]
+    union_short_name: String,
+    local: String,
+    #[serde(default)]
+    city: String,
+    #[serde(default)]
+    region: String,
+    #[serde(default)]
+    member_count: String,
+    #[serde(default)]
+    member_count_as_of: String,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct LocalsImported {
+    pub unions_created: usize,
+    pub locals_created: usize,
+    pub locals_updated: usize,
+}
+
+/// "Local 102" → "local-102": the key a local is matched by within its union.
+pub fn slugify(name: &str) -> String {
+    let mut slug = String::with_capacity(name.len());
+    for c in name.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.ends_with('-') && !slug.is_empty() {
+            slug.push('-');
+        }
+    }
+    slug.trim_end_matches('-').to_owned()
+}
+
+fn none_if_empty(value: &str) -> Option<String> {
+    let value = value.trim();
+    (!value.is_empty()).then(|| value.to_owned())
+}
+
+/// Imports locals (and any union not yet known) from CSV, all in one transaction.
+pub async fn import_locals(
+    db: &DatabaseConnection,
+    csv_text: &str,
+    now: DateTime<Utc>,
+) -> Result<LocalsImported, ImportError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(csv_text.as_bytes());
+    let txn = db::begin_write(db).await?;
+    let mut report = LocalsImported::default();
+    for (index, row) in reader.deserialize::<LocalRow>().enumerate() {
+        let row = row?;
+        // The header is line 1.
+        let line = index as u64 + 2;
+        let bad = |message: String| ImportError::Row { line, message };
+        let union_slug = CampaignSlug::parse(&row.union_slug)
+            .map_err(|_| bad(format!("union_slug {:?} is not a slug", row.union_slug)))?;
+        let local_slug = slugify(&row.local);
+        if local_slug.is_empty() {
+            return Err(bad("local is empty".into()));
+        }
+        let member_count = match none_if_empty(&row.member_count) {
+            None => None,
+            Some(n) => Some(
+                n.parse::<i64>()
+                    .ok()
+                    .filter(|n| *n >= 0)
+                    .ok_or_else(|| bad(format!("member_count {n:?} is not a whole number")))?,
+            ),
+        };
+        let as_of = match none_if_empty(&row.member_count_as_of) {
+            None => member_count.map(|_| now.date_naive()),
+            Some(date) => Some(
+                NaiveDate::parse_from_str(&date, "%Y-%m-%d")
+                    .map_err(|_| bad(format!("member_count_as_of {date:?} is not YYYY-MM-DD")))?,
+            ),
+        };
+
+        let union = match union::Entity::find()
+            .filter(union::Column::Slug.eq(union_slug.as_str()))
+            .one(&txn)
+            .await?
+        {
+            Some(union) => union,
+            None => {
+                let name = none_if_empty(&row.union_name).unwrap_or_else(|| union_slug.to_string());
+                let short = none_if_empty(&row.union_short_name)
+                    .unwrap_or_else(|| union_slug.as_str().to_uppercase());
+                report.unions_created += 1;
+                union::ActiveModel {
+                    slug: Set(union_slug.as_str().to_owned()),
+                    name: Set(name),
+                    short_name: Set(short),
+                    ..Default::default()
+                }
+                .insert(&txn)
+                .await?
+            }
+        };
+
+        let existing = local::Entity::find()
+            .filter(local::Column::UnionId.eq(union.id))
+            .filter(local::Column::Slug.eq(&local_slug))
+            .one(&txn)
+            .await?;
+        let count_changed = existing.as_ref().is_none_or(|l| {
+            member_count.is_some()
+                && (l.member_count != member_count || l.member_count_as_of != as_of)
+        });
+        let saved = match existing {
+            Some(found) => {
+                let mut active = found.into_active_model();
+                active.name = Set(row.local.trim().to_owned());
+                active.city = Set(none_if_empty(&row.city));
+                active.region = Set(none_if_empty(&row.region));
+                // An empty member count in a re-import keeps the count we have.
+                if member_count.is_some() {
+                    active.member_count = Set(member_count);
+                    active.member_count_as_of = Set(as_of);
+                }
+                report.locals_updated += 1;
+                active.update(&txn).await?
+            }
+            None => {
+                report.locals_created += 1;
+                local::ActiveModel {
+                    union_id: Set(union.id),
+                    name: Set(row.local.trim().to_owned()),
+                    slug: Set(local_slug),
+                    city: Set(none_if_empty(&row.city)),
+                    region: Set(none_if_empty(&row.region)),
+                    member_count: Set(member_count),
+                    member_count_as_of: Set(as_of),
+                    ..Default::default()
+                }
+                .insert(&txn)
+                .await?
+            }
+        };
+        if let (true, Some(count), Some(as_of)) = (count_changed, member_count, as_of) {
+            member_count::ActiveModel {
+                local_id: Set(saved.id),
+                member_count: Set(count),
+                as_of: Set(as_of),
+                recorded_at: Set(now),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(report)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CampaignFile {
+    slug: String,
+    kind: String,
+    addressee: String,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    goal: Option<i64>,
+    #[serde(default)]
+    opens_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    closes_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    sponsors: Vec<String>,
+    #[serde(default = "yes")]
+    allow_community: bool,
+    #[serde(default)]
+    public_breakdown: Option<String>,
+    #[serde(default)]
+    demo: bool,
+    #[serde(default)]
+    default_language: Option<String>,
+    text: Vec<TextFile>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TextFile {
+    language: String,
+    title: String,
+    summary: String,
+    body: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CampaignImported {
+    pub slug: String,
+    pub created: bool,
+    /// Languages whose text changed and so got a new version.
+    pub new_versions: Vec<String>,
+}
+
+/// Imports (or updates) a campaign from its TOML file, in one transaction.
+pub async fn import_campaign(
+    db: &DatabaseConnection,
+    toml_text: &str,
+    now: DateTime<Utc>,
+) -> Result<CampaignImported, ImportError> {
+    let file: CampaignFile = toml::from_str(toml_text)?;
+    let fail = |message: String| ImportError::Campaign(message);
+    let slug = CampaignSlug::parse(&file.slug)
+        .map_err(|_| fail(format!("slug {:?} may hold only a-z, 0-9 and -", file.slug)))?;
+    let kind = CampaignKind::parse(&file.kind)
+        .ok_or_else(|| fail(format!("kind {:?} is not petition or pledge", file.kind)))?;
+    let status = match &file.status {
+        None => CampaignStatus::Draft,
+        Some(s) => CampaignStatus::parse(s).ok_or_else(|| {
+            fail(format!(
+                "status {s:?} is not draft, open, closed or archived"
+            ))
+        })?,
+    };
+    let breakdown = match &file.public_breakdown {
+        None => PublicBreakdown::ByLocal,
+        Some(b) => PublicBreakdown::parse(b).ok_or_else(|| {
+            fail(format!(
+                "public_breakdown {b:?} is not total_only, by_union or by_local"
+            ))
+        })?,
+    };
+    if file.text.is_empty() {
+        return Err(fail("a campaign needs at least one [[text]]".into()));
+    }
+    let mut languages = BTreeSet::new();
+    for text in &file.text {
+        let language = Language::parse(&text.language)
+            .map_err(|_| fail(format!("language {:?} is not supported", text.language)))?;
+        if !languages.insert(language.code()) {
+            return Err(fail(format!("language {:?} appears twice", text.language)));
+        }
+        if text.title.trim().is_empty() {
+            return Err(fail(format!("the {} text has no title", text.language)));
+        }
+    }
+    let default_language = match &file.default_language {
+        Some(code) => Language::parse(code)
+            .ok()
+            .filter(|l| languages.contains(l.code()))
+            .ok_or_else(|| fail(format!("default_language {code:?} has no text")))?,
+        None => Language::parse(&file.text[0].language).unwrap_or_default(),
+    };
+    if let (Some(opens), Some(closes)) = (file.opens_at, file.closes_at)
+        && closes <= opens
+    {
+        return Err(fail("closes_at must be after opens_at".into()));
+    }
+
+    let txn = db::begin_write(db).await?;
+    let mut sponsor_ids = Vec::new();
+    for sponsor in &file.sponsors {
+        let union = union::Entity::find()
+            .filter(union::Column::Slug.eq(sponsor.as_str()))
+            .one(&txn)
+            .await?
+            .ok_or_else(|| {
+                fail(format!(
+                    "sponsor {sponsor:?} is not a known union: import its locals first"
+                ))
+            })?;
+        sponsor_ids.push(union.id);
+    }
+
+    let existing = campaign::Entity::find()
+        .filter(campaign::Column::Slug.eq(slug.as_str()))
+        .one(&txn)
+        .await?;
+    let created = existing.is_none();
+    let mut active = match existing {
+        Some(found) => found.into_active_model(),
+        None => campaign::ActiveModel {
+            slug: Set(slug.as_str().to_owned()),
+            created_at: Set(now),
+            ..Default::default()
+        },
+    };
+    active.kind = Set(kind.as_str().to_owned());
+    active.addressee = Set(file.addressee.trim().to_owned());
+    active.status = Set(status.as_str().to_owned());
+    active.goal = Set(file.goal.filter(|g| *g > 0));
+    active.opens_at = Set(file.opens_at);
+    active.closes_at = Set(file.closes_at);
+    active.public_breakdown = Set(breakdown.as_str().to_owned());
+    active.allow_community = Set(file.allow_community);
+    active.default_language = Set(default_language.code().to_owned());
+    active.is_demo = Set(file.demo);
+    let campaign = active.save(&txn).await?.try_into_model()?;
+
+    campaign_sponsor::Entity::delete_many()
+        .filter(campaign_sponsor::Column::CampaignId.eq(campaign.id))
+        .exec(&txn)
+        .await?;
+    for union_id in sponsor_ids {
+        campaign_sponsor::ActiveModel {
+            campaign_id: Set(campaign.id),
+            union_id: Set(union_id),
+        }
+        .insert(&txn)
+        .await?;
+    }
+
+    let mut new_versions = Vec::new();
+    for text in &file.text {
+        let language = Language::parse(&text.language).unwrap_or_default();
+        let (title, summary, body) = (text.title.trim(), text.summary.trim(), text.body.trim());
+        let sha256 = text_sha256(title, summary, body);
+        let latest = campaign_text::Entity::find()
+            .filter(campaign_text::Column::CampaignId.eq(campaign.id))
+            .filter(campaign_text::Column::Language.eq(language.code()))
+            .order_by_desc(campaign_text::Column::Version)
+            .one(&txn)
+            .await?;
+        if latest.as_ref().is_some_and(|t| t.sha256 == sha256) {
+            continue;
+        }
+        campaign_text::ActiveModel {
+            campaign_id: Set(campaign.id),
+            language: Set(language.code().to_owned()),
+            version: Set(latest.map_or(1, |t| t.version + 1)),
+            title: Set(title.to_owned()),
+            summary: Set(summary.to_owned()),
+            body_md: Set(body.to_owned()),
+            sha256: Set(sha256),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        new_versions.push(language.code().to_owned());
+    }
+    txn.commit().await?;
+    Ok(CampaignImported {
+        slug: campaign.slug,
+        created,
+        new_versions,
+    })
+}

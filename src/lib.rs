@@ -1,0 +1,25 @@
+//! Rollcall's domain: the types and rules of union petitions and strike pledges.
+//!
+//! Everything outside `ssr` compiles to wasm and is shared with the sign form, so the
+//! browser checks input with the same rules as the server. Under `ssr` live the
+//! storage entities and the services (signing, confirming, tallies, mail, imports).
+
+pub mod domain;
+pub mod views;
+
+#[cfg(feature = "ssr")]
+pub mod campaigns;
+#[cfg(feature = "ssr")]
+pub mod confirming;
+#[cfg(feature = "ssr")]
+pub mod db;
+#[cfg(feature = "ssr")]
+pub mod entities;
+#[cfg(feature = "ssr")]
+pub mod import;
+#[cfg(feature = "ssr")]
+pub mod mail;
+#[cfg(feature = "ssr")]
+pub mod signing;
+#[cfg(feature = "ssr")]
+pub mod tally;

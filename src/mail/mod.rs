@@ -1,0 +1,12 @@
+//! Mail: what each mail says, the outbox it waits in, and the worker that sends it.
+//!
+//! A mail is written to the outbox in the same transaction as its cause, so a mail
+//! server that is down, or a process that dies, delays mail and loses none.
+
+mod outbox;
+mod templates;
+mod transport;
+
+pub use outbox::{MailDraft, SendReport, enqueue, run_worker, send_due};
+pub use templates::{ReceiptDetails, already_signed, confirm_request, receipt};
+pub use transport::{MailError, Mailer};

@@ -1,0 +1,107 @@
+//! How mail leaves: over SMTP, into `.eml` files in a folder, or only into the log.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use lettre::{
+    AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
+    message::{Mailbox, MultiPart},
+};
+
+/// The configured way out, chosen by `MAIL_URL`.
+pub struct Mailer {
+    from: Mailbox,
+    transport: Transport,
+}
+
+enum Transport {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    /// `.eml` files in a folder: the laptop default.
+    File(AsyncFileTransport<Tokio1Executor>, PathBuf),
+    /// Only a log line naming the recipient's domain and the subject.
+    Log,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("MAIL_URL {0:?} is not smtp://, smtps://, file:///dir or log")]
+    UnknownUrl(String),
+    #[error("mail sender address {0:?} is not valid")]
+    BadFrom(String),
+    #[error("recipient address is not valid")]
+    BadRecipient,
+    #[error("cannot prepare mail folder {path}")]
+    Folder {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Smtp(#[from] lettre::transport::smtp::Error),
+    #[error(transparent)]
+    File(#[from] lettre::transport::file::Error),
+    #[error(transparent)]
+    Build(#[from] lettre::error::Error),
+}
+
+impl Mailer {
+    /// Builds the mailer from `MAIL_URL` (`smtp://`, `smtps://`, `file:///dir`, `log`).
+    pub fn from_url(url: &str, from: &str) -> Result<Self, MailError> {
+        let from: Mailbox = from
+            .parse()
+            .map_err(|_| MailError::BadFrom(from.to_owned()))?;
+        let transport = if url.starts_with("smtp://") || url.starts_with("smtps://") {
+            Transport::Smtp(
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)?
+                    .timeout(Some(Duration::from_secs(15)))
+                    .build(),
+            )
+        } else if let Some(path) = url.strip_prefix("file://") {
+            let path = PathBuf::from(path);
+            std::fs::create_dir_all(&path).map_err(|source| MailError::Folder {
+                path: path.clone(),
+                source,
+            })?;
+            Transport::File(AsyncFileTransport::new(&path), path)
+        } else if url == "log" {
+            Transport::Log
+        } else {
+            return Err(MailError::UnknownUrl(url.to_owned()));
+        };
+        Ok(Self { from, transport })
+    }
+
+    /// Where file mail lands, if mail goes to files.
+    pub fn folder(&self) -> Option<&PathBuf> {
+        match &self.transport {
+            Transport::File(_, path) => Some(path),
+            _ => None,
+        }
+    }
+
+    pub async fn send(
+        &self,
+        to: &str,
+        subject: &str,
+        text: String,
+        html: String,
+    ) -> Result<(), MailError> {
+        let to: Mailbox = to.parse().map_err(|_| MailError::BadRecipient)?;
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(to.clone())
+            .subject(subject)
+            .multipart(MultiPart::alternative_plain_html(text, html))?;
+        match &self.transport {
+            Transport::Smtp(smtp) => {
+                smtp.send(message).await?;
+            }
+            Transport::File(file, _) => {
+                file.send(message).await?;
+            }
+            Transport::Log => {
+                tracing::info!(domain = to.email.domain(), subject, "mail (MAIL_URL=log)");
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,177 @@
+//! Signing: a person's sign request becomes a pending signature and a confirmation mail,
+//! written together in one transaction. The answer is the same whether or not the
+//! address signed before, so nobody can probe who signed.
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter,
+};
+use uuid::Uuid;
+
+use crate::{
+    campaigns, db,
+    domain::{
+        Field, FieldErrors, FieldProblem, LocalChoice, SignatureInput, SignatureRequest,
+        SignatureStatus, Token,
+    },
+    entities::{campaign, signature},
+    mail,
+};
+
+/// What signing needs besides the request: the time, the base of links, the signer's
+/// address (kept for abuse review) and how long a confirmation link lives.
+#[derive(Clone, Debug)]
+pub struct SignContext<'a> {
+    pub now: DateTime<Utc>,
+    pub public_url: &'a str,
+    pub ip: Option<IpAddr>,
+    pub confirm_ttl: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    #[error("the sign request has invalid fields: {0}")]
+    Invalid(FieldErrors),
+    #[error("no campaign with that address")]
+    UnknownCampaign,
+    #[error("the campaign is not taking signatures")]
+    NotOpen,
+    #[error("signing failed")]
+    Unexpected(#[from] DbErr),
+}
+
+/// Signs `input` on the campaign `slug`. `Ok` means "check your email", whatever the
+/// address's history on this campaign.
+pub async fn sign(
+    db: &DatabaseConnection,
+    slug: &str,
+    input: &SignatureInput,
+    ctx: &SignContext<'_>,
+) -> Result<(), SignError> {
+    let request = SignatureRequest::parse(input).map_err(SignError::Invalid)?;
+    let campaign = campaigns::by_slug(db, slug)
+        .await?
+        .ok_or(SignError::UnknownCampaign)?;
+    if !campaigns::accepts_signatures(&campaign, ctx.now) {
+        return Err(SignError::NotOpen);
+    }
+    let local_ok = match request.local {
+        LocalChoice::Local(local_id) => {
+            campaigns::local_can_sign(db, campaign.id, local_id).await?
+        }
+        LocalChoice::CommunitySupporter => campaign.allow_community,
+    };
+    if !local_ok {
+        return Err(SignError::Invalid(FieldErrors::single(
+            Field::Local,
+            FieldProblem::Invalid,
+        )));
+    }
+    let text = campaigns::current_text(db, &campaign, request.language)
+        .await?
+        .ok_or(SignError::NotOpen)?;
+
+    let txn = db::begin_write(db).await?;
+    let canonical = request.email.canonical();
+    let existing = signature::Entity::find()
+        .filter(signature::Column::CampaignId.eq(campaign.id))
+        .filter(signature::Column::CanonicalEmail.eq(canonical.as_str()))
+        .one(&txn)
+        .await?;
+    let title = &text.title;
+    match existing {
+        None => {
+            let token = Token::generate();
+            let row = new_signature(&request, &campaign, text.id, &token, ctx);
+            if let Err(err) = signature::Entity::insert(row)
+                .exec_without_returning(&txn)
+                .await
+            {
+                // A concurrent request for the same address won the race: the same answer.
+                if db::is_unique_violation(&err) {
+                    return Ok(());
+                }
+                return Err(err.into());
+            }
+            mail::enqueue(&txn, confirm_mail(&request, title, &token, ctx), ctx.now).await?;
+        }
+        Some(signature) => match SignatureStatus::parse(&signature.status) {
+            // Signing again while pending, or after withdrawing: a fresh link, and the
+            // newest details replace the old ones.
+            Some(SignatureStatus::Pending | SignatureStatus::Withdrawn) => {
+                let token = Token::generate();
+                let mut row = new_signature(&request, &campaign, text.id, &token, ctx);
+                row.id = Set(signature.id);
+                row.created_at = Set(signature.created_at);
+                row.update(&txn).await?;
+                mail::enqueue(&txn, confirm_mail(&request, title, &token, ctx), ctx.now).await?;
+            }
+            Some(SignatureStatus::Confirmed) => {
+                let campaign_url = format!("{}/c/{}", ctx.public_url, campaign.slug);
+                let draft = mail::already_signed(
+                    request.email.as_str(),
+                    request.language,
+                    request.given_name.as_str(),
+                    title,
+                    &campaign_url,
+                );
+                mail::enqueue(&txn, draft, ctx.now).await?;
+            }
+            // An invalidated signature stays invalidated; the signer is told nothing new.
+            Some(SignatureStatus::Invalidated) | None => {}
+        },
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+fn new_signature(
+    request: &SignatureRequest,
+    campaign: &campaign::Model,
+    text_id: i64,
+    token: &Token,
+    ctx: &SignContext<'_>,
+) -> signature::ActiveModel {
+    signature::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        campaign_id: Set(campaign.id),
+        local_id: Set(request.local.local_id()),
+        given_name: Set(request.given_name.as_str().to_owned()),
+        family_name: Set(request.family_name.as_str().to_owned()),
+        email: Set(request.email.as_str().to_owned()),
+        canonical_email: Set(request.email.canonical().as_str().to_owned()),
+        employer: Set(request.employer.as_ref().map(|e| e.as_str().to_owned())),
+        postal_code: Set(request.postal_code.as_ref().map(|p| p.as_str().to_owned())),
+        phone: Set(request.phone.as_ref().map(|p| p.as_str().to_owned())),
+        language: Set(request.language.code().to_owned()),
+        text_id: Set(text_id),
+        show_name: Set(request.show_name),
+        status: Set(SignatureStatus::Pending.as_str().to_owned()),
+        confirm_token_hash: Set(Some(token.hash().as_str().to_owned())),
+        confirm_expires_at: Set(Some(ctx.now + ctx.confirm_ttl)),
+        withdraw_token_hash: Set(None),
+        created_at: Set(ctx.now),
+        confirmed_at: Set(None),
+        withdrawn_at: Set(None),
+        ip: Set(ctx.ip.map(|ip| ip.to_string())),
+    }
+}
+
+fn confirm_mail(
+    request: &SignatureRequest,
+    title: &str,
+    token: &Token,
+    ctx: &SignContext<'_>,
+) -> mail::MailDraft {
+    mail::confirm_request(
+        request.email.as_str(),
+        request.language,
+        request.given_name.as_str(),
+        title,
+        &format!("{}/v/{}", ctx.public_url, token.as_str()),
+        ctx.confirm_ttl.num_days(),
+    )
+}
