@@ -92,6 +92,11 @@ pub async fn add(
     Ok(())
 }
 
+/// `SUM(col)` as a 64-bit integer: PostgreSQL sums BIGINT into NUMERIC.
+fn big_sum(col: impl sea_orm::sea_query::IntoColumnRef) -> Expr {
+    Expr::col(col).sum().cast_as("BIGINT")
+}
+
 #[derive(FromQueryResult)]
 struct LocalSum {
     local_id: i64,
@@ -108,7 +113,7 @@ async fn tallied(db: &impl ConnectionTrait, campaign_id: i64) -> Result<Counts, 
     let by_local = local_tally::Entity::find()
         .select_only()
         .column(local_tally::Column::LocalId)
-        .column_as(local_tally::Column::Count.sum(), "count")
+        .column_as(big_sum(local_tally::Column::Count), "count")
         .filter(local_tally::Column::CampaignId.eq(campaign_id))
         .group_by(local_tally::Column::LocalId)
         .into_model::<LocalSum>()
@@ -116,7 +121,7 @@ async fn tallied(db: &impl ConnectionTrait, campaign_id: i64) -> Result<Counts, 
         .await?;
     let supporters = supporter_tally::Entity::find()
         .select_only()
-        .column_as(supporter_tally::Column::Count.sum(), "count")
+        .column_as(big_sum(supporter_tally::Column::Count), "count")
         .filter(supporter_tally::Column::CampaignId.eq(campaign_id))
         .into_model::<Sum>()
         .one(db)

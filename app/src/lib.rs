@@ -11,6 +11,7 @@ pub mod state;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::{
+    SsrMode,
     components::{Route, Router, Routes},
     path,
 };
@@ -47,12 +48,14 @@ pub fn App() -> impl IntoView {
                 <a class="brand" href="/">"Rollcall"</a>
             </header>
             <main id="main">
+                // Async: the whole page (and its status code) is ready before the first
+                // byte, so it reads complete without JavaScript.
                 <Routes fallback=NotFound>
-                    <Route path=path!("/") view=HomePage/>
-                    <Route path=path!("/c/:slug") view=CampaignPage/>
-                    <Route path=path!("/c/:slug/thanks") view=ThanksPage/>
-                    <Route path=path!("/c/:slug/confirmed") view=ConfirmedPage/>
-                    <Route path=path!("/v/:token") view=ConfirmPage/>
+                    <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/c/:slug") view=CampaignPage ssr=SsrMode::Async/>
+                    <Route path=path!("/c/:slug/thanks") view=ThanksPage ssr=SsrMode::Async/>
+                    <Route path=path!("/c/:slug/confirmed") view=ConfirmedPage ssr=SsrMode::Async/>
+                    <Route path=path!("/v/:token") view=ConfirmPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

@@ -1,0 +1,339 @@
+//! One harness for every integration test: a fresh database (SQLite file or a new
+//! PostgreSQL database), a real SMTP server on loopback (Debian's aiosmtpd writing a
+//! Maildir), and the app serving on a free port. Helpers read links out of mail.
+
+use std::{
+    net::TcpListener as StdListener,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
+use server::{Running, Settings};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The PostgreSQL server the tests create their databases on.
+fn postgres_server() -> String {
+    std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A real SMTP server on loopback that stores what it receives in a Maildir.
+pub struct SmtpServer {
+    pub port: u16,
+    maildir: PathBuf,
+    child: Option<Child>,
+}
+
+impl SmtpServer {
+    pub fn start(maildir: &Path) -> Self {
+        let mut server = Self {
+            port: free_port(),
+            maildir: maildir.to_owned(),
+            child: None,
+        };
+        server.resume();
+        server
+    }
+
+    /// Starts (again) on the same port.
+    pub fn resume(&mut self) {
+        let python = if Path::new("/usr/bin/python3").exists() {
+            "/usr/bin/python3"
+        } else {
+            "python3"
+        };
+        let child = Command::new(python)
+            .args(["-m", "aiosmtpd", "-n", "-l"])
+            .arg(format!("127.0.0.1:{}", self.port))
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(&self.maildir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("aiosmtpd runs (apt-get install python3-aiosmtpd)");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(Instant::now() < deadline, "the SMTP server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Takes the mail server down, as an outage would.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Every message received so far, oldest first.
+    pub fn messages(&self) -> Vec<Mail> {
+        let mut files: Vec<_> = ["new", "cur"]
+            .iter()
+            .filter_map(|sub| std::fs::read_dir(self.maildir.join(sub)).ok())
+            .flatten()
+            .filter_map(Result::ok)
+            .map(|entry| entry.path())
+            .collect();
+        files.sort_by_key(|path| std::fs::metadata(path).and_then(|m| m.modified()).ok());
+        files
+            .iter()
+            .filter_map(|path| std::fs::read(path).ok())
+            .map(|raw| Mail::parse(&raw))
+            .collect()
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A received mail, decoded.
+#[derive(Debug, Clone)]
+pub struct Mail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+impl Mail {
+    fn parse(raw: &[u8]) -> Self {
+        let message = mail_parser::MessageParser::default()
+            .parse(raw)
+            .expect("a parsable mail");
+        let to = message
+            .to()
+            .and_then(|to| to.first())
+            .and_then(|addr| addr.address())
+            .unwrap_or_default()
+            .to_owned();
+        Self {
+            to,
+            subject: message.subject().unwrap_or_default().to_owned(),
+            text: message.body_text(0).unwrap_or_default().into_owned(),
+            html: message.body_html(0).unwrap_or_default().into_owned(),
+        }
+    }
+
+    /// The first link in the text part whose path starts with `prefix` (like "/v/").
+    pub fn link(&self, prefix: &str) -> Option<String> {
+        self.text
+            .split_whitespace()
+            .find(|word| word.starts_with("http") && word.contains(prefix))
+            .map(str::to_owned)
+    }
+}
+
+/// The app under test, with its database and mail server.
+pub struct TestApp {
+    pub base: String,
+    pub db: DatabaseConnection,
+    pub smtp: SmtpServer,
+    pub http: reqwest::Client,
+    running: Option<Running>,
+    pg_database: Option<String>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let smtp = SmtpServer::start(&dir.path().join("maildir"));
+        let (database_url, pg_database) = match backend {
+            Backend::Sqlite => (
+                format!("sqlite://{}", dir.path().join("rollcall.db").display()),
+                None,
+            ),
+            Backend::Postgres => {
+                let name = format!("rollcall_it_{}", uuid::Uuid::now_v7().simple());
+                let admin = Database::connect(format!("{}/postgres", postgres_server()))
+                    .await
+                    .expect("PostgreSQL answers at TEST_POSTGRES_URL");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("a test database");
+                admin.close().await.ok();
+                (format!("{}/{name}", postgres_server()), Some(name))
+            }
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a port");
+        let addr = listener.local_addr().expect("an address");
+        let settings = Settings {
+            site_addr: addr,
+            site_root: dir.path().join("site").display().to_string(),
+            database_url,
+            database_max_connections: 8,
+            mail_url: format!("smtp://127.0.0.1:{}", smtp.port),
+            public_url: format!("http://{addr}"),
+            ..Settings::default()
+        };
+        let db = server::connect_and_migrate(&settings)
+            .await
+            .expect("database ready");
+        server::demo::load(&db).await.expect("demo content loads");
+        let running = server::start(settings, db.clone(), listener)
+            .await
+            .expect("the server starts");
+        Self {
+            base: format!("http://{addr}"),
+            db,
+            smtp,
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("an HTTP client"),
+            running: Some(running),
+            pg_database,
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Stops the server (draining the outbox worker) and drops a PostgreSQL database.
+    pub async fn finish(mut self) {
+        if let Some(running) = self.running.take() {
+            running.stop().await;
+        }
+        self.db.clone().close().await.ok();
+        if let Some(name) = self.pg_database.take() {
+            if let Ok(admin) = Database::connect(format!("{}/postgres", postgres_server())).await {
+                let _ = admin
+                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await;
+            }
+        }
+    }
+
+    /// Waits until `count` mails have arrived (or fails after `timeout`).
+    pub async fn wait_for_mails(&self, count: usize, timeout: Duration) -> Vec<Mail> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let mails = self.smtp.messages();
+            if mails.len() >= count {
+                return mails;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "expected {count} mails, got {}: {:?}",
+                mails.len(),
+                mails.iter().map(|m| &m.subject).collect::<Vec<_>>()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// A single number from SQL (`SELECT COUNT(*) ...`).
+    pub async fn count(&self, sql: &str) -> i64 {
+        let row = self
+            .db
+            .query_one_raw(Statement::from_string(self.db.get_database_backend(), sql))
+            .await
+            .expect("the query runs")
+            .expect("a row");
+        row.try_get_by_index::<i64>(0).expect("a number")
+    }
+
+    pub async fn exec(&self, sql: &str) {
+        self.db
+            .execute_unprepared(sql)
+            .await
+            .expect("the statement runs");
+    }
+
+    /// The id of some local that may sign `slug`.
+    pub async fn a_local_of(&self, slug: &str, index: usize) -> i64 {
+        let campaign: serde_json::Value = self
+            .http
+            .get(self.url(&format!("/api/v1/campaigns/{slug}")))
+            .send()
+            .await
+            .expect("campaign answers")
+            .json()
+            .await
+            .expect("campaign JSON");
+        campaign["locals"][index]["id"]
+            .as_i64()
+            .expect("a local id")
+    }
+
+    pub async fn tally(&self, slug: &str) -> serde_json::Value {
+        self.http
+            .get(self.url(&format!("/api/v1/campaigns/{slug}/tally")))
+            .send()
+            .await
+            .expect("tally answers")
+            .json()
+            .await
+            .expect("tally JSON")
+    }
+
+    /// Signs through the JSON API.
+    pub async fn sign_json(&self, slug: &str, body: serde_json::Value) -> reqwest::Response {
+        self.http
+            .post(self.url(&format!("/api/v1/campaigns/{slug}/signatures")))
+            .json(&body)
+            .send()
+            .await
+            .expect("sign answers")
+    }
+
+    /// Presses the confirm page's button, as a browser without JavaScript does.
+    pub async fn press_confirm(&self, link: &str) -> reqwest::Response {
+        let token = link.rsplit('/').next().expect("a token");
+        self.http
+            .post(self.url("/api/confirm"))
+            .header("Accept", "text/html")
+            .header("Referer", link)
+            .form(&[("token", token)])
+            .send()
+            .await
+            .expect("confirm answers")
+    }
+}
+
+/// Runs a test body against SQLite and against PostgreSQL, as two tests.
+#[macro_export]
+macro_rules! both_databases {
+    ($(async fn $name:ident($app:ident: TestApp) $body:block)*) => {
+        $(
+            mod $name {
+                use super::*;
+                async fn run($app: TestApp) $body
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn on_sqlite() {
+                    run(TestApp::spawn(Backend::Sqlite).await).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn on_postgres() {
+                    run(TestApp::spawn(Backend::Postgres).await).await;
+                }
+            }
+        )*
+    };
+}

@@ -1,0 +1,6 @@
+//! Integration tests: the app on a free port, a fresh database per test on SQLite and
+//! on PostgreSQL, and mail over SMTP to a real server on loopback.
+
+mod harness;
+mod pages;
+mod signing;
