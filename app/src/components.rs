@@ -191,7 +191,7 @@ mod browser {
                 lang: language.code().to_owned(),
             };
             let errors = SignatureRequest::parse(&input).err();
-            let Some(field) = Field::ALL.iter().copied().find(|f| f.name() == name) else {
+            let Some(field) = Field::from_name(&name) else {
                 return;
             };
             let message = errors

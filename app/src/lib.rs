@@ -9,7 +9,7 @@ pub mod server_fns;
 pub mod state;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Title, provide_meta_context};
+use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::{
     SsrMode,
     components::{Route, Router, Routes},
@@ -27,8 +27,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options islands=true/>
-                <link rel="stylesheet" id="leptos" href="/pkg/rollcall.css"/>
+                <HydrationScripts options=options.clone() islands=true/>
+                <HashedStylesheet options=options.clone() id="leptos"/>
                 <MetaTags/>
             </head>
             <body>

@@ -94,6 +94,9 @@ impl Settings {
             .site_root(self.site_root.as_str())
             .site_pkg_dir("pkg")
             .site_addr(self.site_addr)
+            // cargo-leptos builds assets under hashed names (hash-files in Cargo.toml)
+            // and writes their hashes to hash.txt beside the binary.
+            .hash_files(true)
             .env(match self.env {
                 Environment::Dev => leptos::config::Env::DEV,
                 Environment::Prod => leptos::config::Env::PROD,

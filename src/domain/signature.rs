@@ -25,6 +25,22 @@ pub enum Field {
 }
 
 impl Field {
+    pub const ALL: [Field; 8] = [
+        Field::GivenName,
+        Field::FamilyName,
+        Field::Email,
+        Field::Local,
+        Field::Employer,
+        Field::PostalCode,
+        Field::Phone,
+        Field::Language,
+    ];
+
+    /// The field whose form control is called `name`.
+    pub fn from_name(name: &str) -> Option<Field> {
+        Field::ALL.into_iter().find(|field| field.name() == name)
+    }
+
     /// The form control's name, shared by the HTML form and the JSON API.
     pub fn name(self) -> &'static str {
         match self {

@@ -1,0 +1,32 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { expect } from "@playwright/test";
+import { mailDir } from "../playwright.config";
+
+/** Decodes quoted-printable soft breaks and escapes, enough to read links. */
+function decodeQuotedPrintable(text: string): string {
+  return text
+    .replace(/=\r?\n/g, "")
+    .replace(/=([0-9A-F]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
+}
+
+/** Waits for a mail to `to` whose text has a link under `prefix`, and returns it. */
+export async function linkFromMail(to: string, prefix: string): Promise<string> {
+  let link: string | undefined;
+  await expect
+    .poll(
+      () => {
+        const files = fs.existsSync(mailDir) ? fs.readdirSync(mailDir) : [];
+        for (const file of files.filter((f) => f.endsWith(".eml"))) {
+          const raw = decodeQuotedPrintable(fs.readFileSync(path.join(mailDir, file), "utf8"));
+          if (!raw.includes(to)) continue;
+          const match = raw.match(new RegExp(`https?://[^\\s"<>]+${prefix}[A-Za-z0-9_-]{43}`));
+          if (match) link = match[0];
+        }
+        return link;
+      },
+      { timeout: 20_000, message: `a mail to ${to} with a ${prefix} link` },
+    )
+    .toBeTruthy();
+  return link!;
+}

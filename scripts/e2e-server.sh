@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The server the end-to-end tests drive: a fresh SQLite database with the demo loaded,
+# mail written as .eml files into $E2E_DIR/mail. Started by Playwright's webServer.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+dir="${E2E_DIR:?}"
+rm -rf "$dir" && mkdir -p "$dir/mail"
+export DATABASE_URL="sqlite://$dir/e2e.db"
+export MAIL_URL="file://$dir/mail"
+export LEPTOS_SITE_ADDR="127.0.0.1:${E2E_PORT:-3100}"
+export LEPTOS_SITE_ROOT="$root/target/site"
+export PUBLIC_URL="http://127.0.0.1:${E2E_PORT:-3100}"
+bin="${ROLLCALL_BIN:-${CARGO_TARGET_DIR:-$root/target}/debug/rollcall}"
+cd "$dir"
+"$bin" --config /dev/null demo
+exec "$bin" --config /dev/null serve
