@@ -13,7 +13,7 @@ pub fn format_count(n: u64, language: Language) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(separator);
         }
         out.push(c);
@@ -135,12 +135,8 @@ mod browser {
 
     fn value(form: &HtmlFormElement, name: &str) -> String {
         form.get_with_name(name)
-            .and_then(|el| {
-                el.dyn_into::<HtmlInputElement>()
-                    .map(|i| i.value())
-                    .ok()
-                    .or_else(|| None)
-            })
+            .and_then(|el| el.dyn_into::<HtmlInputElement>().ok())
+            .map(|input| input.value())
             .or_else(|| element::<HtmlSelectElement>(name).map(|s| s.value()))
             .unwrap_or_default()
     }

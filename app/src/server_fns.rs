@@ -43,7 +43,6 @@ fn state() -> Result<AppState, ServerFnErrorErr> {
 /// Signs a campaign from the sign form. On success the browser lands on the
 /// "check your email" page, with or without JavaScript.
 #[server(endpoint = "sign")]
-#[allow(clippy::too_many_arguments)]
 pub async fn sign(
     slug: String,
     given_name: String,

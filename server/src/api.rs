@@ -52,7 +52,7 @@ impl IntoResponse for ApiError {
                     .iter()
                     .map(|e| FieldMessage {
                         field: e.field.name(),
-                        problem: e.problem.clone(),
+                        problem: e.problem,
                         message: e.problem.message(e.field, language),
                     })
                     .collect();

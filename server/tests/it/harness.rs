@@ -219,12 +219,12 @@ impl TestApp {
             running.stop().await;
         }
         self.db.clone().close().await.ok();
-        if let Some(name) = self.pg_database.take() {
-            if let Ok(admin) = Database::connect(format!("{}/postgres", postgres_server())).await {
-                let _ = admin
-                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .await;
-            }
+        if let Some(name) = self.pg_database.take()
+            && let Ok(admin) = Database::connect(format!("{}/postgres", postgres_server())).await
+        {
+            let _ = admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await;
         }
     }
 

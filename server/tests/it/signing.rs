@@ -144,7 +144,7 @@ both_databases! {
         let response = app.sign_json("no-such-campaign", ana(local)).await;
         assert_eq!(response.status(), 404);
 
-        app.exec(&format!("UPDATE campaigns SET status = 'closed' WHERE slug = 'general-strike-pledge-demo'")).await;
+        app.exec("UPDATE campaigns SET status = 'closed' WHERE slug = 'general-strike-pledge-demo'").await;
         let response = app.sign_json("general-strike-pledge-demo", ana(pledge_ids[0])).await;
         assert_eq!(response.status(), 409);
 
