@@ -3,17 +3,15 @@
 //! and counts it, in one transaction with its tally row and the receipt mail.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    sea_query::Expr,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, sea_query::Expr};
 
 use crate::{
     campaigns, db,
-    domain::{SignatureStatus, Token, TokenError, markdown_to_plain, render_markdown},
-    entities::{campaign, campaign_text, local, signature, union},
+    domain::{Language, SignatureStatus, Token, markdown_to_plain, render_markdown},
+    entities::{campaign_text, signature},
+    lookup::{Found, LookupError, find_by_token, signature_view},
     mail, tally,
-    views::ConfirmView,
+    views::SignatureView,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -28,33 +26,13 @@ pub enum ConfirmError {
     Unexpected(#[from] DbErr),
 }
 
-impl From<TokenError> for ConfirmError {
-    fn from(_: TokenError) -> Self {
-        ConfirmError::Unknown
+impl From<LookupError> for ConfirmError {
+    fn from(err: LookupError) -> Self {
+        match err {
+            LookupError::Unknown => ConfirmError::Unknown,
+            LookupError::Database(err) => ConfirmError::Unexpected(err),
+        }
     }
-}
-
-/// The campaign and signature a confirmation link belongs to.
-struct Found {
-    signature: signature::Model,
-    campaign: campaign::Model,
-}
-
-async fn find(db: &impl ConnectionTrait, token: &str) -> Result<Found, ConfirmError> {
-    let hash = Token::parse(token)?.hash();
-    let signature = signature::Entity::find()
-        .filter(signature::Column::ConfirmTokenHash.eq(hash.as_str()))
-        .one(db)
-        .await?
-        .ok_or(ConfirmError::Unknown)?;
-    let campaign = campaign::Entity::find_by_id(signature.campaign_id)
-        .one(db)
-        .await?
-        .ok_or(ConfirmError::Unknown)?;
-    Ok(Found {
-        signature,
-        campaign,
-    })
 }
 
 /// Checks that a pending signature may still be confirmed at `now`.
@@ -77,50 +55,20 @@ fn check_confirmable(found: &Found, now: DateTime<Utc>) -> Result<(), ConfirmErr
     Ok(())
 }
 
-async fn local_label(
-    db: &impl ConnectionTrait,
-    local_id: Option<i64>,
-) -> Result<Option<String>, DbErr> {
-    let Some(local) = local::Entity::find_by_id(local_id.unwrap_or_default())
-        .one(db)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let union = union::Entity::find_by_id(local.union_id).one(db).await?;
-    Ok(Some(match union {
-        Some(union) => format!("{} {}", union.short_name, local.name),
-        None => local.name,
-    }))
-}
-
 /// What the confirm page shows. A confirmed signature shows as such (the link was
 /// used); a withdrawn or invalidated one is not found.
 pub async fn confirmation_view(
     db: &DatabaseConnection,
     token: &str,
     now: DateTime<Utc>,
-) -> Result<ConfirmView, ConfirmError> {
-    let found = find(db, token).await?;
-    let already_confirmed = found.signature.status == SignatureStatus::Confirmed.as_str();
-    if !already_confirmed {
-        if found.signature.status != SignatureStatus::Pending.as_str() {
-            return Err(ConfirmError::Unknown);
-        }
-        check_confirmable(&found, now)?;
+) -> Result<SignatureView, ConfirmError> {
+    let found = find_by_token(db, signature::Column::ConfirmTokenHash, token).await?;
+    match SignatureStatus::parse(&found.signature.status) {
+        Some(SignatureStatus::Confirmed) => {}
+        Some(SignatureStatus::Pending) => check_confirmable(&found, now)?,
+        _ => return Err(ConfirmError::Unknown),
     }
-    let text = campaign_text::Entity::find_by_id(found.signature.text_id)
-        .one(db)
-        .await?;
-    Ok(ConfirmView {
-        campaign_slug: found.campaign.slug.clone(),
-        campaign_title: text.map(|t| t.title).unwrap_or_default(),
-        local: local_label(db, found.signature.local_id).await?,
-        given_name: found.signature.given_name,
-        family_name: found.signature.family_name,
-        show_name: found.signature.show_name,
-        already_confirmed,
-    })
+    Ok(signature_view(db, found).await?)
 }
 
 /// What a successful confirmation reports, so the hub and the page can move on.
@@ -140,7 +88,7 @@ pub async fn confirm(
     now: DateTime<Utc>,
 ) -> Result<Confirmed, ConfirmError> {
     let txn = db::begin_write(db).await?;
-    let found = find(&txn, token).await?;
+    let found = find_by_token(&txn, signature::Column::ConfirmTokenHash, token).await?;
     let confirmed = |newly_counted| Confirmed {
         campaign_id: found.campaign.id,
         campaign_slug: found.campaign.slug.clone(),
@@ -186,11 +134,10 @@ pub async fn confirm(
         .one(&txn)
         .await?
         .ok_or_else(|| DbErr::RecordNotFound("campaign text".into()))?;
-    let language = crate::domain::Language::parse(&signature.language).unwrap_or_default();
     let draft = mail::receipt(
         &signature.email,
         &mail::ReceiptDetails {
-            language,
+            language: Language::parse(&signature.language).unwrap_or_default(),
             given_name: &signature.given_name,
             campaign_title: &text.title,
             campaign_url: &format!("{public_url}/c/{}", found.campaign.slug),

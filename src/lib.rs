@@ -18,8 +18,12 @@ pub mod entities;
 #[cfg(feature = "ssr")]
 pub mod import;
 #[cfg(feature = "ssr")]
+pub mod lookup;
+#[cfg(feature = "ssr")]
 pub mod mail;
 #[cfg(feature = "ssr")]
 pub mod signing;
 #[cfg(feature = "ssr")]
 pub mod tally;
+#[cfg(feature = "ssr")]
+pub mod withdrawing;

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{CampaignKind, CampaignStatus, Language};
+use crate::domain::{CampaignKind, CampaignStatus, Language, SignatureStatus};
 
 /// A campaign in the list of open campaigns.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -96,15 +96,15 @@ pub struct LocalCount {
     pub member_count: Option<u64>,
 }
 
-/// What the confirm page shows before the signer presses "Confirm".
+/// A signature as its own signer sees it on the confirm and withdraw pages.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ConfirmView {
+pub struct SignatureView {
     pub campaign_slug: String,
     pub campaign_title: String,
     pub given_name: String,
     pub family_name: String,
-    /// "UTW Local 102 (Chicago, IL)", or None for a community supporter.
+    /// "UTW Local 102", or None for a community supporter.
     pub local: Option<String>,
     pub show_name: bool,
-    pub already_confirmed: bool,
+    pub status: SignatureStatus,
 }

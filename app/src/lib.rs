@@ -16,7 +16,10 @@ use leptos_router::{
     path,
 };
 
-use pages::{CampaignPage, ConfirmPage, ConfirmedPage, HomePage, NotFound, ThanksPage};
+use pages::{
+    CampaignPage, ConfirmPage, ConfirmedPage, HomePage, NotFound, ThanksPage, WithdrawPage,
+    WithdrawnPage,
+};
 
 /// The HTML document around every page.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -55,7 +58,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/c/:slug") view=CampaignPage ssr=SsrMode::Async/>
                     <Route path=path!("/c/:slug/thanks") view=ThanksPage ssr=SsrMode::Async/>
                     <Route path=path!("/c/:slug/confirmed") view=ConfirmedPage ssr=SsrMode::Async/>
+                    <Route path=path!("/c/:slug/withdrawn") view=WithdrawnPage ssr=SsrMode::Async/>
                     <Route path=path!("/v/:token") view=ConfirmPage ssr=SsrMode::Async/>
+                    <Route path=path!("/w/:token") view=WithdrawPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use rollcall::domain::FieldErrors;
-use rollcall::views::{CampaignDetail, CampaignSummary, ConfirmView};
+use rollcall::views::{CampaignDetail, CampaignSummary, SignatureView};
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
@@ -137,7 +137,7 @@ impl From<rollcall::confirming::ConfirmError> for ConfirmFormError {
 
 /// What the confirm page shows for a token (GET: changes nothing).
 #[server(endpoint = "confirmation")]
-pub async fn confirmation(token: String) -> Result<ConfirmView, ConfirmFormError> {
+pub async fn confirmation(token: String) -> Result<SignatureView, ConfirmFormError> {
     let state = state().map_err(ConfirmFormError::Transport)?;
     Ok(rollcall::confirming::confirmation_view(&state.db, &token, chrono::Utc::now()).await?)
 }
@@ -152,6 +152,54 @@ pub async fn confirm(token: String) -> Result<(), ConfirmFormError> {
             .await?;
     state.mail_wake.notify_one();
     leptos_axum::redirect(&format!("/c/{}/confirmed", confirmed.campaign_slug));
+    Ok(())
+}
+
+/// Why a withdrawal did not go through.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, thiserror::Error)]
+pub enum WithdrawFormError {
+    #[error("this withdrawal link is not valid")]
+    Unknown,
+    #[error("something went wrong on our side")]
+    Unexpected,
+    #[error("the request could not be sent: {0}")]
+    Transport(ServerFnErrorErr),
+}
+
+impl FromServerFnError for WithdrawFormError {
+    type Encoder = JsonEncoding;
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        Self::Transport(value)
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<rollcall::withdrawing::WithdrawError> for WithdrawFormError {
+    fn from(err: rollcall::withdrawing::WithdrawError) -> Self {
+        use rollcall::withdrawing::WithdrawError;
+        match err {
+            WithdrawError::Unknown => Self::Unknown,
+            err @ WithdrawError::Unexpected(_) => {
+                tracing::error!(error = ?err, "withdrawing failed");
+                Self::Unexpected
+            }
+        }
+    }
+}
+
+/// What the withdraw page shows for a token (GET: changes nothing).
+#[server(endpoint = "withdrawal")]
+pub async fn withdrawal(token: String) -> Result<SignatureView, WithdrawFormError> {
+    let state = state().map_err(WithdrawFormError::Transport)?;
+    Ok(rollcall::withdrawing::withdrawal_view(&state.db, &token).await?)
+}
+
+/// The withdraw button: the signature stops counting.
+#[server(endpoint = "withdraw")]
+pub async fn withdraw(token: String) -> Result<(), WithdrawFormError> {
+    let state = state().map_err(WithdrawFormError::Transport)?;
+    let withdrawn = rollcall::withdrawing::withdraw(&state.db, &token, chrono::Utc::now()).await?;
+    leptos_axum::redirect(&format!("/c/{}/withdrawn", withdrawn.campaign_slug));
     Ok(())
 }
 

@@ -45,7 +45,10 @@ pub async fn start(
     listener: tokio::net::TcpListener,
 ) -> anyhow::Result<Running> {
     let addr = listener.local_addr()?;
-    let mailer = Arc::new(Mailer::from_url(&settings.mail_url, &settings.mail_from)?);
+    let mailer = Arc::new(
+        Mailer::from_url(&settings.mail_url, &settings.mail_from)?
+            .log_links_in_development(settings.env == settings::Environment::Dev),
+    );
     let mail_wake = Arc::new(Notify::new());
     let (shutdown, shutdown_rx) = watch::channel(false);
 

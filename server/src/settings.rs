@@ -95,8 +95,9 @@ impl Settings {
             .site_pkg_dir("pkg")
             .site_addr(self.site_addr)
             // cargo-leptos builds assets under hashed names (hash-files in Cargo.toml)
-            // and writes their hashes to hash.txt beside the binary.
-            .hash_files(true)
+            // and writes their hashes to hash.txt beside the binary; a binary it did not
+            // build (a test) serves pages without assets.
+            .hash_files(hash_file_beside_binary())
             .env(match self.env {
                 Environment::Dev => leptos::config::Env::DEV,
                 Environment::Prod => leptos::config::Env::PROD,
@@ -107,6 +108,13 @@ impl Settings {
     pub fn public_url(&self) -> &str {
         self.public_url.trim_end_matches('/')
     }
+}
+
+fn hash_file_beside_binary() -> bool {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join("hash.txt").exists()))
+        .unwrap_or(false)
 }
 
 /// Accepts a TOML list or, from the environment, a comma-separated string.
@@ -129,7 +137,10 @@ fn list_or_commas<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Stri
 }
 
 #[cfg(test)]
-#[expect(clippy::result_large_err, reason = "figment's test jail returns figment's own error")]
+#[expect(
+    clippy::result_large_err,
+    reason = "figment's test jail returns figment's own error"
+)]
 mod tests {
     use super::*;
 

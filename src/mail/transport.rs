@@ -12,6 +12,8 @@ use lettre::{
 pub struct Mailer {
     from: Mailbox,
     transport: Transport,
+    /// Development only: log the links of file mail, so a laptop needs no mail reader.
+    log_links: bool,
 }
 
 enum Transport {
@@ -67,7 +69,18 @@ impl Mailer {
         } else {
             return Err(MailError::UnknownUrl(url.to_owned()));
         };
-        Ok(Self { from, transport })
+        Ok(Self {
+            from,
+            transport,
+            log_links: false,
+        })
+    }
+
+    /// In development, also log the links in mail written to files. Never in
+    /// production: links carry live tokens.
+    pub fn log_links_in_development(mut self, development: bool) -> Self {
+        self.log_links = development && matches!(self.transport, Transport::File(..));
+        self
     }
 
     /// Where file mail lands, if mail goes to files.
@@ -90,12 +103,17 @@ impl Mailer {
             .from(self.from.clone())
             .to(to.clone())
             .subject(subject)
-            .multipart(MultiPart::alternative_plain_html(text, html))?;
+            .multipart(MultiPart::alternative_plain_html(text.clone(), html))?;
         match &self.transport {
             Transport::Smtp(smtp) => {
                 smtp.send(message).await?;
             }
             Transport::File(file, _) => {
+                if self.log_links {
+                    for link in text.split_whitespace().filter(|w| w.starts_with("http")) {
+                        tracing::info!(%link, "development: link in mail to {}", to.email);
+                    }
+                }
                 file.send(message).await?;
             }
             Transport::Log => {

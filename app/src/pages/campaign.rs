@@ -199,3 +199,18 @@ pub fn ConfirmedPage() -> impl IntoView {
         }
     })
 }
+
+/// `/c/{slug}/withdrawn`: after the withdraw button.
+#[component]
+pub fn WithdrawnPage() -> impl IntoView {
+    with_campaign(|c| {
+        view! {
+            <Title text="Signature withdrawn · Rollcall"/>
+            <section class="notice" data-testid="withdrawn">
+                <h1>"Your signature is withdrawn"</h1>
+                <p>"It no longer counts toward “" {c.title.clone()} "”. You can sign again at any time."</p>
+                <p><a href=format!("/c/{}", c.slug)>"Back to the campaign"</a></p>
+            </section>
+        }
+    })
+}

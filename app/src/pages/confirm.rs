@@ -1,6 +1,8 @@
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos_meta::{Meta, Title};
 use leptos_router::hooks::use_params_map;
+
+use rollcall::domain::SignatureStatus;
 
 use super::set_status;
 use crate::server_fns::{Confirm, ConfirmFormError, confirmation};
@@ -56,7 +58,7 @@ pub fn ConfirmPage() -> impl IntoView {
     let view = Resource::new(move || token.clone(), confirmation);
     view! {
         <Title text="Confirm your signature · Rollcall"/>
-        <meta name="robots" content="noindex"/>
+        <Meta name="robots" content="noindex"/>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 if let Some(Err(err)) = confirm.value().get_untracked() {
@@ -65,7 +67,7 @@ pub fn ConfirmPage() -> impl IntoView {
                 let token = use_params_map().with_untracked(|params| params.get("token").unwrap_or_default());
                 match view.await {
                     Err(err) => problem_view(err),
-                    Ok(found) if found.already_confirmed => view! {
+                    Ok(found) if found.status == SignatureStatus::Confirmed => view! {
                         <section class="notice" data-testid="already-confirmed">
                             <h1>"Already confirmed"</h1>
                             <p>"Your signature on “" {found.campaign_title} "” is confirmed and counted."</p>

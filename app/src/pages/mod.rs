@@ -4,10 +4,12 @@
 mod campaign;
 mod confirm;
 mod home;
+mod withdraw;
 
-pub use campaign::{CampaignPage, ConfirmedPage, ThanksPage};
+pub use campaign::{CampaignPage, ConfirmedPage, ThanksPage, WithdrawnPage};
 pub use confirm::ConfirmPage;
 pub use home::HomePage;
+pub use withdraw::WithdrawPage;
 
 use leptos::prelude::*;
 

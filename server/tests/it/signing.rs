@@ -273,3 +273,31 @@ both_databases! {
         app.finish().await;
     }
 }
+
+both_databases! {
+    async fn withdrawing_from_the_receipt_stops_the_signature_counting(app: TestApp) {
+        let local = app.a_local_of(PETITION, 0).await;
+        app.sign_json(PETITION, ana(local)).await;
+        let link = app.wait_for_mails(1, MAIL_WAIT).await[0].link("/v/").unwrap();
+        app.press_confirm(&link).await;
+        let withdraw_link = app.wait_for_mails(2, MAIL_WAIT).await[1].link("/w/").unwrap();
+        assert_eq!(app.tally(PETITION).await["total"], 1);
+
+        let page = app.http.get(&withdraw_link).send().await.unwrap();
+        assert_eq!(page.status(), 200);
+        assert!(page.text().await.unwrap().contains("Withdraw my signature"));
+        assert_eq!(app.tally(PETITION).await["total"], 1, "opening the link changes nothing");
+
+        let token = withdraw_link.rsplit('/').next().unwrap();
+        let press = || app.http.post(app.url("/api/withdraw")).header("Accept", "text/html").header("Referer", &withdraw_link).form(&[("token", token)]).send();
+        let pressed = press().await.unwrap();
+        assert_eq!(pressed.status(), 302);
+        assert_eq!(pressed.headers()["location"], format!("/c/{PETITION}/withdrawn"));
+        press().await.unwrap();
+        assert_eq!(app.tally(PETITION).await["total"], 0, "withdrawn once, however often pressed");
+        let campaign_id = app.count(&format!("SELECT id FROM campaigns WHERE slug = '{PETITION}'")).await;
+        assert!(rollcall::tally::recount(&app.db, campaign_id).await.unwrap().matches());
+        assert!(app.http.get(&withdraw_link).send().await.unwrap().text().await.unwrap().contains("already withdrawn"));
+        app.finish().await;
+    }
+}

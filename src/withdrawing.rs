@@ -1,0 +1,88 @@
+//! Withdrawing: the receipt's link opens a page (GET changes nothing); its button POSTs,
+//! and the signature stops counting, in one transaction with its tally row.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, sea_query::Expr};
+
+use crate::{
+    db,
+    domain::SignatureStatus,
+    entities::signature,
+    lookup::{LookupError, find_by_token, signature_view},
+    tally,
+    views::SignatureView,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum WithdrawError {
+    #[error("the withdrawal link is not one we sent")]
+    Unknown,
+    #[error("withdrawing failed")]
+    Unexpected(#[from] DbErr),
+}
+
+impl From<LookupError> for WithdrawError {
+    fn from(err: LookupError) -> Self {
+        match err {
+            LookupError::Unknown => WithdrawError::Unknown,
+            LookupError::Database(err) => WithdrawError::Unexpected(err),
+        }
+    }
+}
+
+/// What the withdraw page shows: the signature, confirmed or already withdrawn.
+pub async fn withdrawal_view(
+    db: &DatabaseConnection,
+    token: &str,
+) -> Result<SignatureView, WithdrawError> {
+    let found = find_by_token(db, signature::Column::WithdrawTokenHash, token).await?;
+    Ok(signature_view(db, found).await?)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Withdrawn {
+    pub campaign_id: i64,
+    pub campaign_slug: String,
+    /// False when it had already been withdrawn (or was invalidated): nothing changed.
+    pub newly_withdrawn: bool,
+}
+
+/// Withdraws the signature behind `token`: it stops counting at once. Pressing twice
+/// withdraws once.
+pub async fn withdraw(
+    db: &DatabaseConnection,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<Withdrawn, WithdrawError> {
+    let txn = db::begin_write(db).await?;
+    let found = find_by_token(&txn, signature::Column::WithdrawTokenHash, token).await?;
+    // Conditional on still being confirmed, so concurrent presses subtract once.
+    let updated = signature::Entity::update_many()
+        .col_expr(
+            signature::Column::Status,
+            Expr::value(SignatureStatus::Withdrawn.as_str()),
+        )
+        .col_expr(signature::Column::WithdrawnAt, Expr::value(now))
+        .filter(signature::Column::Id.eq(found.signature.id))
+        .filter(signature::Column::Status.eq(SignatureStatus::Confirmed.as_str()))
+        .exec(&txn)
+        .await?;
+    let newly_withdrawn = updated.rows_affected == 1;
+    if newly_withdrawn {
+        let signature = &found.signature;
+        tally::add(
+            &txn,
+            signature.campaign_id,
+            signature.local_id,
+            signature.id,
+            -1,
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(Withdrawn {
+        campaign_id: found.campaign.id,
+        campaign_slug: found.campaign.slug,
+        newly_withdrawn,
+    })
+}
