@@ -34,3 +34,12 @@ both_databases! {
         app.finish().await;
     }
 }
+
+both_databases! {
+    async fn pages_are_compressed_for_clients_that_ask(app: TestApp) {
+        let page = app.http.get(app.url("/c/joint-statement-demo")).header("Accept-Encoding", "gzip").send().await.unwrap();
+        assert_eq!(page.status(), 200);
+        assert_eq!(page.headers()["content-encoding"], "gzip");
+        app.finish().await;
+    }
+}
