@@ -110,8 +110,11 @@ pub fn SignFormHelper(children: Children) -> impl IntoView {
     let (on_filter, on_leave) = browser::handlers();
     #[cfg(not(feature = "hydrate"))]
     let (on_filter, on_leave) = (|_| {}, |_| {});
+    // Effects run only in the browser: `data-ready` tells tests the island is live.
+    let ready = RwSignal::new(false);
+    Effect::new(move |_| ready.set(true));
     view! {
-        <div class="local-filter">
+        <div class="local-filter" data-ready=move || ready.get().then_some("true")>
             <label for="local-filter">"Find your local"</label>
             <input id="local-filter" type="search" autocomplete="off"
                 placeholder="Union, number or city" on:input=on_filter/>

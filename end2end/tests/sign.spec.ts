@@ -45,10 +45,8 @@ test("the same works with JavaScript turned off", async ({ browser }) => {
 });
 
 test("the form checks a field in the browser with the server's rules", async ({ page }) => {
-  const wasm = page.waitForResponse((r) => r.url().endsWith(".wasm"));
   await page.goto(campaign);
-  await wasm;
-  // The island is live once the local filter responds.
+  await expect(page.locator(".local-filter[data-ready]")).toBeAttached();
   await page.getByLabel("Find your local").fill("zzzz-no-such-local");
   await expect(page.locator("#local option[value]:not([value='']):not([hidden])")).toHaveCount(1);
   await page.getByLabel("Find your local").fill("");

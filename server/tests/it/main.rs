@@ -2,5 +2,6 @@
 //! on PostgreSQL, and mail over SMTP to a real server on loopback.
 
 mod harness;
+mod loading;
 mod pages;
 mod signing;
