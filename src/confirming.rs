@@ -76,6 +76,7 @@ pub async fn confirmation_view(
 pub struct Confirmed {
     pub campaign_id: i64,
     pub campaign_slug: String,
+    pub local_id: Option<i64>,
     /// False when the signature had already been confirmed (a second press).
     pub newly_counted: bool,
 }
@@ -92,6 +93,7 @@ pub async fn confirm(
     let confirmed = |newly_counted| Confirmed {
         campaign_id: found.campaign.id,
         campaign_slug: found.campaign.slug.clone(),
+        local_id: found.signature.local_id,
         newly_counted,
     };
     match SignatureStatus::parse(&found.signature.status) {

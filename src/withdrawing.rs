@@ -43,6 +43,7 @@ pub async fn withdrawal_view(
 pub struct Withdrawn {
     pub campaign_id: i64,
     pub campaign_slug: String,
+    pub local_id: Option<i64>,
     /// False when it had already been withdrawn (or was invalidated): nothing changed.
     pub newly_withdrawn: bool,
 }
@@ -83,6 +84,7 @@ pub async fn withdraw(
     Ok(Withdrawn {
         campaign_id: found.campaign.id,
         campaign_slug: found.campaign.slug,
+        local_id: found.signature.local_id,
         newly_withdrawn,
     })
 }

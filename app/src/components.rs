@@ -21,12 +21,37 @@ pub fn format_count(n: u64, language: Language) -> String {
     out
 }
 
+/// "312 of 1,840" (or just "312" when the member count is unknown).
+pub fn signed_text(count: u64, members: Option<u64>, language: Language) -> String {
+    match members {
+        Some(members) => format!(
+            "{} of {}",
+            format_count(count, language),
+            format_count(members, language)
+        ),
+        None => format_count(count, language),
+    }
+}
+
+/// "17%", or a dash when the member count is unknown.
+pub fn share_text(count: u64, members: Option<u64>) -> String {
+    share_of_membership(count, members)
+        .map(format_share_percent)
+        .unwrap_or_else(|| "–".to_owned())
+}
+
+/// How far toward the goal, in percent (capped at 100).
+pub fn goal_percent(total: u64, goal: Option<u64>) -> Option<f64> {
+    goal.filter(|goal| *goal > 0)
+        .map(|goal| (total as f64 / goal as f64 * 100.0).min(100.0))
+}
+
 /// The total, the goal and a progress bar. Its size never changes as numbers move.
 #[component]
 pub fn TallySummary(tally: Tally, language: Language) -> impl IntoView {
     let total = format_count(tally.total, language);
     let goal = tally.goal.filter(|goal| *goal > 0);
-    let percent = goal.map(|goal| (tally.total as f64 / goal as f64 * 100.0).min(100.0));
+    let percent = goal_percent(tally.total, goal);
     view! {
         <section class="tally" aria-labelledby="tally-heading">
             <h2 id="tally-heading" class="visually-hidden">"Signatures"</h2>
@@ -53,10 +78,10 @@ pub fn LocalTable(tally: Tally, locals: Vec<LocalView>, language: Language) -> i
         .iter()
         .filter_map(|count| {
             let local = locals.iter().find(|l| l.id == count.local_id)?;
-            Some((local.label(), count.count, count.member_count))
+            Some((local.id, local.label(), count.count, count.member_count))
         })
         .collect();
-    rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    rows.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.1.cmp(&b.1)));
     let supporters = tally.community_supporters;
     (!rows.is_empty() || supporters > 0).then(|| {
         view! {
@@ -66,15 +91,12 @@ pub fn LocalTable(tally: Tally, locals: Vec<LocalView>, language: Language) -> i
                     <tr><th scope="col">"Local"</th><th scope="col">"Signed"</th><th scope="col">"Share of members"</th></tr>
                 </thead>
                 <tbody>
-                    {rows.into_iter().map(|(label, count, members)| {
-                        let share = share_of_membership(count, members)
-                            .map(format_share_percent)
-                            .unwrap_or_else(|| "–".to_owned());
-                        let signed = match members {
-                            Some(members) => format!("{} of {}", format_count(count, language), format_count(members, language)),
-                            None => format_count(count, language),
-                        };
-                        view! { <tr><th scope="row">{label}</th><td>{signed}</td><td>{share}</td></tr> }
+                    {rows.into_iter().map(|(id, label, count, members)| view! {
+                        <tr>
+                            <th scope="row">{label}</th>
+                            <td id=format!("local-{id}-signed")>{signed_text(count, members, language)}</td>
+                            <td id=format!("local-{id}-share")>{share_text(count, members)}</td>
+                        </tr>
                     }).collect_view()}
                     {(supporters > 0).then(|| view! {
                         <tr><th scope="row">"Community supporters"</th><td>{format_count(supporters, language)}</td><td>"–"</td></tr>
@@ -83,6 +105,23 @@ pub fn LocalTable(tally: Tally, locals: Vec<LocalView>, language: Language) -> i
             </table>
         }
     })
+}
+
+/// Keeps the tally inside it moving: follows the campaign's live stream (the browser's
+/// EventSource reconnects by itself) and rewrites the numbers in place, so nothing
+/// shifts. Without JavaScript the page shows the count as of load.
+#[island]
+pub fn LiveTally(
+    slug: String,
+    goal: Option<u64>,
+    language: Language,
+    children: Children,
+) -> impl IntoView {
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| browser::follow_tally(&slug, goal, language));
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (slug, goal, language);
+    view! { <div class="live-tally">{children()}</div> }
 }
 
 /// A field's message, tied to its input by id (`aria-describedby`), filled from the
@@ -142,6 +181,74 @@ mod browser {
             .map(|input| input.value())
             .or_else(|| element::<HtmlSelectElement>(name).map(|s| s.value()))
             .unwrap_or_default()
+    }
+
+    fn number(value: &leptos::wasm_bindgen::JsValue, key: &str) -> Option<u64> {
+        js_sys::Reflect::get(value, &key.into())
+            .ok()?
+            .as_f64()
+            .map(|n| n as u64)
+    }
+
+    fn set_text(id_or_selector: &str, text: &str) {
+        let found = if id_or_selector.starts_with('#') || id_or_selector.starts_with('[') {
+            document().query_selector(id_or_selector).ok().flatten()
+        } else {
+            document().get_element_by_id(id_or_selector)
+        };
+        if let Some(element) = found {
+            element.set_text_content(Some(text));
+        }
+    }
+
+    pub fn follow_tally(slug: &str, goal: Option<u64>, language: Language) {
+        use super::{format_count, goal_percent, share_text, signed_text};
+        use leptos::wasm_bindgen::closure::Closure;
+
+        let url = format!("/api/v1/campaigns/{slug}/tally/stream");
+        let Ok(source) = web_sys::EventSource::new(&url) else {
+            return;
+        };
+        let on_event =
+            Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+                let Some(data) = ev.data().as_string() else {
+                    return;
+                };
+                let Ok(tally) = js_sys::JSON::parse(&data) else {
+                    return;
+                };
+                if let Some(total) = number(&tally, "total") {
+                    set_text("[data-testid=tally-total]", &format_count(total, language));
+                    if let (Some(percent), Some(bar)) = (
+                        goal_percent(total, goal),
+                        document().query_selector(".progress-bar").ok().flatten(),
+                    ) {
+                        let _ = bar.set_attribute("style", &format!("width: {percent:.1}%"));
+                    }
+                }
+                let Ok(by_local) = js_sys::Reflect::get(&tally, &"by_local".into()) else {
+                    return;
+                };
+                for row in js_sys::Array::from(&by_local).iter() {
+                    let (Some(id), Some(count)) = (number(&row, "local_id"), number(&row, "count"))
+                    else {
+                        continue;
+                    };
+                    let members = number(&row, "member_count");
+                    set_text(
+                        &format!("local-{id}-signed"),
+                        &signed_text(count, members, language),
+                    );
+                    set_text(&format!("local-{id}-share"), &share_text(count, members));
+                }
+            });
+        for event in ["snapshot", "delta"] {
+            let _ =
+                source.add_event_listener_with_callback(event, on_event.as_ref().unchecked_ref());
+        }
+        // Both live as long as the page.
+        on_event.forget();
+        std::mem::forget(source);
     }
 
     pub fn handlers() -> (impl Fn(web_sys::Event) + Clone, impl Fn(FocusEvent) + Clone) {

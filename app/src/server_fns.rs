@@ -151,6 +151,11 @@ pub async fn confirm(token: String) -> Result<(), ConfirmFormError> {
         rollcall::confirming::confirm(&state.db, &token, &state.public_url, chrono::Utc::now())
             .await?;
     state.mail_wake.notify_one();
+    if confirmed.newly_counted {
+        state
+            .hub
+            .record(confirmed.campaign_id, confirmed.local_id, 1);
+    }
     leptos_axum::redirect(&format!("/c/{}/confirmed", confirmed.campaign_slug));
     Ok(())
 }
@@ -199,6 +204,11 @@ pub async fn withdrawal(token: String) -> Result<SignatureView, WithdrawFormErro
 pub async fn withdraw(token: String) -> Result<(), WithdrawFormError> {
     let state = state().map_err(WithdrawFormError::Transport)?;
     let withdrawn = rollcall::withdrawing::withdraw(&state.db, &token, chrono::Utc::now()).await?;
+    if withdrawn.newly_withdrawn {
+        state
+            .hub
+            .record(withdrawn.campaign_id, withdrawn.local_id, -1);
+    }
     leptos_axum::redirect(&format!("/c/{}/withdrawn", withdrawn.campaign_slug));
     Ok(())
 }

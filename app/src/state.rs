@@ -15,6 +15,8 @@ pub struct AppState {
     pub confirm_ttl: chrono::Duration,
     /// Rung after a transaction wrote mail, so the outbox worker sends it at once.
     pub mail_wake: Arc<Notify>,
+    /// Every campaign's live tally.
+    pub hub: Arc<rollcall::hub::TallyHub>,
 }
 
 /// The language a page is rendered in: `?lang=` first, then the browser's

@@ -23,6 +23,7 @@ pub fn router(state: AppState) -> Router {
         .route("/campaigns", get(list_campaigns))
         .route("/campaigns/{slug}", get(campaign))
         .route("/campaigns/{slug}/tally", get(tally))
+        .route("/campaigns/{slug}/tally/stream", get(tally_stream))
         .route("/campaigns/{slug}/signatures", post(sign))
         .with_state(state)
 }
@@ -137,24 +138,76 @@ async fn campaign(
         .ok_or(ApiError::NotFound)
 }
 
+/// A campaign the public may see (not a draft), or 404.
+async fn public_campaign(
+    state: &AppState,
+    slug: &str,
+) -> Result<rollcall::entities::campaign::Model, ApiError> {
+    rollcall::campaigns::by_slug(&state.db, slug)
+        .await?
+        .filter(|c| c.status != rollcall::domain::CampaignStatus::Draft.as_str())
+        .ok_or(ApiError::NotFound)
+}
+
+/// The tally from the hub's memory: cacheable for a second, with an ETag, and `304` when
+/// the client already has this version.
 async fn tally(
     State(state): State<AppState>,
     Path(slug): Path<String>,
-) -> Result<impl IntoResponse, ApiError> {
-    let campaign = rollcall::campaigns::by_slug(&state.db, &slug)
-        .await?
-        .filter(|c| c.status != rollcall::domain::CampaignStatus::Draft.as_str())
-        .ok_or(ApiError::NotFound)?;
-    let tally =
-        rollcall::tally::campaign_tally(&state.db, campaign.id, campaign.goal, chrono::Utc::now())
-            .await?;
-    Ok((
-        [(
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let campaign = public_campaign(&state, &slug).await?;
+    let snapshot = state.hub.snapshot(&campaign).await?;
+    let etag =
+        HeaderValue::from_str(&snapshot.etag).map_err(|e| ApiError::Unexpected(Box::new(e)))?;
+    let cache = [
+        (
             header::CACHE_CONTROL,
             HeaderValue::from_static("public, max-age=1"),
+        ),
+        (header::ETAG, etag),
+    ];
+    let matches = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|tags| tags.split(',').any(|tag| tag.trim() == snapshot.etag));
+    if matches {
+        return Ok((StatusCode::NOT_MODIFIED, cache).into_response());
+    }
+    Ok((
+        cache,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
         )],
-        Json(tally),
-    ))
+        snapshot.json,
+    )
+        .into_response())
+}
+
+/// Server-sent events: a snapshot on connect, then what changed. Each event's bytes are
+/// built once by the hub and shared by every subscriber.
+async fn tally_stream(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<Response, ApiError> {
+    let campaign = public_campaign(&state, &slug).await?;
+    let events = state.hub.subscribe(&campaign).await?;
+    let body = axum::body::Body::from_stream(futures::StreamExt::map(
+        events,
+        Ok::<_, std::convert::Infallible>,
+    ));
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/event-stream"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 /// `POST /api/v1/campaigns/{slug}/signatures`: the sign form's fields as JSON.

@@ -13,6 +13,7 @@ use axum::{
 };
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
+use rollcall::hub::TallyHub;
 use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
 use tower_http::{
@@ -27,6 +28,7 @@ pub fn router(
     settings: &Settings,
     db: DatabaseConnection,
     mail_wake: Arc<Notify>,
+    hub: Arc<TallyHub>,
 ) -> anyhow::Result<Router> {
     let options = settings.leptos_options();
     let state = AppState {
@@ -34,6 +36,7 @@ pub fn router(
         public_url: settings.public_url().into(),
         confirm_ttl: chrono::Duration::days(settings.confirm_ttl_days),
         mail_wake,
+        hub,
     };
     let routes = generate_route_list(App);
     let context = {

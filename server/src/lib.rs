@@ -8,7 +8,7 @@ pub mod settings;
 
 use std::sync::Arc;
 
-use rollcall::mail::Mailer;
+use rollcall::{hub::TallyHub, mail::Mailer};
 use sea_orm::DatabaseConnection;
 use sea_orm_migration::MigratorTrait;
 use tokio::sync::{Notify, watch};
@@ -58,7 +58,8 @@ pub async fn start(
         mail_wake.clone(),
         shutdown_rx.clone(),
     ));
-    let router = http::router(&settings, db, mail_wake)?;
+    let hub = TallyHub::new(db.clone());
+    let router = http::router(&settings, db, mail_wake, hub.clone())?;
     let mut stop = shutdown_rx;
     let task = tokio::spawn(async move {
         let served = axum::serve(
@@ -67,6 +68,8 @@ pub async fn start(
         )
         .with_graceful_shutdown(async move {
             let _ = stop.wait_for(|stopping| *stopping).await;
+            // Live streams never end by themselves: close them so the server drains.
+            hub.close();
         })
         .await;
         if let Err(err) = served {

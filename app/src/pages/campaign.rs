@@ -5,7 +5,7 @@ use rollcall::domain::{Field, FieldErrors, Language};
 use rollcall::views::CampaignDetail;
 
 use super::{NotFound, Unavailable};
-use crate::components::{FieldMessage, LocalTable, SignFormHelper, TallySummary};
+use crate::components::{FieldMessage, LiveTally, LocalTable, SignFormHelper, TallySummary};
 use crate::server_fns::{Sign, SignFormError, campaign};
 
 fn slug_param() -> String {
@@ -36,6 +36,7 @@ fn with_campaign<V: IntoView + 'static>(
 pub fn CampaignPage() -> impl IntoView {
     with_campaign(|c| {
         let language = c.language;
+        let live_tally = c.tally.clone();
         view! {
             <Title text=format!("{} · Rollcall", c.title)/>
             <article class="campaign">
@@ -46,7 +47,9 @@ pub fn CampaignPage() -> impl IntoView {
                     <p class="summary">{c.summary.clone()}</p>
                     <LanguageLinks slug=c.slug.clone() current=language available=c.languages.clone()/>
                 </header>
-                <TallySummary tally=c.tally.clone() language/>
+                <LiveTally slug=c.slug.clone() goal=c.goal language>
+                    <TallySummary tally=live_tally language/>
+                </LiveTally>
                 <div class="campaign-body" inner_html=c.body_html.clone()></div>
                 <section class="sponsors" aria-labelledby="sponsors-heading">
                     <h2 id="sponsors-heading">"Sponsoring unions"</h2>

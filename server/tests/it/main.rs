@@ -5,3 +5,4 @@ mod harness;
 mod loading;
 mod pages;
 mod signing;
+mod tallies;
