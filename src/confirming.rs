@@ -117,6 +117,9 @@ pub async fn confirm(
         )
         .filter(signature::Column::Id.eq(found.signature.id))
         .filter(signature::Column::Status.eq(SignatureStatus::Pending.as_str()))
+        // A re-sign in between replaces the token (and perhaps the local): this one
+        // then confirms nothing, so the count never lands on a stale local.
+        .filter(signature::Column::ConfirmTokenHash.eq(found.signature.confirm_token_hash.clone()))
         .exec(&txn)
         .await?;
     if updated.rows_affected != 1 {

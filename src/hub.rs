@@ -64,7 +64,7 @@ struct State {
 struct Delta<'a> {
     version: u64,
     total: u64,
-    by_local: Vec<&'a LocalCount>,
+    by_local: Vec<LocalCount>,
     #[serde(skip_serializing_if = "Option::is_none")]
     community_supporters: Option<u64>,
     updated_at: &'a str,
@@ -193,11 +193,22 @@ impl Live {
         let moved = std::mem::take(&mut state.moved_locals);
         let supporters_moved = std::mem::take(&mut state.supporters_moved);
         let state = &*state;
-        let moved_locals: Vec<&LocalCount> = state
-            .tally
-            .by_local
+        // A local gone from the tally (all withdrawn) is sent as zero, so pages update.
+        let moved_locals: Vec<LocalCount> = moved
             .iter()
-            .filter(|c| moved.contains(&c.local_id))
+            .map(|&local_id| {
+                state
+                    .tally
+                    .by_local
+                    .iter()
+                    .find(|c| c.local_id == local_id)
+                    .cloned()
+                    .unwrap_or(LocalCount {
+                        local_id,
+                        count: 0,
+                        member_count: None,
+                    })
+            })
             .collect();
         let delta = Delta {
             version: state.version,

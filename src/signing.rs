@@ -5,10 +5,7 @@
 use std::net::IpAddr;
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::{
@@ -106,8 +103,24 @@ pub async fn sign(
                 let mut row = new_signature(&request, &campaign, text.id, &token, ctx);
                 row.id = Set(signature.id);
                 row.created_at = Set(signature.created_at);
-                row.update(&txn).await?;
-                mail::enqueue(&txn, confirm_mail(&request, title, &token, ctx), ctx.now).await?;
+                // Conditional on the status read above: a confirmation that committed
+                // in between keeps its count, and this request changes nothing.
+                let updated = signature::Entity::update(row)
+                    .validate()?
+                    .filter(signature::Column::Status.is_in([
+                        SignatureStatus::Pending.as_str(),
+                        SignatureStatus::Withdrawn.as_str(),
+                    ]))
+                    .exec_without_returning(&txn)
+                    .await;
+                match updated {
+                    Ok(_) => {
+                        mail::enqueue(&txn, confirm_mail(&request, title, &token, ctx), ctx.now)
+                            .await?
+                    }
+                    Err(DbErr::RecordNotUpdated) => return Ok(()),
+                    Err(err) => return Err(err.into()),
+                }
             }
             Some(SignatureStatus::Confirmed) => {
                 let campaign_url = format!("{}/c/{}", ctx.public_url, campaign.slug);

@@ -170,7 +170,12 @@ async fn tally(
     let matches = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|value| value.to_str().ok())
-        .is_some_and(|tags| tags.split(',').any(|tag| tag.trim() == snapshot.etag));
+        .is_some_and(|tags| {
+            // Proxies that compress weaken ETags (`W/"..."`); `*` matches any version.
+            tags.split(',')
+                .map(|tag| tag.trim().trim_start_matches("W/"))
+                .any(|tag| tag == snapshot.etag || tag == "*")
+        });
     if matches {
         return Ok((StatusCode::NOT_MODIFIED, cache).into_response());
     }

@@ -90,6 +90,7 @@ pub async fn send_due(
     db: &DatabaseConnection,
     mailer: &Mailer,
     now: DateTime<Utc>,
+    keep_going: impl Fn() -> bool,
 ) -> Result<SendReport, DbErr> {
     let mut report = SendReport::default();
     let due = outbox::Entity::find()
@@ -105,6 +106,11 @@ pub async fn send_due(
         .all(db)
         .await?;
     for mail in due {
+        if !keep_going() {
+            break;
+        }
+        // The batch may take a while: each claim and retry is timed when it happens.
+        let now = std::cmp::max(Utc::now(), now);
         let claimed = outbox::Entity::update_many()
             .col_expr(outbox::Column::ClaimedUntil, Expr::value(now + CLAIM))
             .filter(outbox::Column::Id.eq(mail.id))
@@ -160,15 +166,18 @@ pub async fn send_due(
                         outbox::Column::ClaimedUntil,
                         Expr::value(Option::<DateTime<Utc>>::None),
                     )
-                    .col_expr(
-                        outbox::Column::LastError,
-                        Expr::value(Some(err.to_string())),
-                    )
+                    .col_expr(outbox::Column::LastError, Expr::value(Some(err.summary())))
                     .filter(outbox::Column::Id.eq(mail.id))
                     .exec(db)
                     .await?;
                 report.failed += 1;
-                tracing::warn!(id = mail.id, kind = mail.kind, attempts, error = %err, "mail not sent; will retry");
+                tracing::warn!(
+                    id = mail.id,
+                    kind = mail.kind,
+                    attempts,
+                    error = err.summary(),
+                    "mail not sent; will retry"
+                );
             }
         }
     }
@@ -177,7 +186,7 @@ pub async fn send_due(
 
 /// Runs until `shutdown` turns true: sends due mail whenever woken, and at least every
 /// second (another process may have written mail, or a retry may be due). On shutdown it
-/// finishes the batch in hand, then returns.
+/// finishes the mail in hand, then returns; the rest stays in the outbox.
 pub async fn run_worker(
     db: DatabaseConnection,
     mailer: Arc<Mailer>,
@@ -188,7 +197,8 @@ pub async fn run_worker(
         if *shutdown.borrow() {
             break;
         }
-        match send_due(&db, &mailer, Utc::now()).await {
+        let running = || !*shutdown.borrow();
+        match send_due(&db, &mailer, Utc::now(), running).await {
             Ok(report) if report.sent == BATCH as usize => continue,
             Ok(_) => {}
             Err(err) => tracing::error!(error = %err, "outbox worker could not read the outbox"),

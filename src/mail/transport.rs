@@ -45,6 +45,30 @@ pub enum MailError {
     Build(#[from] lettre::error::Error),
 }
 
+impl MailError {
+    /// What went wrong, without the server's words: an SMTP reply often quotes the
+    /// recipient's address, which belongs in no log and no outbox row.
+    pub fn summary(&self) -> String {
+        match self {
+            MailError::Smtp(err) => match err.status() {
+                Some(code) => format!(
+                    "SMTP {} error {code}",
+                    if err.is_permanent() {
+                        "permanent"
+                    } else {
+                        "transient"
+                    }
+                ),
+                None if err.is_timeout() => "SMTP timeout".to_owned(),
+                None => "SMTP connection failed".to_owned(),
+            },
+            MailError::File(_) => "could not write the mail file".to_owned(),
+            MailError::BadRecipient => "recipient address is not valid".to_owned(),
+            other => other.to_string(),
+        }
+    }
+}
+
 impl Mailer {
     /// Builds the mailer from `MAIL_URL` (`smtp://`, `smtps://`, `file:///dir`, `log`).
     pub fn from_url(url: &str, from: &str) -> Result<Self, MailError> {

@@ -113,6 +113,8 @@ both_databases! {
         let etag = first.headers()["etag"].to_str().unwrap().to_owned();
         let again = app.http.get(&url).header("If-None-Match", &etag).send().await.unwrap();
         assert_eq!(again.status(), 304);
+        let weakened = app.http.get(&url).header("If-None-Match", format!("W/{etag}")).send().await.unwrap();
+        assert_eq!(weakened.status(), 304, "a proxy's weak ETag still matches");
 
         sign_and_confirm(&app, "three@example.org", app.a_local_of(PETITION, 0).await, 0).await;
         let deadline = std::time::Instant::now() + WAIT;
