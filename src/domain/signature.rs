@@ -406,16 +406,7 @@ mod tests {
             TooLong { max: 100 }.message(Field::GivenName, Es),
             "Use como máximo 100 caracteres."
         );
-        for field in [
-            Field::GivenName,
-            Field::FamilyName,
-            Field::Email,
-            Field::Local,
-            Field::Employer,
-            Field::PostalCode,
-            Field::Phone,
-            Field::Language,
-        ] {
+        for field in Field::ALL {
             for problem in [Required, Invalid, TooLong { max: 9 }] {
                 assert_ne!(problem.message(field, En), problem.message(field, Es));
             }

@@ -261,7 +261,7 @@ both_databases! {
         let back = bad.headers()["location"].to_str().unwrap().to_owned();
         assert!(back.starts_with(&page_url) && !back.contains("nowhere") && !back.contains("Ruiz"), "nothing typed goes into the URL: {back}");
         let with_messages = app.http.get(&back).send().await.unwrap().text().await.unwrap();
-        assert!(with_messages.contains("That email address doesn’t look right") || with_messages.contains("email address"), "the form shows its messages");
+        assert!(with_messages.contains("That email address doesn"), "the form shows the email field's message");
 
         let good = post(vec![("slug", PETITION.into()), ("given_name", "Ana".into()), ("family_name", "Ruiz".into()), ("email", "ana@example.org".into()), ("local_id", local.to_string()), ("show_name", "on".into())]).await.unwrap();
         assert_eq!(good.status(), 302);
