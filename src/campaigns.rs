@@ -9,7 +9,8 @@ use sea_orm::{
 use crate::{
     domain::{CampaignKind, CampaignStatus, Language, render_markdown},
     entities::{campaign, campaign_sponsor, campaign_text, local, union},
-    tally,
+    hub::TallyHub,
+    tally::{self, Directory},
     views::{CampaignDetail, CampaignSummary, LocalView, UnionView},
 };
 
@@ -124,6 +125,25 @@ pub async fn signing_locals(
         .collect())
 }
 
+fn union_view(union: union::Model) -> UnionView {
+    UnionView {
+        id: union.id,
+        slug: union.slug,
+        name: union.name,
+        short_name: union.short_name,
+    }
+}
+
+/// The unions and locals that sign a campaign, as its public tally names them.
+pub async fn directory(db: &impl ConnectionTrait, campaign_id: i64) -> Result<Directory, DbErr> {
+    let sponsors = sponsors(db, campaign_id).await?;
+    let locals = signing_locals(db, &sponsors).await?;
+    Ok(Directory {
+        unions: sponsors.into_iter().map(union_view).collect(),
+        locals: locals.into_iter().map(|local| (local.id, local)).collect(),
+    })
+}
+
 /// Whether `local_id` belongs to one of the campaign's sponsoring unions.
 pub async fn local_can_sign(
     db: &impl ConnectionTrait,
@@ -148,8 +168,8 @@ fn rfc3339(at: DateTime<Utc>) -> String {
 /// Open campaigns for the front page and `GET /api/v1/campaigns`, newest first.
 pub async fn open_campaigns(
     db: &impl ConnectionTrait,
+    hub: &TallyHub,
     language: Language,
-    now: DateTime<Utc>,
 ) -> Result<Vec<CampaignSummary>, DbErr> {
     let campaigns = campaign::Entity::find()
         .filter(campaign::Column::Status.eq(CampaignStatus::Open.as_str()))
@@ -161,7 +181,7 @@ pub async fn open_campaigns(
         let Some(text) = current_text(db, &campaign, language).await? else {
             continue;
         };
-        let tally = tally::campaign_tally(db, campaign.id, campaign.goal, now).await?;
+        let (tally, _) = hub.view(&campaign).await?;
         summaries.push(CampaignSummary {
             slug: campaign.slug,
             kind: CampaignKind::parse(&campaign.kind).unwrap_or(CampaignKind::Petition),
@@ -177,12 +197,24 @@ pub async fn open_campaigns(
     Ok(summaries)
 }
 
+/// A campaign the public may see: any but a draft.
+pub async fn public_by_slug(
+    db: &impl ConnectionTrait,
+    slug: &str,
+) -> Result<Option<campaign::Model>, DbErr> {
+    Ok(by_slug(db, slug)
+        .await?
+        .filter(|c| c.status != CampaignStatus::Draft.as_str()))
+}
+
 /// One campaign as its page shows it. Drafts are not shown to the public.
 pub async fn campaign_detail(
     db: &impl ConnectionTrait,
+    hub: &TallyHub,
     slug: &str,
     language: Language,
     now: DateTime<Utc>,
+    public_url: &str,
 ) -> Result<Option<CampaignDetail>, DbErr> {
     let Some(campaign) = by_slug(db, slug).await? else {
         return Ok(None);
@@ -195,8 +227,9 @@ pub async fn campaign_detail(
     };
     let sponsors = sponsors(db, campaign.id).await?;
     let locals = signing_locals(db, &sponsors).await?;
-    let tally = tally::campaign_tally(db, campaign.id, campaign.goal, now).await?;
+    let (tally, series) = hub.view(&campaign).await?;
     Ok(Some(CampaignDetail {
+        url: format!("{}/c/{}", public_url.trim_end_matches('/'), campaign.slug),
         accepting: accepts_signatures(&campaign, now),
         kind: CampaignKind::parse(&campaign.kind).unwrap_or(CampaignKind::Petition),
         status: CampaignStatus::parse(&campaign.status).unwrap_or(CampaignStatus::Closed),
@@ -208,15 +241,7 @@ pub async fn campaign_detail(
         body_html: render_markdown(&text.body_md),
         language: Language::parse(&text.language).unwrap_or_default(),
         text_version: text.version,
-        sponsors: sponsors
-            .into_iter()
-            .map(|u| UnionView {
-                id: u.id,
-                slug: u.slug,
-                name: u.name,
-                short_name: u.short_name,
-            })
-            .collect(),
+        sponsors: sponsors.into_iter().map(union_view).collect(),
         locals,
         allow_community: campaign.allow_community,
         goal: campaign.goal.map(tally::non_negative),
@@ -224,5 +249,6 @@ pub async fn campaign_detail(
         closes_at: campaign.closes_at.map(rfc3339),
         is_demo: campaign.is_demo,
         tally,
+        series,
     }))
 }

@@ -5,66 +5,92 @@
 //! Bursts are merged: a campaign emits at most one event per [`MERGE_WINDOW`], however
 //! fast it is signed, and each event is serialised once into a shared buffer that every
 //! subscriber's stream sends as it is. Fan-out costs no database work and no lock per
-//! subscriber. A resync from the database every [`RESYNC`] catches what this process did
-//! not see (another process's confirmations, a change that raced the first read).
+//! subscriber. What the public sees is worked out from the counts by
+//! [`tally::publish`], so small locals stay folded in the stream as on the page.
+//!
+//! Several processes on one PostgreSQL database: each tells the others which campaigns
+//! it moved with one `NOTIFY` per window (outside any transaction), and each re-reads a
+//! campaign another process moved. A resync every [`RESYNC`] catches anything missed.
 
 use std::{
     collections::{BTreeSet, HashMap},
-    sync::{Arc, Mutex, PoisonError},
+    sync::{Arc, Mutex, PoisonError, Weak},
     time::Duration,
 };
 
 use bytes::Bytes;
 use chrono::{SecondsFormat, Utc};
 use futures_util::{Stream, stream};
-use sea_orm::{DatabaseConnection, DbErr};
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, Statement,
+    sqlx::postgres::PgListener,
+};
 use serde::Serialize;
 use tokio::sync::{Notify, broadcast, watch};
 
 use crate::{
+    campaigns,
     entities::campaign,
-    tally,
-    views::{LocalCount, Tally},
+    series,
+    tally::{self, Counts, Directory, Publication},
+    views::{LocalCount, Series, Tally, UnionCount},
 };
 
 /// At most one event per campaign per window.
 pub const MERGE_WINDOW: Duration = Duration::from_millis(250);
 /// How often a live campaign is re-read from the database.
 pub const RESYNC: Duration = Duration::from_secs(5);
+/// How often the signatures-over-time series is rebuilt.
+pub const SERIES_EVERY: Duration = Duration::from_secs(60);
 /// A comment line that keeps idle connections (and proxies) open.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 const KEEP_ALIVE_FRAME: &[u8] = b": keep-alive\n\n";
+/// The PostgreSQL channel on which processes tell each other what moved.
+const CHANNEL: &str = "rollcall_tally";
 
 pub struct TallyHub {
     db: DatabaseConnection,
     live: Mutex<HashMap<i64, Arc<Live>>>,
     closing: watch::Sender<bool>,
-    /// Tells this process's ETags from another's, or from an earlier run's.
+    /// Tells this process's ETags and notifications from another's.
     epoch: u64,
+    /// Campaigns this process moved since its last NOTIFY (PostgreSQL only).
+    moved: Mutex<BTreeSet<i64>>,
+    moved_wake: Notify,
 }
 
 /// One campaign's tally as its subscribers know it.
 struct Live {
     state: Mutex<State>,
     events: broadcast::Sender<Bytes>,
+    /// A local change to merge into the next event.
     wake: Notify,
+    /// Another process moved this campaign: re-read it.
+    stale: Notify,
 }
 
 struct State {
     version: u64,
-    tally: Tally,
-    moved_locals: BTreeSet<i64>,
-    supporters_moved: bool,
-    /// The tally as JSON, serialised once per version.
+    campaign: campaign::Model,
+    directory: Arc<Directory>,
+    counts: Counts,
+    /// What the public saw last: every event is the difference from it.
+    published: Tally,
+    series: Series,
+    /// The published tally as JSON, serialised once per version.
     json: Option<Bytes>,
 }
 
-/// What changed since the last event: the total and only the locals that moved.
+/// What changed since the last event: the total and only the groups that moved. A local
+/// or union that fell out of view is sent with a count of zero.
 #[derive(Serialize)]
 struct Delta<'a> {
     version: u64,
     total: u64,
     by_local: Vec<LocalCount>,
+    by_union: Vec<UnionCount>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    other: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     community_supporters: Option<u64>,
     updated_at: &'a str,
@@ -87,26 +113,69 @@ fn frame(event: &str, json: &[u8]) -> Bytes {
     Bytes::from(frame)
 }
 
-fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
-    state.lock().unwrap_or_else(PoisonError::into_inner)
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn now_text() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// The groups of `new` that differ from `old`, and those of `old` gone from `new` as
+/// zero.
+fn moved<T: Clone + PartialEq, K: PartialEq>(
+    old: &[T],
+    new: &[T],
+    key: impl Fn(&T) -> K,
+    gone: impl Fn(&T) -> T,
+) -> Vec<T> {
+    let changed = new
+        .iter()
+        .filter(|n| !old.iter().any(|o| key(o) == key(n) && o == *n))
+        .cloned();
+    let vanished = old
+        .iter()
+        .filter(|o| !new.iter().any(|n| key(n) == key(o)))
+        .map(gone);
+    changed.chain(vanished).collect()
+}
+
+impl State {
+    fn publish(&self) -> Tally {
+        tally::publish(
+            &self.counts,
+            &self.directory,
+            Publication::of(&self.campaign),
+            now_text(),
+        )
+    }
 }
 
 impl Live {
-    fn new(tally: Tally) -> Self {
+    fn new(
+        campaign: campaign::Model,
+        directory: Directory,
+        counts: Counts,
+        series: Series,
+    ) -> Self {
+        let published = tally::publish(&counts, &directory, Publication::of(&campaign), now_text());
         Self {
             state: Mutex::new(State {
                 version: 1,
-                tally,
-                moved_locals: BTreeSet::new(),
-                supporters_moved: false,
+                campaign,
+                directory: Arc::new(directory),
+                counts,
+                published,
+                series,
                 json: None,
             }),
             events: broadcast::channel(64).0,
             wake: Notify::new(),
+            stale: Notify::new(),
         }
     }
 
-    /// The whole tally as JSON and its version.
+    /// The whole public tally as JSON and its version.
     fn snapshot(&self) -> (Bytes, u64) {
         let mut state = lock(&self.state);
         let version = state.version;
@@ -115,7 +184,7 @@ impl Live {
         }
         let versioned = Versioned {
             version,
-            tally: &state.tally,
+            tally: &state.published,
         };
         let json = Bytes::from(serde_json::to_vec(&versioned).unwrap_or_default());
         state.json = Some(json.clone());
@@ -123,99 +192,75 @@ impl Live {
     }
 
     fn apply(&self, local_id: Option<i64>, delta: i64) {
-        let mut state = lock(&self.state);
-        let tally = &mut state.tally;
-        let add = |n: u64| n.saturating_add_signed(delta);
-        match local_id {
-            Some(local_id) => {
-                match tally
-                    .by_local
-                    .binary_search_by_key(&local_id, |c| c.local_id)
-                {
-                    Ok(i) => tally.by_local[i].count = add(tally.by_local[i].count),
-                    // A local's first signature: its member count arrives with the resync.
-                    Err(i) => tally.by_local.insert(
-                        i,
-                        LocalCount {
-                            local_id,
-                            count: add(0),
-                            member_count: None,
-                        },
-                    ),
-                }
-                state.moved_locals.insert(local_id);
-            }
-            None => {
-                tally.community_supporters = add(tally.community_supporters);
-                state.supporters_moved = true;
-            }
-        }
-        state.tally.total = add(state.tally.total);
+        lock(&self.state).counts.apply(local_id, delta);
         self.wake.notify_one();
     }
 
-    /// Takes a fresh reading from the database and marks what differs as moved.
-    fn replace(&self, fresh: Tally) {
+    /// Takes a fresh reading from the database.
+    fn replace(&self, counts: Counts, source: Option<(campaign::Model, Directory)>) {
         let mut state = lock(&self.state);
-        let old = &state.tally;
-        let moved: Vec<i64> = fresh
-            .by_local
-            .iter()
-            .filter(|c| old.by_local.iter().find(|o| o.local_id == c.local_id) != Some(*c))
-            .map(|c| c.local_id)
-            .chain(
-                old.by_local
-                    .iter()
-                    .filter(|o| !fresh.by_local.iter().any(|c| c.local_id == o.local_id))
-                    .map(|o| o.local_id),
-            )
-            .collect();
-        let supporters_moved = fresh.community_supporters != old.community_supporters;
-        if moved.is_empty() && !supporters_moved && fresh.total == old.total {
-            return;
+        state.counts = counts;
+        if let Some((campaign, directory)) = source {
+            state.campaign = campaign;
+            if *state.directory != directory {
+                state.directory = Arc::new(directory);
+            }
         }
-        state.moved_locals.extend(moved);
-        state.supporters_moved |= supporters_moved;
-        state.tally.total = fresh.total;
-        state.tally.by_local = fresh.by_local;
-        state.tally.community_supporters = fresh.community_supporters;
     }
 
-    /// Closes the window: a new version and its delta event, if anything moved.
-    fn take_delta(&self) -> Option<Bytes> {
+    /// Closes the window: if the public tally moved, a new version and its event (a
+    /// delta, or a snapshot when the campaign changed what it shows).
+    fn take_event(&self) -> Option<Bytes> {
         let mut state = lock(&self.state);
-        if state.moved_locals.is_empty() && !state.supporters_moved {
+        let fresh = state.publish();
+        let old = &state.published;
+        let same_view = (fresh.breakdown, fresh.smallest_group, fresh.goal)
+            == (old.breakdown, old.smallest_group, old.goal);
+        let by_local = moved(
+            &old.by_local,
+            &fresh.by_local,
+            |c| c.local_id,
+            |c| LocalCount {
+                count: 0,
+                ..c.clone()
+            },
+        );
+        let by_union = moved(
+            &old.by_union,
+            &fresh.by_union,
+            |c| c.union.clone(),
+            |c| UnionCount {
+                count: 0,
+                ..c.clone()
+            },
+        );
+        if same_view
+            && fresh.total == old.total
+            && fresh.other == old.other
+            && fresh.community_supporters == old.community_supporters
+            && by_local.is_empty()
+            && by_union.is_empty()
+        {
             return None;
         }
+        let other = (fresh.other != old.other).then_some(fresh.other);
+        let supporters = (fresh.community_supporters != old.community_supporters)
+            .then_some(fresh.community_supporters);
         state.version += 1;
         state.json = None;
-        state.tally.updated_at = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
-        let moved = std::mem::take(&mut state.moved_locals);
-        let supporters_moved = std::mem::take(&mut state.supporters_moved);
-        let state = &*state;
-        // A local gone from the tally (all withdrawn) is sent as zero, so pages update.
-        let moved_locals: Vec<LocalCount> = moved
-            .iter()
-            .map(|&local_id| {
-                state
-                    .tally
-                    .by_local
-                    .iter()
-                    .find(|c| c.local_id == local_id)
-                    .cloned()
-                    .unwrap_or(LocalCount {
-                        local_id,
-                        count: 0,
-                        member_count: None,
-                    })
-            })
-            .collect();
+        state.published = fresh;
+        if !same_view {
+            drop(state);
+            return Some(frame("snapshot", &self.snapshot().0));
+        }
         let delta = Delta {
             version: state.version,
-            total: state.tally.total,
-            by_local: moved_locals,
-            community_supporters: supporters_moved.then_some(state.tally.community_supporters),
-            updated_at: &state.tally.updated_at,
+            total: state.published.total,
+            by_local,
+            by_union,
+            other,
+            community_supporters: supporters,
+            updated_at: &state.published.updated_at,
         };
         Some(frame(
             "delta",
@@ -231,46 +276,53 @@ pub struct Snapshot {
 }
 
 impl TallyHub {
+    /// A hub over `db`. On PostgreSQL it also starts listening to the other processes.
     pub fn new(db: DatabaseConnection) -> Arc<Self> {
-        let epoch = u64::try_from(Utc::now().timestamp_micros()).unwrap_or_default();
-        Arc::new(Self {
+        let hub = Arc::new(Self {
             db,
             live: Mutex::new(HashMap::new()),
             closing: watch::channel(false).0,
-            epoch,
-        })
+            epoch: getrandom::u64().unwrap_or_else(|_| {
+                u64::try_from(Utc::now().timestamp_micros()).unwrap_or_default()
+            }),
+            moved: Mutex::new(BTreeSet::new()),
+            moved_wake: Notify::new(),
+        });
+        if hub.db.get_database_backend() == DbBackend::Postgres {
+            tokio::spawn(announce(Arc::downgrade(&hub), hub.closing.subscribe()));
+            tokio::spawn(listen(Arc::downgrade(&hub), hub.closing.subscribe()));
+        }
+        hub
     }
 
     fn loaded(&self, campaign_id: i64) -> Option<Arc<Live>> {
-        self.live
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&campaign_id)
-            .cloned()
+        lock(&self.live).get(&campaign_id).cloned()
     }
 
     async fn live(&self, campaign: &campaign::Model) -> Result<Arc<Live>, DbErr> {
         if let Some(live) = self.loaded(campaign.id) {
             return Ok(live);
         }
-        let tally = tally::campaign_tally(&self.db, campaign.id, campaign.goal, Utc::now()).await?;
-        let mut map = self.live.lock().unwrap_or_else(PoisonError::into_inner);
+        let directory = campaigns::directory(&self.db, campaign.id).await?;
+        let counts = tally::counts(&self.db, campaign.id).await?;
+        let series = series::build(&self.db, campaign.id, Utc::now()).await?;
+        let mut map = lock(&self.live);
         if let Some(live) = map.get(&campaign.id) {
             return Ok(live.clone());
         }
-        let live = Arc::new(Live::new(tally));
+        let live = Arc::new(Live::new(campaign.clone(), directory, counts, series));
         map.insert(campaign.id, live.clone());
         tokio::spawn(flush(
             self.db.clone(),
             campaign.id,
-            campaign.goal,
             live.clone(),
             self.closing.subscribe(),
         ));
         Ok(live)
     }
 
-    /// The campaign's tally as JSON, with an ETag that changes with every version.
+    /// The campaign's public tally as JSON, with an ETag that changes with every
+    /// version.
     pub async fn snapshot(&self, campaign: &campaign::Model) -> Result<Snapshot, DbErr> {
         let (json, version) = self.live(campaign).await?.snapshot();
         Ok(Snapshot {
@@ -279,11 +331,44 @@ impl TallyHub {
         })
     }
 
+    /// The campaign's public tally and its series, for a page. The tally includes what
+    /// this process recorded within the current merge window, so a signer who has just
+    /// confirmed sees themselves counted.
+    pub async fn view(&self, campaign: &campaign::Model) -> Result<(Tally, Series), DbErr> {
+        let live = self.live(campaign).await?;
+        let state = lock(&live.state);
+        Ok((state.publish(), state.series.clone()))
+    }
+
+    /// Who signs the campaign, and how much of it the public sees.
+    pub async fn directory(
+        &self,
+        campaign: &campaign::Model,
+    ) -> Result<(Arc<Directory>, Publication), DbErr> {
+        let live = self.live(campaign).await?;
+        let state = lock(&live.state);
+        Ok((state.directory.clone(), Publication::of(&state.campaign)))
+    }
+
     /// Moves a campaign's tally after a confirmation (+1) or a withdrawal (-1) has
-    /// committed. A campaign nobody has read yet is left to its first read.
+    /// committed. A campaign nobody here has read yet is left to its first read; other
+    /// processes are told either way.
     pub fn record(&self, campaign_id: i64, local_id: Option<i64>, delta: i64) {
         if let Some(live) = self.loaded(campaign_id) {
             live.apply(local_id, delta);
+        }
+        if self.db.get_database_backend() == DbBackend::Postgres {
+            lock(&self.moved).insert(campaign_id);
+            self.moved_wake.notify_one();
+        }
+    }
+
+    /// Another process moved these campaigns.
+    fn moved_elsewhere(&self, campaign_ids: impl IntoIterator<Item = i64>) {
+        for id in campaign_ids {
+            if let Some(live) = self.loaded(id) {
+                live.stale.notify_one();
+            }
         }
     }
 
@@ -322,38 +407,180 @@ impl TallyHub {
         ))
     }
 
-    /// Ends every stream, so the server can drain, and stops the flush tasks.
+    /// Ends every stream, so the server can drain, and stops the background tasks.
     pub fn close(&self) {
         let _ = self.closing.send(true);
-        self.live
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clear();
+        lock(&self.live).clear();
     }
 }
 
-/// One live campaign's task: merges bursts into one event per window and resyncs.
+/// One live campaign's task: merges bursts into one event per window, re-reads the
+/// campaign when another process moved it and every [`RESYNC`], and rebuilds its series.
 async fn flush(
     db: DatabaseConnection,
     campaign_id: i64,
-    goal: Option<i64>,
     live: Arc<Live>,
     mut closing: watch::Receiver<bool>,
 ) {
     let mut resync = tokio::time::interval(RESYNC);
+    let mut rebuild = tokio::time::interval(SERIES_EVERY);
     resync.tick().await;
+    rebuild.tick().await;
     loop {
         tokio::select! {
             () = live.wake.notified() => tokio::time::sleep(MERGE_WINDOW).await,
-            _ = resync.tick() => match tally::campaign_tally(&db, campaign_id, goal, Utc::now()).await {
-                Ok(fresh) => live.replace(fresh),
+            () = live.stale.notified() => match tally::counts(&db, campaign_id).await {
+                Ok(counts) => live.replace(counts, None),
+                Err(err) => tracing::warn!(campaign_id, error = %err, "tally re-read failed"),
+            },
+            _ = resync.tick() => match reread(&db, campaign_id).await {
+                Ok((counts, source)) => live.replace(counts, source),
                 Err(err) => tracing::warn!(campaign_id, error = %err, "tally resync failed"),
+            },
+            _ = rebuild.tick() => match series::build(&db, campaign_id, Utc::now()).await {
+                Ok(series) => lock(&live.state).series = series,
+                Err(err) => tracing::warn!(campaign_id, error = %err, "series rebuild failed"),
             },
             _ = closing.changed() => return,
         }
-        if let Some(event) = live.take_delta() {
+        if let Some(event) = live.take_event() {
             // No subscriber is not an error: the next one starts from a snapshot.
             let _ = live.events.send(event);
         }
+    }
+}
+
+/// The counts, and the campaign with its signing locals (None if it was deleted).
+async fn reread(
+    db: &DatabaseConnection,
+    campaign_id: i64,
+) -> Result<(Counts, Option<(campaign::Model, Directory)>), DbErr> {
+    let counts = tally::counts(db, campaign_id).await?;
+    let source = match campaign::Entity::find_by_id(campaign_id).one(db).await? {
+        Some(campaign) => Some((campaign, campaigns::directory(db, campaign_id).await?)),
+        None => None,
+    };
+    Ok((counts, source))
+}
+
+/// Tells the other processes which campaigns this one moved: one NOTIFY per window at
+/// most, sent after the confirmations committed.
+async fn announce(hub: Weak<TallyHub>, mut closing: watch::Receiver<bool>) {
+    loop {
+        let Some(strong) = hub.upgrade() else { return };
+        let woken = async { strong.moved_wake.notified().await };
+        tokio::select! {
+            () = woken => {}
+            _ = closing.changed() => return,
+        }
+        drop(strong);
+        tokio::time::sleep(MERGE_WINDOW).await;
+        let Some(hub) = hub.upgrade() else { return };
+        let ids = std::mem::take(&mut *lock(&hub.moved));
+        if ids.is_empty() {
+            continue;
+        }
+        let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+        let payload = format!("{:x}:{}", hub.epoch, list.join(","));
+        let statement = Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_notify($1, $2)",
+            [CHANNEL.into(), payload.into()],
+        );
+        if let Err(err) = hub.db.execute_raw(statement).await {
+            // The others catch up at their next resync.
+            tracing::warn!(error = %err, "could not notify the other processes");
+        }
+    }
+}
+
+/// Reads a notification's payload: the sender's epoch and the campaigns it moved.
+fn parse_payload(payload: &str) -> Option<(u64, Vec<i64>)> {
+    let (epoch, ids) = payload.split_once(':')?;
+    let epoch = u64::from_str_radix(epoch, 16).ok()?;
+    let ids = ids.split(',').filter_map(|id| id.parse().ok()).collect();
+    Some((epoch, ids))
+}
+
+/// Listens for the other processes' notifications on the pool sea-orm already uses, and
+/// re-reads what they moved. On a lost connection sqlx reconnects; everything live is
+/// then re-read, since notifications may have been missed meanwhile.
+async fn listen(hub: Weak<TallyHub>, mut closing: watch::Receiver<bool>) {
+    let mut listener = loop {
+        let Some(strong) = hub.upgrade() else { return };
+        let pool = strong.db.get_postgres_connection_pool().clone();
+        drop(strong);
+        let connected = async {
+            let mut listener = PgListener::connect_with(&pool).await?;
+            listener.listen(CHANNEL).await?;
+            Ok::<_, sea_orm::sqlx::Error>(listener)
+        };
+        match connected.await {
+            Ok(listener) => break listener,
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot listen for other processes; retrying");
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_secs(2)) => {}
+                    _ = closing.changed() => return,
+                }
+            }
+        }
+    };
+    loop {
+        let received = tokio::select! {
+            received = listener.try_recv() => received,
+            _ = closing.changed() => return,
+        };
+        let Some(hub) = hub.upgrade() else { return };
+        match received {
+            Ok(Some(notification)) => {
+                if let Some((epoch, ids)) = parse_payload(notification.payload())
+                    && epoch != hub.epoch
+                {
+                    hub.moved_elsewhere(ids);
+                }
+            }
+            Ok(None) => {
+                let ids: Vec<i64> = lock(&hub.live).keys().copied().collect();
+                hub.moved_elsewhere(ids);
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "lost the notification listener; retrying");
+                drop(hub);
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_notification_names_its_sender_and_campaigns() {
+        assert_eq!(parse_payload("ff:1,22"), Some((255, vec![1, 22])));
+        assert_eq!(parse_payload("nonsense"), None);
+    }
+
+    #[test]
+    fn only_what_moved_is_sent_and_what_vanished_is_zero() {
+        let count = |label: &str, count| UnionCount {
+            union: label.into(),
+            name: label.into(),
+            count,
+        };
+        let old = [count("a", 5), count("b", 7)];
+        let new = [count("a", 6), count("c", 5)];
+        let sent = moved(
+            &old,
+            &new,
+            |c| c.union.clone(),
+            |c| UnionCount {
+                count: 0,
+                ..c.clone()
+            },
+        );
+        assert_eq!(sent, [count("a", 6), count("c", 5), count("b", 0)]);
     }
 }

@@ -210,11 +210,16 @@ struct CampaignFile {
     #[serde(default)]
     public_breakdown: Option<String>,
     #[serde(default)]
+    smallest_group: Option<i32>,
+    #[serde(default)]
     demo: bool,
     #[serde(default)]
     default_language: Option<String>,
     text: Vec<TextFile>,
 }
+
+/// Fewer signers than this in one local are not shown apart, unless a campaign says so.
+pub const DEFAULT_SMALLEST_GROUP: i32 = 5;
 
 fn yes() -> bool {
     true
@@ -265,6 +270,12 @@ pub async fn import_campaign(
             ))
         })?,
     };
+    let smallest_group = file.smallest_group.unwrap_or(DEFAULT_SMALLEST_GROUP);
+    if smallest_group < 1 {
+        return Err(fail(format!(
+            "smallest_group {smallest_group} must be 1 or more"
+        )));
+    }
     if file.text.is_empty() {
         return Err(fail("a campaign needs at least one [[text]]".into()));
     }
@@ -327,6 +338,7 @@ pub async fn import_campaign(
     active.opens_at = Set(file.opens_at);
     active.closes_at = Set(file.closes_at);
     active.public_breakdown = Set(breakdown.as_str().to_owned());
+    active.smallest_group = Set(smallest_group);
     active.allow_community = Set(file.allow_community);
     active.default_language = Set(default_language.code().to_owned());
     active.is_demo = Set(file.demo);

@@ -24,6 +24,10 @@ pub mod lookup;
 #[cfg(feature = "ssr")]
 pub mod mail;
 #[cfg(feature = "ssr")]
+pub mod names;
+#[cfg(feature = "ssr")]
+pub mod series;
+#[cfg(feature = "ssr")]
 pub mod signing;
 #[cfg(feature = "ssr")]
 pub mod tally;

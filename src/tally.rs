@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, SecondsFormat, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
     sea_query::{Expr, ExprTrait, OnConflict},
@@ -12,9 +11,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    domain::SignatureStatus,
-    entities::{local, local_tally, signature, supporter_tally},
-    views::{LocalCount, Tally},
+    domain::{PublicBreakdown, SignatureStatus},
+    entities::{campaign, local_tally, signature, supporter_tally},
+    views::{LocalCount, LocalView, Tally, UnionCount, UnionView},
 };
 
 /// How many rows a local's (or the community supporters') count is spread over, so that
@@ -128,7 +127,7 @@ async fn tallied(db: &impl ConnectionTrait, campaign_id: i64) -> Result<Counts, 
         .await?
         .and_then(|sum| sum.count)
         .unwrap_or(0);
-    Ok(Counts::new(by_local, supporters))
+    Ok(Counts::from_sums(by_local, supporters))
 }
 
 /// The same counts taken from the confirmed signature rows themselves.
@@ -162,17 +161,17 @@ async fn counted(db: &impl ConnectionTrait, campaign_id: i64) -> Result<Counts, 
             })
         })
         .collect();
-    Ok(Counts::new(by_local, supporters))
+    Ok(Counts::from_sums(by_local, supporters))
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Counts {
     pub by_local: BTreeMap<i64, u64>,
     pub community_supporters: u64,
 }
 
 impl Counts {
-    fn new(by_local: Vec<LocalSum>, supporters: i64) -> Self {
+    fn from_sums(by_local: Vec<LocalSum>, supporters: i64) -> Self {
         Self {
             by_local: by_local
                 .into_iter()
@@ -186,45 +185,111 @@ impl Counts {
     pub fn total(&self) -> u64 {
         self.by_local.values().sum::<u64>() + self.community_supporters
     }
+
+    /// Moves one local's count (or the community supporters') by `delta`.
+    pub fn apply(&mut self, local_id: Option<i64>, delta: i64) {
+        match local_id {
+            Some(local_id) => {
+                let count = self.by_local.entry(local_id).or_default();
+                *count = count.saturating_add_signed(delta);
+                if *count == 0 {
+                    self.by_local.remove(&local_id);
+                }
+            }
+            None => {
+                self.community_supporters = self.community_supporters.saturating_add_signed(delta);
+            }
+        }
+    }
 }
 
-/// The campaign's tally as the public sees it: total, goal and each local's count
-/// beside its member count.
-pub async fn campaign_tally(
-    db: &impl ConnectionTrait,
-    campaign_id: i64,
-    goal: Option<i64>,
-    now: DateTime<Utc>,
-) -> Result<Tally, DbErr> {
-    let counts = tallied(db, campaign_id).await?;
-    let member_counts: BTreeMap<i64, Option<i64>> = local::Entity::find()
-        .select_only()
-        .columns([local::Column::Id, local::Column::MemberCount])
-        .filter(local::Column::Id.is_in(counts.by_local.keys().copied()))
-        .into_tuple::<(i64, Option<i64>)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
-    Ok(Tally {
+/// The confirmed counts of a campaign, from its tally rows.
+pub async fn counts(db: &impl ConnectionTrait, campaign_id: i64) -> Result<Counts, DbErr> {
+    tallied(db, campaign_id).await
+}
+
+/// Who may sign a campaign, as the public tally names them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Directory {
+    pub unions: Vec<UnionView>,
+    pub locals: BTreeMap<i64, LocalView>,
+}
+
+/// How much of its tally a campaign shows the public.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Publication {
+    pub breakdown: PublicBreakdown,
+    pub smallest_group: u64,
+    pub goal: Option<u64>,
+}
+
+impl Publication {
+    pub fn of(campaign: &campaign::Model) -> Self {
+        Self {
+            breakdown: PublicBreakdown::parse(&campaign.public_breakdown)
+                .unwrap_or(PublicBreakdown::TotalOnly),
+            smallest_group: Ord::max(u64::try_from(campaign.smallest_group).unwrap_or(1), 1),
+            goal: campaign.goal.map(non_negative),
+        }
+    }
+}
+
+/// The tally as the public may see it: the total, and the breakdown the campaign chose
+/// with every group under its smallest size folded into `other`. Locals no longer among
+/// the signing ones are counted in `other` too.
+pub fn publish(
+    counts: &Counts,
+    directory: &Directory,
+    publication: Publication,
+    updated_at: String,
+) -> Tally {
+    let mut tally = Tally {
         total: counts.total(),
-        goal: goal.map(non_negative),
-        by_local: counts
-            .by_local
-            .iter()
-            .map(|(&local_id, &count)| LocalCount {
-                local_id,
-                count,
-                member_count: member_counts
-                    .get(&local_id)
-                    .copied()
-                    .flatten()
-                    .map(non_negative),
-            })
-            .collect(),
-        community_supporters: counts.community_supporters,
-        updated_at: now.to_rfc3339_opts(SecondsFormat::Secs, true),
-    })
+        goal: publication.goal,
+        breakdown: publication.breakdown,
+        smallest_group: publication.smallest_group,
+        updated_at,
+        ..Tally::default()
+    };
+    let shown = |count: u64| count >= publication.smallest_group;
+    match publication.breakdown {
+        PublicBreakdown::TotalOnly => return tally,
+        PublicBreakdown::ByUnion => {
+            let mut per_union: BTreeMap<&str, u64> = BTreeMap::new();
+            for (local_id, &count) in &counts.by_local {
+                match directory.locals.get(local_id) {
+                    Some(local) => *per_union.entry(local.union.as_str()).or_default() += count,
+                    None => tally.other += count,
+                }
+            }
+            for union in &directory.unions {
+                match per_union.get(union.slug.as_str()).copied() {
+                    Some(count) if shown(count) => tally.by_union.push(UnionCount {
+                        union: union.slug.clone(),
+                        name: union.name.clone(),
+                        count,
+                    }),
+                    Some(count) => tally.other += count,
+                    None => {}
+                }
+            }
+        }
+        PublicBreakdown::ByLocal => {
+            for (local_id, &count) in &counts.by_local {
+                match directory.locals.get(local_id) {
+                    Some(local) if shown(count) => tally.by_local.push(LocalCount {
+                        local_id: *local_id,
+                        label: local.label(),
+                        count,
+                        member_count: local.member_count,
+                    }),
+                    _ => tally.other += count,
+                }
+            }
+        }
+    }
+    tally.community_supporters = counts.community_supporters;
+    tally
 }
 
 /// The result of a recount: what the tally rows say and what the signatures say.
@@ -246,4 +311,121 @@ pub async fn recount(db: &impl ConnectionTrait, campaign_id: i64) -> Result<Reco
         tallied: tallied(db, campaign_id).await?,
         counted: counted(db, campaign_id).await?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn directory() -> Directory {
+        let union = |slug: &str| UnionView {
+            id: 0,
+            slug: slug.into(),
+            name: slug.to_uppercase(),
+            short_name: slug.to_uppercase(),
+        };
+        let local = |id: i64, union: &str| LocalView {
+            id,
+            union: union.into(),
+            union_short_name: union.to_uppercase(),
+            name: format!("Local {id}"),
+            city: None,
+            region: None,
+            member_count: Some(100),
+        };
+        Directory {
+            unions: vec![union("a"), union("b")],
+            locals: [local(1, "a"), local(2, "a"), local(3, "b")]
+                .into_iter()
+                .map(|l| (l.id, l))
+                .collect(),
+        }
+    }
+
+    fn counts(by_local: &[(i64, u64)], supporters: u64) -> Counts {
+        Counts {
+            by_local: by_local.iter().copied().collect(),
+            community_supporters: supporters,
+        }
+    }
+
+    fn rule(breakdown: PublicBreakdown, smallest_group: u64) -> Publication {
+        Publication {
+            breakdown,
+            smallest_group,
+            goal: Some(1000),
+        }
+    }
+
+    #[test]
+    fn small_locals_are_folded_into_other() {
+        let counts = counts(&[(1, 7), (2, 2), (3, 5), (99, 9)], 3);
+        let tally = publish(
+            &counts,
+            &directory(),
+            rule(PublicBreakdown::ByLocal, 5),
+            "t".into(),
+        );
+        assert_eq!(tally.total, 26);
+        let shown: Vec<_> = tally
+            .by_local
+            .iter()
+            .map(|c| (c.local_id, c.count))
+            .collect();
+        assert_eq!(
+            shown,
+            [(1, 7), (3, 5)],
+            "local 2 has too few; 99 no longer signs"
+        );
+        assert_eq!(tally.other, 11);
+        assert_eq!(tally.community_supporters, 3);
+        assert!(
+            tally.by_union.is_empty(),
+            "by union would show what by local folds"
+        );
+        assert_eq!(tally.by_local[0].label, "A Local 1");
+    }
+
+    #[test]
+    fn unions_are_summed_and_folded_the_same_way() {
+        let counts = counts(&[(1, 3), (2, 3), (3, 4)], 0);
+        let tally = publish(
+            &counts,
+            &directory(),
+            rule(PublicBreakdown::ByUnion, 5),
+            "t".into(),
+        );
+        let shown: Vec<_> = tally
+            .by_union
+            .iter()
+            .map(|c| (c.union.as_str(), c.count))
+            .collect();
+        assert_eq!(shown, [("a", 6)]);
+        assert_eq!(tally.other, 4);
+        assert!(tally.by_local.is_empty());
+    }
+
+    #[test]
+    fn total_only_shows_the_total_and_nothing_else() {
+        let counts = counts(&[(1, 30), (3, 40)], 8);
+        let tally = publish(
+            &counts,
+            &directory(),
+            rule(PublicBreakdown::TotalOnly, 1),
+            "t".into(),
+        );
+        assert_eq!(tally.total, 78);
+        assert_eq!((tally.other, tally.community_supporters), (0, 0));
+        assert!(tally.by_local.is_empty() && tally.by_union.is_empty());
+    }
+
+    #[test]
+    fn counts_move_and_empty_locals_disappear() {
+        let mut counts = counts(&[(1, 1)], 0);
+        counts.apply(Some(2), 1);
+        counts.apply(Some(1), -1);
+        counts.apply(None, 1);
+        assert_eq!(counts.by_local.into_iter().collect::<Vec<_>>(), [(2, 1)]);
+        assert_eq!(counts.community_supporters, 1);
+    }
 }

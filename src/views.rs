@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{CampaignKind, CampaignStatus, Language, SignatureStatus};
+use crate::domain::{CampaignKind, CampaignStatus, Language, PublicBreakdown, SignatureStatus};
 
 /// A campaign in the list of open campaigns.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -44,7 +44,10 @@ pub struct CampaignDetail {
     /// Whether the campaign takes new signatures now.
     pub accepting: bool,
     pub is_demo: bool,
+    /// The campaign page's full address, for sharing and for the embed snippet.
+    pub url: String,
     pub tally: Tally,
+    pub series: Series,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,21 +82,97 @@ impl LocalView {
     }
 }
 
-/// Confirmed signatures: the total, and the count of each local that has any.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Confirmed signatures as the public may see them: the total, and the breakdown the
+/// campaign chose, with every group smaller than its `smallest_group` folded into
+/// `other`, so that no small count can name people to an employer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tally {
     pub total: u64,
     pub goal: Option<u64>,
+    pub breakdown: PublicBreakdown,
+    pub smallest_group: u64,
+    /// With `by_union`: each sponsoring union with enough signers.
+    pub by_union: Vec<UnionCount>,
+    /// With `by_local`: each local with enough signers, by id.
     pub by_local: Vec<LocalCount>,
+    /// Signers of the locals (or unions) too small to show on their own.
+    pub other: u64,
+    /// Signers who are not members of the sponsoring unions (zero with `total_only`).
     pub community_supporters: u64,
     pub updated_at: String,
+}
+
+impl Default for Tally {
+    fn default() -> Self {
+        Self {
+            total: 0,
+            goal: None,
+            breakdown: PublicBreakdown::TotalOnly,
+            smallest_group: 1,
+            by_union: Vec::new(),
+            by_local: Vec::new(),
+            other: 0,
+            community_supporters: 0,
+            updated_at: String::new(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LocalCount {
     pub local_id: i64,
+    /// "UTW Local 102 (Chicago, IL)".
+    pub label: String,
     pub count: u64,
     pub member_count: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnionCount {
+    /// The union's slug.
+    pub union: String,
+    pub name: String,
+    pub count: u64,
+}
+
+/// A signer who chose to show their name, as the public list shows them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicName {
+    /// Given name and the initial of the family name: "Lucy P."
+    pub name: String,
+    /// Their local, union, or None (a community supporter, or a campaign that shows
+    /// only its total).
+    pub group: Option<String>,
+}
+
+/// One page of the public list of names, newest first.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NamesPage {
+    pub names: Vec<PublicName>,
+    /// Where the next (older) page starts, if there is one.
+    pub next: Option<String>,
+}
+
+/// Confirmed signatures over time, per hour while a campaign is young and per day after.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Series {
+    pub unit: SeriesUnit,
+    pub points: Vec<SeriesPoint>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SeriesUnit {
+    #[default]
+    Hour,
+    Day,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeriesPoint {
+    /// The start of the hour or day, RFC 3339 in UTC.
+    pub start: String,
+    pub count: u64,
 }
 
 /// A signature as its own signer sees it on the confirm and withdraw pages.

@@ -1,8 +1,10 @@
 //! Pieces shared by pages: the tally, field messages, and the sign form's island.
 
 use leptos::prelude::*;
-use rollcall::domain::{Field, FieldErrors, Language, format_share_percent, share_of_membership};
-use rollcall::views::{LocalView, Tally};
+use rollcall::domain::{
+    Field, FieldErrors, Language, PublicBreakdown, format_share_percent, share_of_membership,
+};
+use rollcall::views::Tally;
 
 /// 1840 → "1,840" (English) or "1.840" (Spanish).
 pub fn format_count(n: u64, language: Language) -> String {
@@ -66,40 +68,71 @@ pub fn TallySummary(tally: Tally, language: Language) -> impl IntoView {
                     <div class="progress-bar" style=format!("width: {percent:.1}%")></div>
                 </div>
             })}
+            // Read out politely, and at most once a minute, as the count climbs.
+            <p class="visually-hidden" id="tally-announce" aria-live="polite"></p>
         </section>
     }
 }
 
-/// Each local that has signed, with its share of the membership.
+/// "Other locals (fewer than 5 signers each)".
+pub fn other_label(tally: &Tally) -> String {
+    let groups = match tally.breakdown {
+        PublicBreakdown::ByUnion => "Other unions",
+        _ => "Other locals",
+    };
+    format!(
+        "{groups} (fewer than {} signers each)",
+        tally.smallest_group
+    )
+}
+
+/// The public breakdown of the tally: each local (with its share of the membership) or
+/// each union, as the campaign chose, with the small ones folded into one row. The
+/// rows carry ids so the live tally can rewrite, add and remove them in place.
 #[component]
-pub fn LocalTable(tally: Tally, locals: Vec<LocalView>, language: Language) -> impl IntoView {
-    let mut rows: Vec<_> = tally
-        .by_local
-        .iter()
-        .filter_map(|count| {
-            let local = locals.iter().find(|l| l.id == count.local_id)?;
-            Some((local.id, local.label(), count.count, count.member_count))
-        })
-        .collect();
-    rows.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.1.cmp(&b.1)));
-    let supporters = tally.community_supporters;
-    (!rows.is_empty() || supporters > 0).then(|| {
+pub fn BreakdownTable(tally: Tally, allow_community: bool, language: Language) -> impl IntoView {
+    let by_local = tally.breakdown == PublicBreakdown::ByLocal;
+    let mut locals = tally.by_local.clone();
+    locals.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.label.cmp(&b.label)));
+    let mut unions = tally.by_union.clone();
+    unions.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
+    let other = other_label(&tally);
+    (tally.breakdown != PublicBreakdown::TotalOnly).then(|| {
         view! {
-            <table class="locals-table">
-                <caption>"Confirmed signatures by local"</caption>
+            <table class="breakdown-table" id="breakdown" data-kind=if by_local { "local" } else { "union" }>
+                <caption>{if by_local { "Confirmed signatures by local" } else { "Confirmed signatures by union" }}</caption>
                 <thead>
-                    <tr><th scope="col">"Local"</th><th scope="col">"Signed"</th><th scope="col">"Share of members"</th></tr>
+                    <tr>
+                        <th scope="col">{if by_local { "Local" } else { "Union" }}</th>
+                        <th scope="col">"Signed"</th>
+                        {by_local.then(|| view! { <th scope="col">"Share of members"</th> })}
+                    </tr>
                 </thead>
-                <tbody>
-                    {rows.into_iter().map(|(id, label, count, members)| view! {
-                        <tr>
-                            <th scope="row">{label}</th>
-                            <td id=format!("local-{id}-signed")>{signed_text(count, members, language)}</td>
-                            <td id=format!("local-{id}-share")>{share_text(count, members)}</td>
+                <tbody id="breakdown-body">
+                    {locals.into_iter().map(|c| view! {
+                        <tr id=format!("local-{}", c.local_id)>
+                            <th scope="row">{c.label}</th>
+                            <td class="signed">{signed_text(c.count, c.member_count, language)}</td>
+                            <td class="share">{share_text(c.count, c.member_count)}</td>
                         </tr>
                     }).collect_view()}
-                    {(supporters > 0).then(|| view! {
-                        <tr><th scope="row">"Community supporters"</th><td>{format_count(supporters, language)}</td><td>"–"</td></tr>
+                    {unions.into_iter().map(|c| view! {
+                        <tr id=format!("union-{}", c.union)>
+                            <th scope="row">{c.name}</th>
+                            <td class="signed">{format_count(c.count, language)}</td>
+                        </tr>
+                    }).collect_view()}
+                    <tr id="tally-other">
+                        <th scope="row">{other}</th>
+                        <td class="signed">{format_count(tally.other, language)}</td>
+                        {by_local.then(|| view! { <td>"–"</td> })}
+                    </tr>
+                    {allow_community.then(|| view! {
+                        <tr id="tally-supporters">
+                            <th scope="row">"Community supporters"</th>
+                            <td class="signed">{format_count(tally.community_supporters, language)}</td>
+                            {by_local.then(|| view! { <td>"–"</td> })}
+                        </tr>
                     })}
                 </tbody>
             </table>
@@ -201,14 +234,141 @@ mod browser {
         }
     }
 
-    pub fn follow_tally(slug: &str, goal: Option<u64>, language: Language) {
+    fn text_of(value: &leptos::wasm_bindgen::JsValue, key: &str) -> Option<String> {
+        js_sys::Reflect::get(value, &key.into()).ok()?.as_string()
+    }
+
+    /// Rewrites a breakdown row's cells, adding the row (before "other") if it is new.
+    fn upsert_row(id: &str, label: &str, cells: &[(&str, String)]) -> Option<()> {
+        let doc = document();
+        let row = match doc.get_element_by_id(id) {
+            Some(row) => row,
+            None => {
+                let body = doc.get_element_by_id("breakdown-body")?;
+                let row = doc.create_element("tr").ok()?;
+                row.set_id(id);
+                let heading = doc.create_element("th").ok()?;
+                heading.set_attribute("scope", "row").ok()?;
+                heading.set_text_content(Some(label));
+                row.append_child(&heading).ok()?;
+                for (class, _) in cells {
+                    let cell = doc.create_element("td").ok()?;
+                    cell.set_class_name(class);
+                    row.append_child(&cell).ok()?;
+                }
+                let other: Option<web_sys::Node> =
+                    doc.get_element_by_id("tally-other").map(Into::into);
+                body.insert_before(&row, other.as_ref()).ok()?;
+                row
+            }
+        };
+        for (class, text) in cells {
+            if let Some(cell) = row.query_selector(&format!(".{class}")).ok().flatten() {
+                cell.set_text_content(Some(text));
+            }
+        }
+        Some(())
+    }
+
+    /// Applies a snapshot or a delta to the page: the total, the bar, and the rows that
+    /// moved. A group sent with a count of zero fell out of view; a snapshot drops every
+    /// row it does not name.
+    fn apply(
+        tally: &leptos::wasm_bindgen::JsValue,
+        snapshot: bool,
+        goal: Option<u64>,
+        language: Language,
+    ) {
         use super::{format_count, goal_percent, share_text, signed_text};
+
+        if let Some(total) = number(tally, "total") {
+            set_text("[data-testid=tally-total]", &format_count(total, language));
+            if let (Some(percent), Some(bar)) = (
+                goal_percent(total, goal),
+                document().query_selector(".progress-bar").ok().flatten(),
+            ) {
+                let _ = bar.set_attribute("style", &format!("width: {percent:.1}%"));
+            }
+        }
+        let mut named = Vec::new();
+        let groups = |key: &str| {
+            js_sys::Reflect::get(tally, &key.into())
+                .map(|list| js_sys::Array::from(&list).iter().collect::<Vec<_>>())
+                .unwrap_or_default()
+        };
+        for group in groups("by_local") {
+            let (Some(id), Some(count)) = (number(&group, "local_id"), number(&group, "count"))
+            else {
+                continue;
+            };
+            let row = format!("local-{id}");
+            if count == 0 {
+                if let Some(gone) = document().get_element_by_id(&row) {
+                    gone.remove();
+                }
+                continue;
+            }
+            let members = number(&group, "member_count");
+            let label = text_of(&group, "label").unwrap_or_default();
+            upsert_row(
+                &row,
+                &label,
+                &[
+                    ("signed", signed_text(count, members, language)),
+                    ("share", share_text(count, members)),
+                ],
+            );
+            named.push(row);
+        }
+        for group in groups("by_union") {
+            let (Some(union), Some(count)) = (text_of(&group, "union"), number(&group, "count"))
+            else {
+                continue;
+            };
+            let row = format!("union-{union}");
+            if count == 0 {
+                if let Some(gone) = document().get_element_by_id(&row) {
+                    gone.remove();
+                }
+                continue;
+            }
+            let name = text_of(&group, "name").unwrap_or_default();
+            upsert_row(&row, &name, &[("signed", format_count(count, language))]);
+            named.push(row);
+        }
+        if let Some(other) = number(tally, "other") {
+            set_text("#tally-other .signed", &format_count(other, language));
+        }
+        if let Some(supporters) = number(tally, "community_supporters") {
+            set_text(
+                "#tally-supporters .signed",
+                &format_count(supporters, language),
+            );
+        }
+        if snapshot && let Some(body) = document().get_element_by_id("breakdown-body") {
+            let rows = body.children();
+            let stale: Vec<_> = (0..rows.length())
+                .filter_map(|i| rows.item(i))
+                .filter(|row| {
+                    let id = row.id();
+                    (id.starts_with("local-") || id.starts_with("union-")) && !named.contains(&id)
+                })
+                .collect();
+            for row in stale {
+                row.remove();
+            }
+        }
+    }
+
+    pub fn follow_tally(slug: &str, goal: Option<u64>, language: Language) {
         use leptos::wasm_bindgen::closure::Closure;
 
         let url = format!("/api/v1/campaigns/{slug}/tally/stream");
         let Ok(source) = web_sys::EventSource::new(&url) else {
             return;
         };
+        // A screen reader hears the count at most once a minute, not on every tick.
+        let announced = std::cell::Cell::new(js_sys::Date::now());
         let on_event =
             Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
                 let Some(data) = ev.data().as_string() else {
@@ -217,29 +377,19 @@ mod browser {
                 let Ok(tally) = js_sys::JSON::parse(&data) else {
                     return;
                 };
-                if let Some(total) = number(&tally, "total") {
-                    set_text("[data-testid=tally-total]", &format_count(total, language));
-                    if let (Some(percent), Some(bar)) = (
-                        goal_percent(total, goal),
-                        document().query_selector(".progress-bar").ok().flatten(),
-                    ) {
-                        let _ = bar.set_attribute("style", &format!("width: {percent:.1}%"));
-                    }
-                }
-                let Ok(by_local) = js_sys::Reflect::get(&tally, &"by_local".into()) else {
-                    return;
-                };
-                for row in js_sys::Array::from(&by_local).iter() {
-                    let (Some(id), Some(count)) = (number(&row, "local_id"), number(&row, "count"))
-                    else {
-                        continue;
-                    };
-                    let members = number(&row, "member_count");
+                apply(&tally, ev.type_() == "snapshot", goal, language);
+                let now = js_sys::Date::now();
+                if now - announced.get() >= 60_000.0
+                    && let Some(total) = number(&tally, "total")
+                {
+                    announced.set(now);
                     set_text(
-                        &format!("local-{id}-signed"),
-                        &signed_text(count, members, language),
+                        "tally-announce",
+                        &format!(
+                            "{} confirmed signatures",
+                            super::format_count(total, language)
+                        ),
                     );
-                    set_text(&format!("local-{id}-share"), &share_text(count, members));
                 }
             });
         for event in ["snapshot", "delta"] {

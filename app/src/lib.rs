@@ -2,6 +2,7 @@
 //! server functions behind the forms (thin: parse, call a `rollcall` service, map its
 //! error). Pages render on the server; only islands ship to the browser.
 
+pub mod charts;
 pub mod components;
 pub mod pages;
 pub mod server_fns;
@@ -12,13 +13,13 @@ use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
 use leptos_router::{
     SsrMode,
-    components::{Route, Router, Routes},
+    components::{Outlet, ParentRoute, Route, Router, Routes},
     path,
 };
 
 use pages::{
-    CampaignPage, ConfirmPage, ConfirmedPage, HomePage, NotFound, ThanksPage, WithdrawPage,
-    WithdrawnPage,
+    CampaignPage, ConfirmPage, ConfirmedPage, EmbedPage, HomePage, NotFound, SignersPage,
+    ThanksPage, WithdrawPage, WithdrawnPage,
 };
 
 /// The HTML document around every page.
@@ -47,23 +48,34 @@ pub fn App() -> impl IntoView {
     view! {
         <Title text="Rollcall"/>
         <Router>
-            <header class="site-header">
-                <a class="brand" href="/">"Rollcall"</a>
-            </header>
-            <main id="main">
-                // Async: the whole page (and its status code) is ready before the first
-                // byte, so it reads complete without JavaScript.
-                <Routes fallback=NotFound>
+            // Async: the whole page (and its status code) is ready before the first
+            // byte, so it reads complete without JavaScript.
+            <Routes fallback=|| view! { <SiteLayout><NotFound/></SiteLayout> }>
+                <ParentRoute path=path!("") view=|| view! { <SiteLayout><Outlet/></SiteLayout> }>
                     <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
                     <Route path=path!("/c/:slug") view=CampaignPage ssr=SsrMode::Async/>
+                    <Route path=path!("/c/:slug/signers") view=SignersPage ssr=SsrMode::Async/>
                     <Route path=path!("/c/:slug/thanks") view=ThanksPage ssr=SsrMode::Async/>
                     <Route path=path!("/c/:slug/confirmed") view=ConfirmedPage ssr=SsrMode::Async/>
                     <Route path=path!("/c/:slug/withdrawn") view=WithdrawnPage ssr=SsrMode::Async/>
                     <Route path=path!("/v/:token") view=ConfirmPage ssr=SsrMode::Async/>
                     <Route path=path!("/w/:token") view=WithdrawPage ssr=SsrMode::Async/>
-                </Routes>
-            </main>
+                </ParentRoute>
+                // Framed by other sites: no header, nothing but the counter.
+                <Route path=path!("/embed/:slug") view=EmbedPage ssr=SsrMode::Async/>
+            </Routes>
         </Router>
+    }
+}
+
+/// The site's header around every page but the embed.
+#[component]
+fn SiteLayout(children: Children) -> impl IntoView {
+    view! {
+        <header class="site-header">
+            <a class="brand" href="/">"Rollcall"</a>
+        </header>
+        <main id="main">{children()}</main>
     }
 }
 

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use rollcall::domain::FieldErrors;
-use rollcall::views::{CampaignDetail, CampaignSummary, SignatureView};
+use rollcall::views::{CampaignDetail, CampaignSummary, NamesPage, SignatureView};
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
@@ -216,7 +216,7 @@ pub async fn withdraw(token: String) -> Result<(), WithdrawFormError> {
 #[server(endpoint = "campaigns")]
 pub async fn open_campaigns() -> Result<Vec<CampaignSummary>, ServerFnError> {
     let state = state()?;
-    rollcall::campaigns::open_campaigns(&state.db, request_language(), chrono::Utc::now())
+    rollcall::campaigns::open_campaigns(&state.db, &state.hub, request_language())
         .await
         .map_err(|err| {
             tracing::error!(error = ?err, "listing campaigns failed");
@@ -227,10 +227,50 @@ pub async fn open_campaigns() -> Result<Vec<CampaignSummary>, ServerFnError> {
 #[server(endpoint = "campaign")]
 pub async fn campaign(slug: String) -> Result<Option<CampaignDetail>, ServerFnError> {
     let state = state()?;
-    rollcall::campaigns::campaign_detail(&state.db, &slug, request_language(), chrono::Utc::now())
+    rollcall::campaigns::campaign_detail(
+        &state.db,
+        &state.hub,
+        &slug,
+        request_language(),
+        chrono::Utc::now(),
+        &state.public_url,
+    )
+    .await
+    .map_err(|err| {
+        tracing::error!(error = ?err, "loading a campaign failed");
+        ServerFnError::new("the campaign could not be loaded")
+    })
+}
+
+/// One page of the names signers chose to show; None for an unknown campaign or a
+/// `before` that is not one of ours.
+#[cfg(feature = "ssr")]
+fn names_failed(err: impl std::fmt::Debug) -> ServerFnError {
+    tracing::error!(error = ?err, "loading names failed");
+    ServerFnError::new("the names could not be loaded")
+}
+
+#[server(endpoint = "names")]
+pub async fn names(
+    slug: String,
+    before: Option<String>,
+) -> Result<Option<NamesPage>, ServerFnError> {
+    let state = state()?;
+    let before = match before.filter(|b| !b.is_empty()) {
+        None => None,
+        Some(text) => match rollcall::names::Cursor::parse(&text) {
+            Some(cursor) => Some(cursor),
+            None => return Ok(None),
+        },
+    };
+    let Some(campaign) = rollcall::campaigns::public_by_slug(&state.db, &slug)
         .await
-        .map_err(|err| {
-            tracing::error!(error = ?err, "loading a campaign failed");
-            ServerFnError::new("the campaign could not be loaded")
-        })
+        .map_err(names_failed)?
+    else {
+        return Ok(None);
+    };
+    rollcall::names::page(&state.db, &state.hub, &campaign, before)
+        .await
+        .map(Some)
+        .map_err(names_failed)
 }

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use app::state::AppState;
 use axum::{
     Json, Router,
-    extract::{ConnectInfo, Path, State, rejection::JsonRejection},
+    extract::{ConnectInfo, Path, Query, State, rejection::JsonRejection},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -25,6 +25,7 @@ pub fn router(state: AppState) -> Router {
         .route("/campaigns/{slug}/tally", get(tally))
         .route("/campaigns/{slug}/tally/stream", get(tally_stream))
         .route("/campaigns/{slug}/signatures", post(sign))
+        .route("/campaigns/{slug}/signers", get(signers))
         .with_state(state)
 }
 
@@ -34,6 +35,7 @@ pub enum ApiError {
     Invalid(FieldErrors, Language),
     BadBody(JsonRejection),
     NotFound,
+    BadCursor,
     Closed,
     Unexpected(Box<dyn std::error::Error + Send + Sync>),
 }
@@ -83,6 +85,11 @@ impl IntoResponse for ApiError {
                 Json(json!({"error": "not_found", "message": "no campaign with that slug"})),
             )
                 .into_response(),
+            ApiError::BadCursor => (
+                StatusCode::BAD_REQUEST,
+                Json(json!({"error": "bad_request", "message": "before is not a value from next"})),
+            )
+                .into_response(),
             ApiError::Closed => (
                 StatusCode::CONFLICT,
                 Json(
@@ -120,9 +127,8 @@ async fn list_campaigns(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<impl IntoResponse, ApiError> {
-    let now = chrono::Utc::now();
     Ok(Json(
-        rollcall::campaigns::open_campaigns(&state.db, language(&headers), now).await?,
+        rollcall::campaigns::open_campaigns(&state.db, &state.hub, language(&headers)).await?,
     ))
 }
 
@@ -131,11 +137,17 @@ async fn campaign(
     Path(slug): Path<String>,
     headers: HeaderMap,
 ) -> Result<impl IntoResponse, ApiError> {
-    let now = chrono::Utc::now();
-    rollcall::campaigns::campaign_detail(&state.db, &slug, language(&headers), now)
-        .await?
-        .map(Json)
-        .ok_or(ApiError::NotFound)
+    rollcall::campaigns::campaign_detail(
+        &state.db,
+        &state.hub,
+        &slug,
+        language(&headers),
+        chrono::Utc::now(),
+        &state.public_url,
+    )
+    .await?
+    .map(Json)
+    .ok_or(ApiError::NotFound)
 }
 
 /// A campaign the public may see (not a draft), or 404.
@@ -143,10 +155,37 @@ async fn public_campaign(
     state: &AppState,
     slug: &str,
 ) -> Result<rollcall::entities::campaign::Model, ApiError> {
-    rollcall::campaigns::by_slug(&state.db, slug)
+    rollcall::campaigns::public_by_slug(&state.db, slug)
         .await?
-        .filter(|c| c.status != rollcall::domain::CampaignStatus::Draft.as_str())
         .ok_or(ApiError::NotFound)
+}
+
+#[derive(Debug, Deserialize)]
+struct NamesQuery {
+    before: Option<String>,
+}
+
+/// The signers who chose to show their name, newest first, a page at a time: follow
+/// `next` as `?before=`.
+async fn signers(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    Query(query): Query<NamesQuery>,
+) -> Result<Response, ApiError> {
+    let campaign = public_campaign(&state, &slug).await?;
+    let before = match query.before.as_deref() {
+        None | Some("") => None,
+        Some(text) => Some(rollcall::names::Cursor::parse(text).ok_or(ApiError::BadCursor)?),
+    };
+    let page = rollcall::names::page(&state.db, &state.hub, &campaign, before).await?;
+    Ok((
+        [(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=10"),
+        )],
+        Json(page),
+    )
+        .into_response())
 }
 
 /// The tally from the hub's memory: cacheable for a second, with an ETag, and `304` when

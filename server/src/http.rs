@@ -8,7 +8,8 @@ use axum::{
     Router,
     extract::{MatchedPath, Request, State},
     http::{HeaderValue, StatusCode, header},
-    response::IntoResponse,
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
     routing::get,
 };
 use leptos::prelude::provide_context;
@@ -78,10 +79,7 @@ pub fn router(
             // sends a confirmation page's address to another site.
             HeaderValue::from_static("same-origin"),
         ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
+        .layer(middleware::from_fn(frame_policy))
         .layer(
             // Spans name the route's pattern, never the path: paths carry tokens.
             TraceLayer::new_for_http().make_span_with(|request: &Request| {
@@ -92,6 +90,27 @@ pub fn router(
                 tracing::info_span!("request", method = %request.method(), route)
             }),
         ))
+}
+
+/// Only the embed page may be framed, by any site; every other page by none, so no site
+/// can dress our sign form in its own clothes.
+async fn frame_policy(request: Request, next: Next) -> Response {
+    let embed = request.uri().path().starts_with("/embed/");
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    if embed {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("frame-ancestors *"),
+        );
+    } else {
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("frame-ancestors 'none'"),
+        );
+    }
+    response
 }
 
 /// Ready when the database answers.

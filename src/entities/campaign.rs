@@ -17,6 +17,8 @@ pub struct Model {
     pub closes_at: Option<DateTimeUtc>,
     /// `total_only`, `by_union` or `by_local`.
     pub public_breakdown: String,
+    /// Locals with fewer signers than this are folded into "other" for the public.
+    pub smallest_group: i32,
     pub allow_community: bool,
     pub default_language: String,
     pub is_demo: bool,

@@ -5,15 +5,16 @@ use rollcall::domain::{Field, FieldErrors, Language};
 use rollcall::views::CampaignDetail;
 
 use super::{NotFound, Unavailable};
-use crate::components::{FieldMessage, LiveTally, LocalTable, SignFormHelper, TallySummary};
-use crate::server_fns::{Sign, SignFormError, campaign};
+use crate::charts::{ByLocalChart, OverTimeChart};
+use crate::components::{BreakdownTable, FieldMessage, LiveTally, SignFormHelper, TallySummary};
+use crate::server_fns::{Sign, SignFormError, campaign, names};
 
-fn slug_param() -> String {
+pub(crate) fn slug_param() -> String {
     use_params_map().with_untracked(|params| params.get("slug").unwrap_or_default())
 }
 
 /// Loads the campaign named in the URL and renders `page` with it, or "not found".
-fn with_campaign<V: IntoView + 'static>(
+pub(crate) fn with_campaign<V: IntoView + 'static>(
     page: impl Fn(CampaignDetail) -> V + Send + Sync + Copy + 'static,
 ) -> impl IntoView {
     let slug = slug_param();
@@ -56,8 +57,124 @@ pub fn CampaignPage() -> impl IntoView {
                     <ul>{c.sponsors.iter().map(|u| view! { <li>{u.name.clone()}</li> }).collect_view()}</ul>
                 </section>
                 <SignSection campaign=c.clone()/>
-                <LocalTable tally=c.tally.clone() locals=c.locals.clone() language/>
+                {progress_detail(&c)}
+                <EmbedSnippet slug=c.slug.clone() url=c.url.clone() title=c.title.clone()/>
             </article>
+        }
+    })
+}
+
+/// Who has signed: the breakdown, the pictures and the public names. Its own
+/// (type-erased) view, so the page's type stays within the compiler's limits.
+fn progress_detail(c: &CampaignDetail) -> AnyView {
+    let language = c.language;
+    view! {
+        <section class="progress-detail" aria-labelledby="progress-heading">
+            <h2 id="progress-heading">"Who has signed"</h2>
+            <BreakdownTable tally=c.tally.clone() allow_community=c.allow_community language/>
+            <ByLocalChart tally=c.tally.clone()/>
+            <OverTimeChart series=c.series.clone() language/>
+            <PublicNames slug=c.slug.clone() preview=true/>
+        </section>
+    }
+    .into_any()
+}
+
+/// The names of signers who chose to show them, newest first. On the campaign page a
+/// first few with a link to the whole list; on `/c/{slug}/signers` a page at a time.
+#[component]
+fn PublicNames(slug: String, preview: bool) -> impl IntoView {
+    let before = leptos_router::hooks::use_query_map()
+        .with_untracked(|query| query.get("before"))
+        .filter(|_| !preview);
+    let page = Resource::new(
+        move || (slug.clone(), before.clone()),
+        |(slug, before)| names(slug, before),
+    );
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let Ok(Some(page)) = page.await else {
+                    return view! { <p>"The list of names is not available."</p> }.into_any();
+                };
+                let slug = slug_param();
+                let shown = if preview { 10 } else { page.names.len() };
+                let more = preview && page.names.len() > shown;
+                view! {
+                    <section class="public-names" aria-labelledby="names-heading">
+                        <h3 id="names-heading">"Signers who chose to show their name"</h3>
+                        {if page.names.is_empty() {
+                            view! { <p>"Nobody yet."</p> }.into_any()
+                        } else {
+                            view! {
+                                <ul class="names" data-testid="public-names">
+                                    {page.names.into_iter().take(shown).map(|n| view! {
+                                        <li><span class="name">{n.name}</span>{n.group.map(|g| view! { <span class="group">" · " {g}</span> })}</li>
+                                    }).collect_view()}
+                                </ul>
+                            }.into_any()
+                        }}
+                        {more.then(|| view! { <p><a href=format!("/c/{slug}/signers")>"See all the names"</a></p> })}
+                        {(!preview).then(|| page.next.map(|next| view! {
+                            <p><a href=format!("/c/{slug}/signers?before={next}") rel="next">"Older names"</a></p>
+                        }))}
+                    </section>
+                }.into_any()
+            })}
+        </Suspense>
+    }
+}
+
+/// The iframe a union's web person pastes to show the live counter on their site.
+#[component]
+fn EmbedSnippet(slug: String, url: String, title: String) -> impl IntoView {
+    let base = url
+        .strip_suffix(&format!("/c/{slug}"))
+        .unwrap_or(&url)
+        .to_owned();
+    let snippet = format!(
+        "<iframe src=\"{base}/embed/{slug}\" title=\"{}: live count\" width=\"100%\" height=\"220\" style=\"border:0\" loading=\"lazy\"></iframe>",
+        title.replace('"', "&quot;")
+    );
+    view! {
+        <details class="embed-snippet">
+            <summary>"Put this counter on your union's website"</summary>
+            <p>"Paste this where the counter should appear. It shows the live count and a button to sign here."</p>
+            <pre><code data-testid="embed-snippet">{snippet}</code></pre>
+        </details>
+    }
+}
+
+/// `/c/{slug}/signers`: every name signers chose to show, a page at a time.
+#[component]
+pub fn SignersPage() -> impl IntoView {
+    with_campaign(|c| {
+        view! {
+            <Title text=format!("Signers · {} · Rollcall", c.title)/>
+            <h1>{c.title.clone()}</h1>
+            <PublicNames slug=c.slug.clone() preview=false/>
+            <p><a href=format!("/c/{}", c.slug)>"Back to the campaign"</a></p>
+        }
+    })
+}
+
+/// `/embed/{slug}`: the counter for a union's own site, framed by it: the live count,
+/// the progress bar, and a button that opens the campaign to sign.
+#[component]
+pub fn EmbedPage() -> impl IntoView {
+    with_campaign(|c| {
+        let language = c.language;
+        view! {
+            <Title text=format!("{} · live count", c.title)/>
+            <div class="embed">
+                <p class="embed-title">{c.title.clone()}</p>
+                <LiveTally slug=c.slug.clone() goal=c.goal language>
+                    <TallySummary tally=c.tally.clone() language/>
+                </LiveTally>
+                {c.accepting.then(|| view! {
+                    <a class="button-primary" href=c.url.clone() target="_blank" rel="noopener">"Sign"</a>
+                })}
+            </div>
         }
     })
 }
@@ -158,7 +275,7 @@ fn SignSection(campaign: CampaignDetail) -> impl IntoView {
                 </SignFormHelper>
                 <div class="field checkbox">
                     <input id="show_name" name="show_name" type="checkbox" value="on"/>
-                    <label for="show_name">"Show my name and local in the public list of signers"</label>
+                    <label for="show_name">"Show my first name, last initial and local in the public list of signers"</label>
                 </div>
                 <p class="hint">"Who sees your name: the campaign's organizers and your local's officers. \
                     The public sees only counts, unless you tick the box above."</p>

@@ -6,7 +6,9 @@ mod confirm;
 mod home;
 mod withdraw;
 
-pub use campaign::{CampaignPage, ConfirmedPage, ThanksPage, WithdrawnPage};
+pub use campaign::{
+    CampaignPage, ConfirmedPage, EmbedPage, SignersPage, ThanksPage, WithdrawnPage,
+};
 pub use confirm::ConfirmPage;
 pub use home::HomePage;
 pub use withdraw::WithdrawPage;

@@ -149,6 +149,9 @@ pub struct TestApp {
     pub smtp: SmtpServer,
     pub http: reqwest::Client,
     running: Option<Running>,
+    /// Other processes serving the same database (see [`TestApp::another_process`]).
+    others: Vec<Running>,
+    settings: Settings,
     pg_database: Option<String>,
     _dir: tempfile::TempDir,
 }
@@ -192,7 +195,7 @@ impl TestApp {
             .await
             .expect("database ready");
         server::demo::load(&db).await.expect("demo content loads");
-        let running = server::start(settings, db.clone(), listener)
+        let running = server::start(settings.clone(), db.clone(), listener)
             .await
             .expect("the server starts");
         Self {
@@ -204,6 +207,8 @@ impl TestApp {
                 .build()
                 .expect("an HTTP client"),
             running: Some(running),
+            others: Vec::new(),
+            settings,
             pg_database,
             _dir: dir,
         }
@@ -213,10 +218,46 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
+    /// Starts a second server on the same database, with its own pool, hub and outbox
+    /// worker, as another `rollcall` process would; returns its base URL.
+    pub async fn another_process(&mut self) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a port");
+        let addr = listener.local_addr().expect("an address");
+        let settings = Settings {
+            site_addr: addr,
+            ..self.settings.clone()
+        };
+        let db = server::connect_and_migrate(&settings)
+            .await
+            .expect("database ready");
+        self.others.push(
+            server::start(settings, db, listener)
+                .await
+                .expect("the second server starts"),
+        );
+        format!("http://{addr}")
+    }
+
+    /// Makes a campaign show the public `breakdown` with groups of at least `smallest`.
+    /// Call it before the campaign is first read: the hub picks up later changes at its
+    /// next resync.
+    pub async fn publish(&self, slug: &str, breakdown: &str, smallest: i32) {
+        self.exec(&format!(
+            "UPDATE campaigns SET public_breakdown = '{breakdown}', smallest_group = {smallest} \
+             WHERE slug = '{slug}'"
+        ))
+        .await;
+    }
+
     /// Stops the server (draining the outbox worker) and drops a PostgreSQL database.
     pub async fn finish(mut self) {
         if let Some(running) = self.running.take() {
             running.stop().await;
+        }
+        for other in self.others.drain(..) {
+            other.stop().await;
         }
         self.db.clone().close().await.ok();
         if let Some(name) = self.pg_database.take()
@@ -280,22 +321,26 @@ impl TestApp {
             .expect("a local id")
     }
 
-    /// The campaign's tally as the database has it this instant (the HTTP tally follows
+    /// The campaign's counts, all of them, as the database has them this instant (the HTTP tally follows
     /// within the hub's merge window; `tallies.rs` tests that path).
     pub async fn tally(&self, slug: &str) -> serde_json::Value {
         let campaign = rollcall::campaigns::by_slug(&self.db, slug)
             .await
             .expect("the campaign loads")
             .expect("the campaign exists");
-        let tally = rollcall::tally::campaign_tally(
-            &self.db,
-            campaign.id,
-            campaign.goal,
-            chrono::Utc::now(),
-        )
-        .await
-        .expect("the tally loads");
-        serde_json::to_value(tally).expect("a tally serialises")
+        let counts = rollcall::tally::counts(&self.db, campaign.id)
+            .await
+            .expect("the tally loads");
+        let by_local: Vec<_> = counts
+            .by_local
+            .iter()
+            .map(|(local_id, count)| serde_json::json!({"local_id": local_id, "count": count}))
+            .collect();
+        serde_json::json!({
+            "total": counts.total(),
+            "by_local": by_local,
+            "community_supporters": counts.community_supporters,
+        })
     }
 
     /// Signs through the JSON API.

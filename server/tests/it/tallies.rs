@@ -19,9 +19,14 @@ struct Events {
 
 impl Events {
     async fn open(app: &TestApp, slug: &str) -> Self {
+        Self::open_at(app, &app.url(""), slug).await
+    }
+
+    /// The stream of the server at `base` (another process on the same database).
+    async fn open_at(app: &TestApp, base: &str, slug: &str) -> Self {
         let response = app
             .http
-            .get(app.url(&format!("/api/v1/campaigns/{slug}/tally/stream")))
+            .get(format!("{base}/api/v1/campaigns/{slug}/tally/stream"))
             .send()
             .await
             .unwrap();
@@ -75,6 +80,11 @@ impl Events {
 async fn sign_and_confirm(app: &TestApp, email: &str, local_id: i64, mails_before: usize) {
     let body =
         json!({"given_name": "Lu", "family_name": "Chen", "email": email, "local_id": local_id});
+    sign_and_confirm_as(app, body, mails_before).await;
+}
+
+/// Signs with `body` and presses the link of the mail that arrives.
+async fn sign_and_confirm_as(app: &TestApp, body: Value, mails_before: usize) {
     assert_eq!(app.sign_json(PETITION, body).await.status(), 202);
     let link = app.wait_for_mails(mails_before + 1, WAIT).await[mails_before]
         .link("/v/")
@@ -84,9 +94,11 @@ async fn sign_and_confirm(app: &TestApp, email: &str, local_id: i64, mails_befor
 
 both_databases! {
     async fn a_subscriber_sees_a_confirmation_as_a_delta_of_what_moved(app: TestApp) {
+        app.publish(PETITION, "by_local", 1).await;
         let (first, second) = (app.a_local_of(PETITION, 0).await, app.a_local_of(PETITION, 1).await);
         sign_and_confirm(&app, "one@example.org", first, 0).await;
         app.wait_for_mails(2, WAIT).await;
+        tally_reaching(&app, 1).await;
 
         let mut events = Events::open(&app, PETITION).await;
         let (name, snapshot) = events.next(WAIT).await;
@@ -95,7 +107,7 @@ both_databases! {
 
         sign_and_confirm(&app, "two@example.org", second, 2).await;
         let started = std::time::Instant::now();
-        let (name, delta) = events.next(WAIT).await;
+        let (name, delta) = events.next(Duration::from_secs(1)).await;
         eprintln!("delta arrived {:?} after the confirmation", started.elapsed());
         assert_eq!(name, "delta");
         assert_eq!(delta["total"], 2);
@@ -130,4 +142,220 @@ both_databases! {
         }
         app.finish().await;
     }
+}
+
+/// The page's HTML.
+async fn page(app: &TestApp, path: &str) -> String {
+    let response = app.http.get(app.url(path)).send().await.unwrap();
+    assert_eq!(response.status(), 200, "{path}");
+    response.text().await.unwrap()
+}
+
+/// The tally over HTTP once its total reads `total` (the hub merges for a moment).
+async fn tally_reaching(app: &TestApp, total: u64) -> Value {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let tally: Value = app
+            .http
+            .get(app.url(&format!("/api/v1/campaigns/{PETITION}/tally")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if tally["total"] == total {
+            return tally;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the tally stayed at {tally}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+both_databases! {
+    async fn small_locals_are_folded_into_other_in_the_json_the_stream_and_the_page(app: TestApp) {
+        app.publish(PETITION, "by_local", 2).await;
+        let (big, small) = (app.a_local_of(PETITION, 0).await, app.a_local_of(PETITION, 1).await);
+        sign_and_confirm(&app, "a1@example.org", big, 0).await;
+        sign_and_confirm(&app, "a2@example.org", big, 2).await;
+        sign_and_confirm(&app, "b1@example.org", small, 4).await;
+
+        let tally = tally_reaching(&app, 3).await;
+        assert_eq!(tally["breakdown"], "by_local");
+        let shown: Vec<i64> = tally["by_local"].as_array().unwrap().iter().map(|c| c["local_id"].as_i64().unwrap()).collect();
+        assert_eq!(shown, [big], "one signer is too few to show: {tally}");
+        assert_eq!(tally["by_local"][0]["count"], 2);
+        assert_eq!(tally["other"], 1);
+        assert_eq!(tally["by_union"], json!([]));
+
+        let mut events = Events::open(&app, PETITION).await;
+        let (_, snapshot) = events.next(WAIT).await;
+        assert_eq!(snapshot["by_local"], tally["by_local"]);
+        assert_eq!(snapshot["other"], 1);
+
+        let html = page(&app, &format!("/c/{PETITION}")).await;
+        assert!(html.contains(&format!("id=\"local-{big}\"")), "the big local has its row");
+        assert!(!html.contains(&format!("id=\"local-{small}\"")), "the small local has none");
+        assert!(html.contains("Other locals (fewer than 2 signers each)"));
+
+        // A second signer brings the small local into view, and "other" empties.
+        sign_and_confirm(&app, "b2@example.org", small, 6).await;
+        let (name, delta) = events.next(WAIT).await;
+        assert_eq!(name, "delta");
+        assert_eq!(delta["by_local"].as_array().unwrap().len(), 1, "{delta}");
+        assert_eq!(delta["by_local"][0]["local_id"], small);
+        assert_eq!(delta["by_local"][0]["count"], 2);
+        assert_eq!(delta["other"], 0);
+        app.finish().await;
+    }
+
+    async fn a_campaign_showing_its_total_only_shows_nothing_else(app: TestApp) {
+        app.publish(PETITION, "total_only", 1).await;
+        let local = app.a_local_of(PETITION, 0).await;
+        sign_and_confirm(&app, "t1@example.org", local, 0).await;
+        let mut supporter = json!({"given_name": "Ada", "family_name": "Byron", "email": "t2@example.org"});
+        supporter["local_id"] = Value::Null;
+        sign_and_confirm_as(&app, supporter, 2).await;
+
+        let tally = tally_reaching(&app, 2).await;
+        assert_eq!((tally["by_local"].clone(), tally["by_union"].clone()), (json!([]), json!([])));
+        assert_eq!((tally["other"].clone(), tally["community_supporters"].clone()), (json!(0), json!(0)));
+        let mut events = Events::open(&app, PETITION).await;
+        let (_, snapshot) = events.next(WAIT).await;
+        assert_eq!(snapshot["by_local"], json!([]));
+        assert_eq!(snapshot["community_supporters"], 0);
+        let html = page(&app, &format!("/c/{PETITION}")).await;
+        assert!(!html.contains("id=\"breakdown\""), "no breakdown table");
+        assert!(!html.contains(&format!("id=\"local-{local}\"")));
+        app.finish().await;
+    }
+
+    async fn by_union_sums_the_locals_and_folds_small_unions(app: TestApp) {
+        app.publish(PETITION, "by_union", 2).await;
+        let campaign: Value = app.http.get(app.url(&format!("/api/v1/campaigns/{PETITION}"))).send().await.unwrap().json().await.unwrap();
+        let locals = campaign["locals"].as_array().unwrap();
+        let union_of = |l: &Value| l["union"].as_str().unwrap().to_owned();
+        let first = &locals[0];
+        let sibling = locals.iter().find(|l| union_of(l) == union_of(first) && l["id"] != first["id"]).expect("a union with two locals");
+        let stranger = locals.iter().find(|l| union_of(l) != union_of(first)).expect("a second union");
+        sign_and_confirm(&app, "u1@example.org", first["id"].as_i64().unwrap(), 0).await;
+        sign_and_confirm(&app, "u2@example.org", sibling["id"].as_i64().unwrap(), 2).await;
+        sign_and_confirm(&app, "u3@example.org", stranger["id"].as_i64().unwrap(), 4).await;
+
+        let tally = tally_reaching(&app, 3).await;
+        assert_eq!(tally["by_union"].as_array().unwrap().len(), 1, "{tally}");
+        assert_eq!(tally["by_union"][0]["union"], union_of(first));
+        assert_eq!(tally["by_union"][0]["count"], 2, "two locals of one union add up");
+        assert_eq!(tally["other"], 1);
+        assert_eq!(tally["by_local"], json!([]), "no local shown on its own");
+        let html = page(&app, &format!("/c/{PETITION}")).await;
+        assert!(html.contains(&format!("id=\"union-{}\"", union_of(first))));
+        assert!(!html.contains(&format!("id=\"union-{}\"", union_of(stranger))));
+        app.finish().await;
+    }
+
+    async fn only_signers_who_chose_it_are_named_in_public(app: TestApp) {
+        app.publish(PETITION, "by_local", 5).await;
+        let local = app.a_local_of(PETITION, 0).await;
+        let person = |given: &str, email: &str, show: bool| json!({
+            "given_name": given, "family_name": "Parsons", "email": email, "local_id": local, "show_name": show,
+        });
+        sign_and_confirm_as(&app, person("Lucy", "lucy@example.org", true), 0).await;
+        sign_and_confirm_as(&app, person("Albert", "albert@example.org", false), 2).await;
+        // Shown but never confirmed: not listed.
+        assert_eq!(app.sign_json(PETITION, person("Pending", "pending@example.org", true)).await.status(), 202);
+        app.wait_for_mails(5, WAIT).await;
+
+        let names: Value = app.http.get(app.url(&format!("/api/v1/campaigns/{PETITION}/signers"))).send().await.unwrap().json().await.unwrap();
+        let local_label = names["names"][0]["group"].as_str().unwrap_or_default().to_owned();
+        assert_eq!(names["names"].as_array().unwrap().len(), 1, "{names}");
+        assert_eq!(names["names"][0]["name"], "Lucy P.");
+        assert!(local_label.contains("Local"), "the local is named: {names}");
+        assert_eq!(names["next"], Value::Null);
+
+        let html = page(&app, &format!("/c/{PETITION}")).await;
+        assert!(html.contains("Lucy P."));
+        assert!(!html.contains("Albert") && !html.contains("Pending"), "nobody else is named");
+        let all = page(&app, &format!("/c/{PETITION}/signers")).await;
+        assert!(all.contains("Lucy P.") && !all.contains("Albert"));
+
+        let bad = app.http.get(app.url(&format!("/api/v1/campaigns/{PETITION}/signers?before=nonsense"))).send().await.unwrap();
+        assert_eq!(bad.status(), 400);
+        app.finish().await;
+    }
+
+    async fn names_come_a_page_at_a_time_newest_first(app: TestApp) {
+        let local = app.a_local_of(PETITION, 0).await;
+        let campaign_id = app.count(&format!("SELECT id FROM campaigns WHERE slug = '{PETITION}'")).await;
+        let text_id = app.count(&format!("SELECT MAX(id) FROM campaign_texts WHERE campaign_id = {campaign_id}")).await;
+        // Thirty confirmed signers who chose to be named, one second apart.
+        for i in 0..30 {
+            let uuid = uuid::Uuid::now_v7();
+            // SQLite keeps a UUID as 16 bytes, PostgreSQL as its own type.
+            let id = match app.db.get_database_backend() {
+                sea_orm::DbBackend::Sqlite => format!("X'{}'", uuid.simple()),
+                _ => format!("'{uuid}'"),
+            };
+            let at = format!("2026-11-26T10:00:{i:02}+00:00");
+            app.exec(&format!(
+                "INSERT INTO signatures (id, campaign_id, local_id, given_name, family_name, email, canonical_email, language, text_id, show_name, status, created_at, confirmed_at) \
+                 VALUES ({id}, {campaign_id}, {local}, 'Signer{i:02}', 'Doe', 's{i}@example.org', 's{i}@example.org', 'en', {text_id}, TRUE, 'confirmed', '{at}', '{at}')"
+            )).await;
+        }
+        let url = app.url(&format!("/api/v1/campaigns/{PETITION}/signers"));
+        let first: Value = app.http.get(&url).send().await.unwrap().json().await.unwrap();
+        assert_eq!(first["names"].as_array().unwrap().len(), 25);
+        assert_eq!(first["names"][0]["name"], "Signer29 D.", "newest first");
+        let next = first["next"].as_str().expect("a second page").to_owned();
+        let second: Value = app.http.get(&url).query(&[("before", &next)]).send().await.unwrap().json().await.unwrap();
+        let names: Vec<&str> = second["names"].as_array().unwrap().iter().map(|n| n["name"].as_str().unwrap()).collect();
+        assert_eq!(names, ["Signer04 D.", "Signer03 D.", "Signer02 D.", "Signer01 D.", "Signer00 D."]);
+        assert_eq!(second["next"], Value::Null);
+        app.finish().await;
+    }
+
+    async fn only_the_embed_may_be_framed(app: TestApp) {
+        let embed = app.http.get(app.url(&format!("/embed/{PETITION}"))).send().await.unwrap();
+        assert_eq!(embed.status(), 200);
+        assert!(embed.headers().get("x-frame-options").is_none());
+        assert_eq!(embed.headers()["content-security-policy"], "frame-ancestors *");
+        let html = embed.text().await.unwrap();
+        assert!(html.contains("data-testid=\"tally-total\""), "a live counter");
+        assert!(html.contains(&format!("/c/{PETITION}\" target=\"_blank\"")), "a sign button that opens the campaign");
+        assert!(!html.contains("site-header"), "nothing but the counter");
+
+        let campaign = app.http.get(app.url(&format!("/c/{PETITION}"))).send().await.unwrap();
+        assert_eq!(campaign.headers()["x-frame-options"], "DENY");
+        assert_eq!(campaign.headers()["content-security-policy"], "frame-ancestors 'none'");
+        let html = campaign.text().await.unwrap();
+        assert!(html.contains(&format!("/embed/{PETITION}")), "the page offers the snippet");
+        app.finish().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_confirmation_in_one_process_reaches_the_subscribers_of_another() {
+    let mut app = TestApp::spawn(Backend::Postgres).await;
+    app.publish(PETITION, "by_local", 1).await;
+    let other = app.another_process().await;
+    let local = app.a_local_of(PETITION, 0).await;
+    let mut events = Events::open_at(&app, &other, PETITION).await;
+    let (_, snapshot) = events.next(WAIT).await;
+    assert_eq!(snapshot["total"], 0);
+
+    // Signed and confirmed through the first process only.
+    sign_and_confirm(&app, "elsewhere@example.org", local, 0).await;
+    let started = std::time::Instant::now();
+    let (name, delta) = events.next(Duration::from_secs(1)).await;
+    eprintln!(
+        "the other process delivered the delta {:?} after the confirmation",
+        started.elapsed()
+    );
+    assert_eq!(name, "delta");
+    assert_eq!(delta["total"], 1);
+    assert_eq!(delta["by_local"][0]["local_id"], local);
+    app.finish().await;
 }

@@ -1,0 +1,158 @@
+//! Pictures of a campaign, drawn as SVG on the server from the hub's series and tally:
+//! signatures over time, and each local's share of its membership. Each comes with a
+//! text alternative; none ships code to the browser.
+
+use leptos::prelude::*;
+use rollcall::domain::{Language, format_share_percent, share_of_membership};
+use rollcall::views::{Series, SeriesUnit, Tally};
+
+use crate::components::format_count;
+
+const WIDTH: f64 = 600.0;
+const HEIGHT: f64 = 160.0;
+const BAR_ROW: f64 = 26.0;
+/// At most this many locals in the bar chart: the highest shares.
+const MOST_LOCALS: usize = 12;
+
+/// "2026-11-26 14:00 UTC" for an hour, "2026-11-26" for a day.
+fn when(start: &str, unit: SeriesUnit) -> String {
+    let (date, rest) = start.split_once('T').unwrap_or((start, ""));
+    match unit {
+        SeriesUnit::Hour => format!("{date} {} UTC", rest.get(..5).unwrap_or("")),
+        SeriesUnit::Day => date.to_owned(),
+    }
+}
+
+/// The series as one filled path: a point per hour or day, scaled to the busiest.
+fn area_path(counts: &[u64]) -> String {
+    let most = counts.iter().copied().max().unwrap_or(0).max(1) as f64;
+    let step = if counts.len() > 1 {
+        WIDTH / (counts.len() - 1) as f64
+    } else {
+        WIDTH
+    };
+    let mut path = format!("M0 {HEIGHT}");
+    for (i, count) in counts.iter().enumerate() {
+        let x = i as f64 * step;
+        let y = HEIGHT - (*count as f64 / most) * (HEIGHT - 8.0);
+        path.push_str(&format!(" L{x:.1} {y:.1}"));
+    }
+    let end = if counts.len() > 1 { WIDTH } else { 0.0 };
+    path.push_str(&format!(" L{end:.1} {HEIGHT} Z"));
+    path
+}
+
+/// Confirmed signatures per hour (or per day), with the busiest period and the latest
+/// ones in words and in a table for screen readers.
+#[component]
+pub fn OverTimeChart(series: Series, language: Language) -> impl IntoView {
+    (series.points.len() >= 2).then(|| {
+        let unit = series.unit;
+        let per = match unit {
+            SeriesUnit::Hour => "hour",
+            SeriesUnit::Day => "day",
+        };
+        let counts: Vec<u64> = series.points.iter().map(|p| p.count).collect();
+        let busiest = series
+            .points
+            .iter()
+            .max_by_key(|p| p.count)
+            .map(|p| (when(&p.start, unit), p.count))
+            .unwrap_or_default();
+        let first = series.points.first().map(|p| when(&p.start, unit)).unwrap_or_default();
+        let last = series.points.last().map(|p| when(&p.start, unit)).unwrap_or_default();
+        let description = format!(
+            "Confirmed signatures per {per} from {first} to {last}. The busiest {per} was {} with {}.",
+            busiest.0,
+            format_count(busiest.1, language)
+        );
+        let recent: Vec<_> = series.points.iter().rev().take(12).cloned().collect();
+        view! {
+            <figure class="chart">
+                <figcaption id="over-time-title">{format!("Signatures per {per}")}</figcaption>
+                <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") preserveAspectRatio="none" role="img"
+                    aria-labelledby="over-time-title over-time-desc" class="chart-area">
+                    <desc id="over-time-desc">{description.clone()}</desc>
+                    <path d=area_path(&counts) class="chart-fill"/>
+                </svg>
+                <p class="chart-axis"><span>{first}</span><span>{last}</span></p>
+                <details>
+                    <summary>{format!("The latest {per}s as a table")}</summary>
+                    <p>{description}</p>
+                    <table>
+                        <thead><tr><th scope="col">{if unit == SeriesUnit::Hour { "Hour" } else { "Day" }}</th><th scope="col">"Confirmed"</th></tr></thead>
+                        <tbody>
+                            {recent.into_iter().map(|p| view! {
+                                <tr><th scope="row">{when(&p.start, unit)}</th><td>{format_count(p.count, language)}</td></tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </details>
+            </figure>
+        }
+    })
+}
+
+/// The locals with the highest share of their membership signed, one bar each. The
+/// breakdown table beside it says the same in full.
+#[component]
+pub fn ByLocalChart(tally: Tally) -> impl IntoView {
+    let mut shares: Vec<_> = tally
+        .by_local
+        .iter()
+        .filter_map(|c| {
+            Some((
+                c.label.clone(),
+                share_of_membership(c.count, c.member_count)?,
+            ))
+        })
+        .collect();
+    shares.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    shares.truncate(MOST_LOCALS);
+    (!shares.is_empty()).then(|| {
+        let height = shares.len() as f64 * BAR_ROW;
+        let label_width = 250.0;
+        let bar_width = WIDTH - label_width - 50.0;
+        view! {
+            <figure class="chart">
+                <figcaption id="by-local-title">"Share of each local's members who signed"</figcaption>
+                <svg viewBox=format!("0 0 {WIDTH} {height}") role="img" class="chart-bars"
+                    aria-labelledby="by-local-title" aria-describedby="breakdown">
+                    {shares.into_iter().enumerate().map(|(i, (label, share))| {
+                        let y = i as f64 * BAR_ROW;
+                        let width = (share.min(1.0) * bar_width).max(1.0);
+                        view! {
+                            <g>
+                                <text x="0" y=format!("{:.1}", y + 17.0) class="chart-label">{label}</text>
+                                <rect x=label_width y=format!("{:.1}", y + 5.0) width=format!("{width:.1}") height="16" class="chart-fill"/>
+                                <text x=format!("{:.1}", label_width + width + 6.0) y=format!("{:.1}", y + 17.0) class="chart-label">{format_share_percent(share)}</text>
+                            </g>
+                        }
+                    }).collect_view()}
+                </svg>
+            </figure>
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_path_spans_the_width_and_peaks_at_the_busiest() {
+        let path = area_path(&[0, 4, 2]);
+        assert!(path.starts_with("M0 160"));
+        assert!(path.contains("L300.0 8.0"), "{path}");
+        assert!(path.ends_with("L600.0 160 Z"), "{path}");
+    }
+
+    #[test]
+    fn hours_and_days_read_as_dates() {
+        assert_eq!(
+            when("2026-11-26T14:00:00Z", SeriesUnit::Hour),
+            "2026-11-26 14:00 UTC"
+        );
+        assert_eq!(when("2026-11-26T00:00:00Z", SeriesUnit::Day), "2026-11-26");
+    }
+}
