@@ -42,6 +42,9 @@ pub const MERGE_WINDOW: Duration = Duration::from_millis(250);
 pub const RESYNC: Duration = Duration::from_secs(5);
 /// How often the signatures-over-time series is rebuilt.
 pub const SERIES_EVERY: Duration = Duration::from_secs(60);
+/// A campaign nobody has read or watched for this long leaves memory (and stops being
+/// re-read); its next reader loads it again.
+pub const IDLE: Duration = Duration::from_secs(600);
 /// A comment line that keeps idle connections (and proxies) open.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 const KEEP_ALIVE_FRAME: &[u8] = b": keep-alive\n\n";
@@ -57,6 +60,8 @@ pub struct TallyHub {
     /// Campaigns this process moved since its last NOTIFY (PostgreSQL only).
     moved: Mutex<BTreeSet<i64>>,
     moved_wake: Notify,
+    /// The hub itself, for the tasks it starts.
+    me: Weak<TallyHub>,
 }
 
 /// One campaign's tally as its subscribers know it.
@@ -79,6 +84,8 @@ struct State {
     series: Series,
     /// The published tally as JSON, serialised once per version.
     json: Option<Bytes>,
+    /// When a reader last asked for this campaign.
+    touched: std::time::Instant,
 }
 
 /// What changed since the last event: the total and only the groups that moved. A local
@@ -168,6 +175,7 @@ impl Live {
                 published,
                 series,
                 json: None,
+                touched: std::time::Instant::now(),
             }),
             events: broadcast::channel(64).0,
             wake: Notify::new(),
@@ -278,7 +286,8 @@ pub struct Snapshot {
 impl TallyHub {
     /// A hub over `db`. On PostgreSQL it also starts listening to the other processes.
     pub fn new(db: DatabaseConnection) -> Arc<Self> {
-        let hub = Arc::new(Self {
+        let hub = Arc::new_cyclic(|me| Self {
+            me: me.clone(),
             db,
             live: Mutex::new(HashMap::new()),
             closing: watch::channel(false).0,
@@ -299,8 +308,31 @@ impl TallyHub {
         lock(&self.live).get(&campaign_id).cloned()
     }
 
+    /// A reader's campaign, touched under the map's lock so that it cannot be evicted
+    /// between being found and being used.
+    fn touch(&self, campaign_id: i64) -> Option<Arc<Live>> {
+        let map = lock(&self.live);
+        let live = map.get(&campaign_id)?;
+        lock(&live.state).touched = std::time::Instant::now();
+        Some(live.clone())
+    }
+
+    /// Drops an idle campaign from memory, unless a reader touched it meanwhile.
+    fn evict_if_idle(&self, campaign_id: i64, idle: &Arc<Live>) -> bool {
+        let mut map = lock(&self.live);
+        let evict = map
+            .get(&campaign_id)
+            .is_some_and(|current| Arc::ptr_eq(current, idle))
+            && idle.events.receiver_count() == 0
+            && lock(&idle.state).touched.elapsed() > IDLE;
+        if evict {
+            map.remove(&campaign_id);
+        }
+        evict
+    }
+
     async fn live(&self, campaign: &campaign::Model) -> Result<Arc<Live>, DbErr> {
-        if let Some(live) = self.loaded(campaign.id) {
+        if let Some(live) = self.touch(campaign.id) {
             return Ok(live);
         }
         let directory = campaigns::directory(&self.db, campaign.id).await?;
@@ -317,6 +349,7 @@ impl TallyHub {
             campaign.id,
             live.clone(),
             self.closing.subscribe(),
+            self.me.clone(),
         ));
         Ok(live)
     }
@@ -421,6 +454,7 @@ async fn flush(
     campaign_id: i64,
     live: Arc<Live>,
     mut closing: watch::Receiver<bool>,
+    hub: Weak<TallyHub>,
 ) {
     let mut resync = tokio::time::interval(RESYNC);
     let mut rebuild = tokio::time::interval(SERIES_EVERY);
@@ -433,9 +467,13 @@ async fn flush(
                 Ok(counts) => live.replace(counts, None),
                 Err(err) => tracing::warn!(campaign_id, error = %err, "tally re-read failed"),
             },
-            _ = resync.tick() => match reread(&db, campaign_id).await {
-                Ok((counts, source)) => live.replace(counts, source),
-                Err(err) => tracing::warn!(campaign_id, error = %err, "tally resync failed"),
+            _ = resync.tick() => if hub.upgrade().is_none_or(|hub| hub.evict_if_idle(campaign_id, &live)) {
+                return;
+            } else {
+                match reread(&db, campaign_id).await {
+                    Ok((counts, source)) => live.replace(counts, source),
+                    Err(err) => tracing::warn!(campaign_id, error = %err, "tally resync failed"),
+                }
             },
             _ = rebuild.tick() => match series::build(&db, campaign_id, Utc::now()).await {
                 Ok(series) => lock(&live.state).series = series,

@@ -1,25 +1,64 @@
-import { test, expect } from "@playwright/test";
+import { test, expect, type APIRequestContext, type Browser } from "@playwright/test";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import { baseURL } from "../playwright.config";
 import { linkFromMail } from "./mail";
 
-const campaign = "/c/joint-statement-demo";
+const slug = "joint-statement-demo";
+const campaign = `/c/${slug}`;
 
-test("a signature confirmed in one page moves the count in another without reload", async ({ browser, request }) => {
-  const watcher = await (await browser.newContext()).newPage();
-  await watcher.goto(campaign);
-  await expect(watcher.locator(".local-filter[data-ready]")).toBeAttached();
-  const before = Number((await watcher.getByTestId("tally-total").innerText()).replace(/[^0-9]/g, ""));
+const numberIn = async (text: Promise<string>) => Number((await text).replace(/[^0-9]/g, ""));
 
-  const email = `watch-${Date.now()}@example.org`;
-  const locals = await (await request.get(`/api/v1/campaigns/joint-statement-demo`)).json();
-  const signed = await request.post(`/api/v1/campaigns/joint-statement-demo/signatures`, {
+/** Signs through the API and confirms in a fresh browser context, as the signer would. */
+async function signAndConfirm(browser: Browser, request: APIRequestContext, email: string) {
+  const locals = await (await request.get(`/api/v1/campaigns/${slug}`)).json();
+  const signed = await request.post(`/api/v1/campaigns/${slug}/signatures`, {
     data: { given_name: "Joe", family_name: "Hill", email, local_id: locals.locals[0].id },
   });
   expect(signed.status()).toBe(202);
-
   const signer = await (await browser.newContext()).newPage();
   await signer.goto(await linkFromMail(email, "/v/"));
   await signer.getByRole("button", { name: "Confirm my signature" }).click();
   await expect(signer).toHaveURL(/\/confirmed$/);
+}
+
+test("a signature confirmed in one page moves the count and the breakdown in another without reload", async ({ browser, request }) => {
+  const watcher = await (await browser.newContext()).newPage();
+  await watcher.goto(campaign);
+  // The islands have hydrated: the sign form's helper says so.
+  await expect(watcher.locator(".local-filter[data-ready]")).toBeAttached();
+  const before = await numberIn(watcher.getByTestId("tally-total").innerText());
+  // The demo petition shows unions of five signers or more: one signature lands in "other".
+  const other = watcher.locator("#tally-other .signed");
+  const otherBefore = await numberIn(other.innerText());
+
+  await signAndConfirm(browser, request, `watch-${Date.now()}@example.org`);
 
   await expect(watcher.getByTestId("tally-total")).toHaveText(String(before + 1), { timeout: 5_000 });
+  await expect(other).toHaveText(String(otherBefore + 1));
+});
+
+test("the embed counter moves live inside another site's iframe", async ({ browser, request }) => {
+  const site = await (await browser.newContext()).newPage();
+  // A union's own page on another origin: a little web server of its own.
+  const unionSite = http.createServer((_, response) => {
+    response.writeHead(200, { "Content-Type": "text/html" });
+    response.end(
+      `<!DOCTYPE html><h1>Our union</h1><iframe src="${baseURL}/embed/${slug}" title="Live count" width="400" height="220"></iframe>`,
+    );
+  });
+  await new Promise<void>((listening) => unionSite.listen(0, "localhost", listening));
+  const { port } = unionSite.address() as AddressInfo;
+  await site.goto(`http://localhost:${port}/`);
+  const frame = site.frameLocator("iframe");
+  const total = frame.getByTestId("tally-total");
+  await expect(total).toBeVisible();
+  const before = await numberIn(total.innerText());
+  await expect(frame.getByRole("link", { name: "Sign" })).toHaveAttribute("href", `${baseURL}${campaign}`);
+
+  // Whether the island subscribes before or after this, only the live stream (its
+  // snapshot or its delta) can move the number: the frame is never reloaded.
+  await signAndConfirm(browser, request, `embed-${Date.now()}@example.org`);
+  await expect(total).toHaveText(String(before + 1), { timeout: 5_000 });
+  unionSite.close();
 });
