@@ -250,5 +250,6 @@ pub async fn campaign_detail(
         is_demo: campaign.is_demo,
         tally,
         series,
+        form_stamp: None,
     }))
 }

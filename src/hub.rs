@@ -518,18 +518,33 @@ async fn announce(hub: Weak<TallyHub>, mut closing: watch::Receiver<bool>) {
         if ids.is_empty() {
             continue;
         }
-        let list: Vec<String> = ids.iter().map(i64::to_string).collect();
-        let payload = format!("{:x}:{}", hub.epoch, list.join(","));
-        let statement = Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT pg_notify($1, $2)",
-            [CHANNEL.into(), payload.into()],
-        );
-        if let Err(err) = hub.db.execute_raw(statement).await {
+        if let Err(err) = notify(&hub.db, hub.epoch, &ids).await {
             // The others catch up at their next resync.
             tracing::warn!(error = %err, "could not notify the other processes");
         }
     }
+}
+
+async fn notify(db: &DatabaseConnection, epoch: u64, ids: &BTreeSet<i64>) -> Result<(), DbErr> {
+    let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+    let statement = Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT pg_notify($1, $2)",
+        [
+            CHANNEL.into(),
+            format!("{epoch:x}:{}", list.join(",")).into(),
+        ],
+    );
+    db.execute_raw(statement).await.map(|_| ())
+}
+
+/// Tells every serving process that a campaign's counts changed outside them (from the
+/// command line): on PostgreSQL at once, on SQLite at its next resync.
+pub async fn announce_change(db: &DatabaseConnection, campaign_id: i64) -> Result<(), DbErr> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Ok(());
+    }
+    notify(db, 0, &BTreeSet::from([campaign_id])).await
 }
 
 /// Reads a notification's payload: the sender's epoch and the campaigns it moved.

@@ -8,7 +8,11 @@ pub mod domain;
 pub mod views;
 
 #[cfg(feature = "ssr")]
+pub mod blocks;
+#[cfg(feature = "ssr")]
 pub mod campaigns;
+#[cfg(feature = "ssr")]
+pub mod client;
 #[cfg(feature = "ssr")]
 pub mod confirming;
 #[cfg(feature = "ssr")]
@@ -20,6 +24,10 @@ pub mod hub;
 #[cfg(feature = "ssr")]
 pub mod import;
 #[cfg(feature = "ssr")]
+pub mod invalidating;
+#[cfg(feature = "ssr")]
+pub mod limits;
+#[cfg(feature = "ssr")]
 pub mod lookup;
 #[cfg(feature = "ssr")]
 pub mod mail;
@@ -29,6 +37,8 @@ pub mod names;
 pub mod series;
 #[cfg(feature = "ssr")]
 pub mod signing;
+#[cfg(feature = "ssr")]
+pub mod stamp;
 #[cfg(feature = "ssr")]
 pub mod tally;
 #[cfg(feature = "ssr")]

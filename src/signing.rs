@@ -9,13 +9,14 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTr
 use uuid::Uuid;
 
 use crate::{
+    blocks::Blocks,
     campaigns, db,
     domain::{
         Field, FieldErrors, FieldProblem, LocalChoice, SignatureInput, SignatureRequest,
         SignatureStatus, Token,
     },
     entities::{campaign, signature},
-    mail,
+    mail::{self, MailLimits, quota},
 };
 
 /// What signing needs besides the request: the time, the base of links, the signer's
@@ -26,6 +27,8 @@ pub struct SignContext<'a> {
     pub public_url: &'a str,
     pub ip: Option<IpAddr>,
     pub confirm_ttl: Duration,
+    pub mail_limits: MailLimits,
+    pub blocks: &'a Blocks,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -41,7 +44,8 @@ pub enum SignError {
 }
 
 /// Signs `input` on the campaign `slug`. `Ok` means "check your email", whatever the
-/// address's history on this campaign.
+/// address's history on this campaign; it is also the answer, with nothing written, to
+/// a blocked address and to a mailbox that had its mails for the hour.
 pub async fn sign(
     db: &DatabaseConnection,
     slug: &str,
@@ -49,6 +53,16 @@ pub async fn sign(
     ctx: &SignContext<'_>,
 ) -> Result<(), SignError> {
     let request = SignatureRequest::parse(input).map_err(SignError::Invalid)?;
+    if ctx.blocks.domain(request.email.domain()) {
+        return Err(SignError::Invalid(FieldErrors::single(
+            Field::Email,
+            FieldProblem::NotAccepted,
+        )));
+    }
+    if ctx.ip.is_some_and(|ip| ctx.blocks.address(ip)) {
+        tracing::info!("a signature from a blocked network was dropped");
+        return Ok(());
+    }
     let campaign = campaigns::by_slug(db, slug)
         .await?
         .ok_or(SignError::UnknownCampaign)?;
@@ -79,6 +93,12 @@ pub async fn sign(
         .one(&txn)
         .await?;
     let title = &text.title;
+    // Every path below mails the signer: a mailbox that had its mails for the hour gets
+    // none, and nothing changes (a pending signature keeps its live link).
+    if !quota::take_mailbox(&txn, canonical.as_str(), ctx.now, ctx.mail_limits).await? {
+        tracing::info!("a mailbox reached its hourly mail limit; nothing sent");
+        return Ok(());
+    }
     match existing {
         None => {
             let token = Token::generate();
@@ -169,6 +189,7 @@ fn new_signature(
         created_at: Set(ctx.now),
         confirmed_at: Set(None),
         withdrawn_at: Set(None),
+        invalidated_at: Set(None),
         ip: Set(ctx.ip.map(|ip| ip.to_string())),
     }
 }

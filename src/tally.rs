@@ -26,7 +26,7 @@ pub fn non_negative(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
 
-fn shard_of(signature_id: Uuid) -> i16 {
+pub fn shard_of(signature_id: Uuid) -> i16 {
     // The tail of a UUIDv7 is random, so signatures spread evenly over the shards.
     i16::from(signature_id.as_bytes()[15]) % SHARDS
 }
@@ -40,7 +40,17 @@ pub async fn add(
     signature_id: Uuid,
     delta: i64,
 ) -> Result<(), DbErr> {
-    let shard = shard_of(signature_id);
+    add_at_shard(txn, campaign_id, local_id, shard_of(signature_id), delta).await
+}
+
+/// Adds `delta` to one tally row: several signatures' changes at once.
+pub async fn add_at_shard(
+    txn: &impl ConnectionTrait,
+    campaign_id: i64,
+    local_id: Option<i64>,
+    shard: i16,
+    delta: i64,
+) -> Result<(), DbErr> {
     match local_id {
         Some(local_id) => {
             let row = local_tally::ActiveModel {

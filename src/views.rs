@@ -48,6 +48,9 @@ pub struct CampaignDetail {
     pub url: String,
     pub tally: Tally,
     pub series: Series,
+    /// The sign form's signed render time (the page only; not in the JSON API).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form_stamp: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

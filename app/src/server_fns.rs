@@ -21,6 +21,10 @@ pub enum SignFormError {
     NotOpen,
     #[error("there is no such campaign")]
     UnknownCampaign,
+    #[error("this form was opened more than a day ago; please reload the page and sign again")]
+    Stale,
+    #[error("too many attempts from your connection; please try again in {} minutes", retry_after_secs.div_ceil(60))]
+    TooMany { retry_after_secs: u64 },
     #[error("something went wrong on our side")]
     Unexpected,
     #[error("the request could not be sent: {0}")]
@@ -54,11 +58,15 @@ pub async fn sign(
     #[server(default)] phone: String,
     #[server(default)] show_name: Option<String>,
     #[server(default)] lang: String,
+    #[server(default)] stamp: String,
+    #[server(default)] website: String,
 ) -> Result<(), SignFormError> {
     use rollcall::domain::SignatureInput;
     use rollcall::signing::{SignContext, SignError};
+    use rollcall::stamp::StampCheck;
 
     let state = state().map_err(SignFormError::Transport)?;
+    let now = chrono::Utc::now();
     let lang = if lang.is_empty() {
         request_language().code().to_owned()
     } else {
@@ -75,11 +83,36 @@ pub async fn sign(
         show_name: show_name.is_some(),
         lang,
     };
+    // Field problems are shown whoever sent them: nothing is written either way.
+    if let Err(errors) = rollcall::domain::SignatureRequest::parse(&input) {
+        return Err(SignFormError::Invalid(errors));
+    }
+    // A filled honeypot, or a form sent faster than anyone types, is a script: it is
+    // told its signature was taken, and nothing is written.
+    let check = state.form_key.check(&stamp, now, state.form_min_age);
+    if !website.is_empty() || check != StampCheck::Good {
+        if check == StampCheck::Stale {
+            // A person who left the page open overnight: ask them to sign again.
+            return Err(SignFormError::Stale);
+        }
+        tracing::info!(honeypot = !website.is_empty(), stamp = ?check, "a scripted submission was dropped");
+        leptos_axum::redirect(&format!("/c/{slug}/thanks"));
+        return Ok(());
+    }
+    let blocks = match state.blocks.current().await {
+        Ok(blocks) => blocks,
+        Err(err) => {
+            tracing::error!(error = ?err, "the block lists could not be read");
+            return Err(SignFormError::Unexpected);
+        }
+    };
     let ctx = SignContext {
-        now: chrono::Utc::now(),
+        now,
         public_url: &state.public_url,
         ip: client_ip(),
         confirm_ttl: state.confirm_ttl,
+        mail_limits: state.mail_limits,
+        blocks: &blocks,
     };
     match rollcall::signing::sign(&state.db, &slug, &input, &ctx).await {
         Ok(()) => {
@@ -106,6 +139,8 @@ pub enum ConfirmFormError {
     Expired { campaign_slug: String },
     #[error("this campaign has closed")]
     Closed { campaign_slug: String },
+    #[error("too many attempts from your connection; please try again in {} minutes", retry_after_secs.div_ceil(60))]
+    TooMany { retry_after_secs: u64 },
     #[error("something went wrong on our side")]
     Unexpected,
     #[error("the request could not be sent: {0}")]
@@ -165,6 +200,8 @@ pub async fn confirm(token: String) -> Result<(), ConfirmFormError> {
 pub enum WithdrawFormError {
     #[error("this withdrawal link is not valid")]
     Unknown,
+    #[error("too many attempts from your connection; please try again in {} minutes", retry_after_secs.div_ceil(60))]
+    TooMany { retry_after_secs: u64 },
     #[error("something went wrong on our side")]
     Unexpected,
     #[error("the request could not be sent: {0}")]
@@ -227,19 +264,25 @@ pub async fn open_campaigns() -> Result<Vec<CampaignSummary>, ServerFnError> {
 #[server(endpoint = "campaign")]
 pub async fn campaign(slug: String) -> Result<Option<CampaignDetail>, ServerFnError> {
     let state = state()?;
-    rollcall::campaigns::campaign_detail(
+    let now = chrono::Utc::now();
+    let detail = rollcall::campaigns::campaign_detail(
         &state.db,
         &state.hub,
         &slug,
         request_language(),
-        chrono::Utc::now(),
+        now,
         &state.public_url,
     )
     .await
     .map_err(|err| {
         tracing::error!(error = ?err, "loading a campaign failed");
         ServerFnError::new("the campaign could not be loaded")
-    })
+    })?;
+    // The page's sign form carries the time it was rendered, signed.
+    Ok(detail.map(|detail| CampaignDetail {
+        form_stamp: Some(state.form_key.issue(now)),
+        ..detail
+    }))
 }
 
 /// One page of the names signers chose to show; None for an unknown campaign or a

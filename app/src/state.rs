@@ -17,6 +17,11 @@ pub struct AppState {
     pub mail_wake: Arc<Notify>,
     /// Every campaign's live tally.
     pub hub: Arc<rollcall::hub::TallyHub>,
+    pub mail_limits: rollcall::mail::MailLimits,
+    pub blocks: Arc<rollcall::blocks::BlockList>,
+    /// Signs the sign form's render time.
+    pub form_key: Arc<rollcall::stamp::FormKey>,
+    pub form_min_age: chrono::Duration,
 }
 
 /// The language a page is rendered in: `?lang=` first, then the browser's
@@ -42,10 +47,11 @@ pub fn request_language() -> Language {
         .unwrap_or_default()
 }
 
-/// The client's address as the server saw it.
+/// The client's address, as the server's client rule worked it out (see
+/// `rollcall::client`).
 pub fn client_ip() -> Option<std::net::IpAddr> {
     leptos::prelude::use_context::<http::request::Parts>()?
         .extensions
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|info| info.0.ip())
+        .get::<rollcall::client::ClientIp>()
+        .map(|client| client.0)
 }

@@ -4,6 +4,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_initial;
 mod m20261127_000002_public_view;
+mod m20261127_000003_abuse;
 
 pub struct Migrator;
 
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261126_000001_initial::Migration),
             Box::new(m20261127_000002_public_view::Migration),
+            Box::new(m20261127_000003_abuse::Migration),
         ]
     }
 }

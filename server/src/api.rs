@@ -1,17 +1,16 @@
 //! The JSON API under `/api/v1`: campaigns, tallies and signing, for integrations.
 //! Handlers parse, call a `rollcall` service, and map its error once.
 
-use std::net::SocketAddr;
-
 use app::state::AppState;
 use axum::{
-    Json, Router,
-    extract::{ConnectInfo, Path, Query, State, rejection::JsonRejection},
+    Extension, Json, Router,
+    extract::{Path, Query, State, rejection::JsonRejection},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
     routing::{get, post},
 };
 use rollcall::{
+    client::ClientIp,
     domain::{FieldErrors, Language, SignatureInput},
     signing::{SignContext, SignError},
 };
@@ -296,7 +295,7 @@ impl From<SignBody> for SignatureInput {
 async fn sign(
     State(state): State<AppState>,
     Path(slug): Path<String>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(client): Extension<ClientIp>,
     headers: HeaderMap,
     body: Result<Json<SignBody>, JsonRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
@@ -306,11 +305,14 @@ async fn sign(
         input.lang = language(&headers).code().to_owned();
     }
     let reply_language = Language::parse(&input.lang).unwrap_or_default();
+    let blocks = state.blocks.current().await?;
     let ctx = SignContext {
         now: chrono::Utc::now(),
         public_url: &state.public_url,
-        ip: Some(peer.ip()),
+        ip: Some(client.0),
         confirm_ttl: state.confirm_ttl,
+        mail_limits: state.mail_limits,
+        blocks: &blocks,
     };
     match rollcall::signing::sign(&state.db, &slug, &input, &ctx).await {
         Ok(()) => {

@@ -14,7 +14,7 @@ use axum::{
 };
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
-use rollcall::hub::TallyHub;
+use rollcall::{blocks::BlockList, hub::TallyHub, stamp::FormKey};
 use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
 use tower_http::{
@@ -22,22 +22,33 @@ use tower_http::{
     set_header::SetResponseHeaderLayer, timeout::TimeoutLayer, trace::TraceLayer,
 };
 
-use crate::{Settings, api};
+use crate::{
+    Settings, api,
+    guard::{self, Guard},
+};
+
+/// What the router is built from besides the settings.
+pub struct Parts {
+    pub db: DatabaseConnection,
+    pub mail_wake: Arc<Notify>,
+    pub hub: Arc<TallyHub>,
+    pub guard: Arc<Guard>,
+    pub form_key: FormKey,
+}
 
 /// Builds the whole router for `settings`.
-pub fn router(
-    settings: &Settings,
-    db: DatabaseConnection,
-    mail_wake: Arc<Notify>,
-    hub: Arc<TallyHub>,
-) -> anyhow::Result<Router> {
+pub fn router(settings: &Settings, parts: Parts) -> anyhow::Result<Router> {
     let options = settings.leptos_options();
     let state = AppState {
-        db,
+        blocks: Arc::new(BlockList::new(parts.db.clone())),
+        db: parts.db,
         public_url: settings.public_url().into(),
         confirm_ttl: chrono::Duration::days(settings.confirm_ttl_days),
-        mail_wake,
-        hub,
+        mail_wake: parts.mail_wake,
+        hub: parts.hub,
+        mail_limits: settings.mail_limits(),
+        form_key: Arc::new(parts.form_key),
+        form_min_age: chrono::Duration::seconds(settings.form_min_seconds),
     };
     let routes = generate_route_list(App);
     let context = {
@@ -63,6 +74,8 @@ pub fn router(
         .nest("/api/v1", api::router(state))
         .merge(operations)
         .merge(pages)
+        // Innermost of the layers, so its refusals carry the security headers too.
+        .layer(middleware::from_fn_with_state(parts.guard, guard::guard))
         .layer(CompressionLayer::new())
         .layer(RequestBodyLimitLayer::new(settings.body_limit_bytes))
         .layer(TimeoutLayer::with_status_code(

@@ -3,7 +3,9 @@
 
 pub mod api;
 pub mod demo;
+pub mod guard;
 pub mod http;
+pub mod serve;
 pub mod settings;
 
 use std::sync::Arc;
@@ -55,26 +57,31 @@ pub async fn start(
     let worker = tokio::spawn(rollcall::mail::run_worker(
         db.clone(),
         mailer,
+        settings.mail_limits(),
         mail_wake.clone(),
         shutdown_rx.clone(),
     ));
     let hub = TallyHub::new(db.clone());
-    let router = http::router(&settings, db, mail_wake, hub.clone())?;
+    let guard = Arc::new(guard::Guard::new(&settings)?);
+    tokio::spawn(guard::Guard::forget_idle(Arc::downgrade(&guard)));
+    let form_key = rollcall::stamp::FormKey::load_or_create(&db).await?;
+    let parts = http::Parts {
+        db,
+        mail_wake,
+        hub: hub.clone(),
+        guard,
+        form_key,
+    };
+    let router = http::router(&settings, parts)?;
+    let header_timeout = std::time::Duration::from_secs(settings.header_timeout_secs);
     let mut stop = shutdown_rx;
     let task = tokio::spawn(async move {
-        let served = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
+        serve::serve(listener, router, header_timeout, async move {
             let _ = stop.wait_for(|stopping| *stopping).await;
             // Live streams never end by themselves: close them so the server drains.
             hub.close();
         })
         .await;
-        if let Err(err) = served {
-            tracing::error!(error = %err, "the HTTP server failed");
-        }
         let _ = worker.await;
     });
     Ok(Running {

@@ -40,6 +40,62 @@ enum Command {
     },
     /// Recount a campaign from its confirmed signatures and compare with its tallies.
     Recount { slug: String },
+    /// Block an email domain, a file of them, or an address or CIDR range; every
+    /// serving process applies it within 15 seconds.
+    Block {
+        #[command(subcommand)]
+        what: BlockCommand,
+        /// Why: kept with the block.
+        #[arg(long, global = true, default_value = "")]
+        reason: String,
+        /// Who: kept with the block.
+        #[arg(long, global = true, default_value = "")]
+        by: String,
+    },
+    /// Lift a block on a domain or a network.
+    Unblock { what: String },
+    /// List the blocks.
+    Blocks,
+    /// Invalidate signatures by filter: prints the count; `--yes` applies it, corrects
+    /// the tallies and writes an audit entry, in one transaction.
+    Invalidate {
+        /// The campaign's slug.
+        #[arg(long)]
+        campaign: String,
+        /// An address or CIDR range the signatures came from.
+        #[arg(long)]
+        network: Option<String>,
+        /// The email domain of the signers.
+        #[arg(long)]
+        email_domain: Option<String>,
+        /// Signed at or after (RFC 3339).
+        #[arg(long)]
+        since: Option<chrono::DateTime<chrono::Utc>>,
+        /// Signed before (RFC 3339).
+        #[arg(long)]
+        until: Option<chrono::DateTime<chrono::Utc>>,
+        /// Who is doing this (for the audit log).
+        #[arg(long)]
+        by: String,
+        /// Why (for the audit log).
+        #[arg(long)]
+        reason: String,
+        /// Apply it; without this only the count is shown.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Show the limits in force (settings file and environment applied).
+    Limits,
+}
+
+#[derive(Subcommand)]
+enum BlockCommand {
+    /// An email domain, such as a disposable-mail service.
+    Domain { domain: String },
+    /// A file of email domains, one a line (`#` starts a comment).
+    Domains { file: PathBuf },
+    /// An address or a CIDR range.
+    Network { network: String },
 }
 
 #[derive(Subcommand)]
@@ -109,6 +165,104 @@ async fn main() -> anyhow::Result<()> {
             if !recount.matches() {
                 std::process::exit(1);
             }
+        }
+        Command::Block { what, reason, by } => {
+            if reason.trim().is_empty() || by.trim().is_empty() {
+                anyhow::bail!("say --by who and --reason why: both are kept with the block");
+            }
+            let entry = rollcall::blocks::Entry {
+                reason: &reason,
+                by: &by,
+                at: now,
+            };
+            match what {
+                BlockCommand::Domain { domain } => {
+                    let added =
+                        rollcall::blocks::block_domains(&db, [domain.as_str()], &entry).await?;
+                    println!(
+                        "{}",
+                        if added == 1 {
+                            "blocked"
+                        } else {
+                            "already blocked"
+                        }
+                    );
+                }
+                BlockCommand::Domains { file } => {
+                    let text = std::fs::read_to_string(&file)?;
+                    let added = rollcall::blocks::block_domains(&db, text.lines(), &entry).await?;
+                    println!("{added} domains newly blocked");
+                }
+                BlockCommand::Network { network } => {
+                    let added = rollcall::blocks::block_network(&db, &network, &entry).await?;
+                    println!("{}", if added { "blocked" } else { "already blocked" });
+                }
+            }
+        }
+        Command::Unblock { what } => {
+            let removed = rollcall::blocks::unblock(&db, &what).await?;
+            println!(
+                "{}",
+                if removed {
+                    "unblocked"
+                } else {
+                    "it was not blocked"
+                }
+            );
+        }
+        Command::Blocks => {
+            for (what, reason, by, at) in rollcall::blocks::list(&db).await? {
+                println!("{what}\t{reason}\t{by}\t{}", at.to_rfc3339());
+            }
+        }
+        Command::Invalidate {
+            campaign,
+            network,
+            email_domain,
+            since,
+            until,
+            by,
+            reason,
+            yes,
+        } => {
+            let filter = rollcall::invalidating::Filter {
+                campaign,
+                network: network
+                    .as_deref()
+                    .map(rollcall::client::parse_network)
+                    .transpose()?,
+                email_domain,
+                since,
+                until,
+            };
+            if yes {
+                let done =
+                    rollcall::invalidating::invalidate(&db, &filter, &by, &reason, now).await?;
+                rollcall::hub::announce_change(&db, done.campaign_id).await?;
+                println!(
+                    "invalidated {} confirmed and {} pending signatures; the tallies are corrected",
+                    done.matched.confirmed, done.matched.pending
+                );
+            } else {
+                let matched = rollcall::invalidating::preview(&db, &filter).await?;
+                println!(
+                    "would invalidate {} confirmed and {} pending signatures; run again with --yes to do it",
+                    matched.confirmed, matched.pending
+                );
+            }
+        }
+        Command::Limits => {
+            let limits = serde_json::json!({
+                "sign": settings.sign_limit(),
+                "confirm": settings.confirm_limit(),
+                "mail": settings.mail_limits(),
+                "form_min_seconds": settings.form_min_seconds,
+                "header_timeout_secs": settings.header_timeout_secs,
+                "body_limit_bytes": settings.body_limit_bytes,
+                "trusted_proxies": settings.trusted_proxies,
+                "note": "sign and confirm limits are per process; mail limits hold across processes",
+            });
+            println!("{}", serde_json::to_string_pretty(&limits)?);
         }
     }
     Ok(())

@@ -42,6 +42,27 @@ pub struct Settings {
     pub confirm_ttl_days: i64,
     /// The largest request body accepted, in bytes.
     pub body_limit_bytes: usize,
+    /// A client has this long to send a request's head (and a body has 30 s).
+    pub header_timeout_secs: u64,
+    /// Signing, per client address (IPv6: per /64), per process: `sign_burst` at once,
+    /// refilled at `sign_per_hour`. Generous: fifty members signing from one union
+    /// hall's Wi-Fi in a meeting must all get through.
+    pub sign_burst: u32,
+    pub sign_per_hour: u32,
+    /// Pressing confirm (and withdraw), likewise.
+    pub confirm_burst: u32,
+    pub confirm_per_hour: u32,
+    /// Mails to one mailbox per hour, across processes (nobody can bomb an inbox).
+    pub mails_per_mailbox_per_hour: u32,
+    /// All mail sent per minute, across processes: more waits, nothing is refused.
+    pub mails_per_minute: u32,
+    /// A sign form sent sooner than this after it was rendered is a script's.
+    pub form_min_seconds: i64,
+    /// Keys of partner sites that sign on their visitors' behalf (`Authorization: Bearer
+    /// KEY`) and pass each visitor's address in `X-Visitor-IP`, which is then the key of
+    /// the per-address limit.
+    #[serde(deserialize_with = "list_or_commas")]
+    pub partner_keys: Vec<String>,
 }
 
 impl Default for Settings {
@@ -58,6 +79,15 @@ impl Default for Settings {
             trusted_proxies: Vec::new(),
             confirm_ttl_days: 7,
             body_limit_bytes: 16 * 1024,
+            header_timeout_secs: 10,
+            sign_burst: 60,
+            sign_per_hour: 600,
+            confirm_burst: 60,
+            confirm_per_hour: 600,
+            mails_per_mailbox_per_hour: 5,
+            mails_per_minute: 3000,
+            form_min_seconds: 2,
+            partner_keys: Vec::new(),
         }
     }
 }
@@ -72,6 +102,15 @@ const PLAIN_KEYS: &[&str] = &[
     "trusted_proxies",
     "confirm_ttl_days",
     "body_limit_bytes",
+    "header_timeout_secs",
+    "sign_burst",
+    "sign_per_hour",
+    "confirm_burst",
+    "confirm_per_hour",
+    "mails_per_mailbox_per_hour",
+    "mails_per_minute",
+    "form_min_seconds",
+    "partner_keys",
 ];
 
 impl Settings {
@@ -107,6 +146,27 @@ impl Settings {
 
     pub fn public_url(&self) -> &str {
         self.public_url.trim_end_matches('/')
+    }
+
+    pub fn mail_limits(&self) -> rollcall::mail::MailLimits {
+        rollcall::mail::MailLimits {
+            per_mailbox_per_hour: self.mails_per_mailbox_per_hour,
+            per_minute: self.mails_per_minute,
+        }
+    }
+
+    pub fn sign_limit(&self) -> rollcall::limits::Limit {
+        rollcall::limits::Limit {
+            burst: self.sign_burst,
+            per_hour: self.sign_per_hour,
+        }
+    }
+
+    pub fn confirm_limit(&self) -> rollcall::limits::Limit {
+        rollcall::limits::Limit {
+            burst: self.confirm_burst,
+            per_hour: self.confirm_per_hour,
+        }
     }
 }
 

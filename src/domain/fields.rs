@@ -16,6 +16,9 @@ pub enum FieldProblem {
     TooLong { max: usize },
     #[error("this field is not valid")]
     Invalid,
+    /// Valid, but refused: an address at a blocked (disposable-mail) domain.
+    #[error("this value is not accepted")]
+    NotAccepted,
 }
 
 /// A string newtype: `as_str`, `Display`, and serde as a string that is parsed again on

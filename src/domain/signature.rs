@@ -85,6 +85,15 @@ impl FieldProblem {
                 "Escriba su nombre sin los caracteres < y >."
             }
 
+            (P::NotAccepted, F::Email, En) => {
+                "We don't accept signatures from this email service. Please use another address."
+            }
+            (P::NotAccepted, F::Email, Es) => {
+                "No aceptamos firmas desde este servicio de correo. Use otra dirección."
+            }
+            (P::NotAccepted, _, En) => "This value is not accepted.",
+            (P::NotAccepted, _, Es) => "Este valor no se acepta.",
+
             (P::Required, F::Email, En) => "Please enter your email address.",
             (P::Required, F::Email, Es) => "Escriba su correo electrónico.",
             (P::Invalid, F::Email, En) => "That email address doesn't look right.",

@@ -27,6 +27,7 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub confirmed_at: Option<DateTimeUtc>,
     pub withdrawn_at: Option<DateTimeUtc>,
+    pub invalidated_at: Option<DateTimeUtc>,
     pub ip: Option<String>,
 }
 

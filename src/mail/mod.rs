@@ -4,9 +4,11 @@
 //! server that is down, or a process that dies, delays mail and loses none.
 
 mod outbox;
+pub mod quota;
 mod templates;
 mod transport;
 
 pub use outbox::{MailDraft, SendReport, enqueue, run_worker, send_due};
+pub use quota::MailLimits;
 pub use templates::{ReceiptDetails, already_signed, confirm_request, receipt};
 pub use transport::{MailError, Mailer};

@@ -12,7 +12,7 @@ use sea_orm::{
 };
 use tokio::sync::{Notify, watch};
 
-use super::Mailer;
+use super::{MailLimits, Mailer, quota};
 use crate::entities::outbox;
 
 /// A mail ready to go into the outbox.
@@ -82,6 +82,8 @@ fn backoff(attempts: i32) -> chrono::Duration {
 pub struct SendReport {
     pub sent: usize,
     pub failed: usize,
+    /// The per-minute ceiling stopped the batch.
+    pub delayed: bool,
 }
 
 /// Sends every mail that is due at `now`. Each mail is claimed first with a conditional
@@ -89,6 +91,7 @@ pub struct SendReport {
 pub async fn send_due(
     db: &DatabaseConnection,
     mailer: &Mailer,
+    limits: MailLimits,
     now: DateTime<Utc>,
     keep_going: impl Fn() -> bool,
 ) -> Result<SendReport, DbErr> {
@@ -124,6 +127,20 @@ pub async fn send_due(
             .await?;
         if claimed.rows_affected != 1 {
             continue;
+        }
+        // Over the ceiling every process shares: this mail and the rest wait.
+        if !quota::take_ceiling(db, now, limits).await? {
+            outbox::Entity::update_many()
+                .col_expr(
+                    outbox::Column::ClaimedUntil,
+                    Expr::value(Option::<DateTime<Utc>>::None),
+                )
+                .filter(outbox::Column::Id.eq(mail.id))
+                .exec(db)
+                .await?;
+            report.delayed = true;
+            tracing::info!("the mail ceiling is reached; mail waits for the next minute");
+            break;
         }
         let (Some(text), Some(html)) = (mail.body_text, mail.body_html) else {
             continue;
@@ -190,15 +207,23 @@ pub async fn send_due(
 pub async fn run_worker(
     db: DatabaseConnection,
     mailer: Arc<Mailer>,
+    limits: MailLimits,
     wake: Arc<Notify>,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let mut last_cleanup = std::time::Instant::now();
     loop {
         if *shutdown.borrow() {
             break;
         }
+        if last_cleanup.elapsed() > Duration::from_secs(600) {
+            last_cleanup = std::time::Instant::now();
+            if let Err(err) = quota::forget_old(&db, Utc::now()).await {
+                tracing::warn!(error = %err, "could not clear old mail counters");
+            }
+        }
         let running = || !*shutdown.borrow();
-        match send_due(&db, &mailer, Utc::now(), running).await {
+        match send_due(&db, &mailer, limits, Utc::now(), running).await {
             Ok(report) if report.sent == BATCH as usize => continue,
             Ok(_) => {}
             Err(err) => tracing::error!(error = %err, "outbox worker could not read the outbox"),

@@ -248,6 +248,12 @@ fn SignSection(campaign: CampaignDetail) -> impl IntoView {
             <ActionForm action=sign attr:id="sign-form" attr:class="sign-form">
                 <input type="hidden" name="slug" value=campaign.slug.clone()/>
                 <input type="hidden" name="lang" value=language.code()/>
+                <input type="hidden" name="stamp" value=campaign.form_stamp.clone().unwrap_or_default()/>
+                // A honeypot: hidden from people (and from screen readers), filled by scripts.
+                <div class="honeypot" aria-hidden="true">
+                    <label for="website">"Leave this empty"</label>
+                    <input id="website" name="website" type="text" tabindex="-1" autocomplete="off"/>
+                </div>
                 <SignFormHelper>
                     {field(Field::GivenName, "Given name", "text", "given-name", true, errors.clone())}
                     {field(Field::FamilyName, "Family name", "text", "family-name", true, errors.clone())}

@@ -24,6 +24,14 @@ fn problem(err: &ConfirmFormError) -> (&'static str, String, Option<String>) {
             "Signatures can no longer be confirmed.".into(),
             Some(campaign_slug.clone()),
         ),
+        ConfirmFormError::TooMany { retry_after_secs } => (
+            "Please wait a moment",
+            format!(
+                "There were too many attempts from your connection. Please try again in {} minutes.",
+                retry_after_secs.div_ceil(60)
+            ),
+            None,
+        ),
         ConfirmFormError::Unexpected | ConfirmFormError::Transport(_) => (
             "Something went wrong",
             "Your signature was not confirmed yet. Please try again in a minute.".into(),
@@ -36,6 +44,7 @@ fn problem_view(err: ConfirmFormError) -> AnyView {
     set_status(match err {
         ConfirmFormError::Unknown => 404,
         ConfirmFormError::Expired { .. } | ConfirmFormError::Closed { .. } => 410,
+        ConfirmFormError::TooMany { .. } => 429,
         _ => 503,
     });
     let (heading, advice, slug) = problem(&err);

@@ -19,7 +19,7 @@ fn problem_view(err: WithdrawFormError) -> AnyView {
             } else {
                 view! {
                     <h1>"Something went wrong"</h1>
-                    <p>"Your signature was not withdrawn yet. Please try again in a minute."</p>
+                    <p>"Your signature was not withdrawn yet: " {err.to_string()} ". Please try again in a few minutes."</p>
                 }.into_any()
             }}
         </section>

@@ -158,6 +158,11 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Spawns with some settings changed from the tests' defaults.
+    pub async fn spawn_with(backend: Backend, change: impl FnOnce(&mut Settings)) -> Self {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let smtp = SmtpServer::start(&dir.path().join("maildir"));
         let (database_url, pg_database) = match backend {
@@ -182,15 +187,18 @@ impl TestApp {
             .await
             .expect("a port");
         let addr = listener.local_addr().expect("an address");
-        let settings = Settings {
+        let mut settings = Settings {
             site_addr: addr,
             site_root: dir.path().join("site").display().to_string(),
             database_url,
             database_max_connections: 8,
             mail_url: format!("smtp://127.0.0.1:{}", smtp.port),
             public_url: format!("http://{addr}"),
+            // A sign form must be a second old: tests that post one wait that long.
+            form_min_seconds: 1,
             ..Settings::default()
         };
+        change(&mut settings);
         let db = server::connect_and_migrate(&settings)
             .await
             .expect("database ready");
@@ -238,6 +246,23 @@ impl TestApp {
                 .expect("the second server starts"),
         );
         format!("http://{addr}")
+    }
+
+    /// The sign form's stamp, as the campaign page renders it now.
+    pub async fn form_stamp(&self, slug: &str) -> String {
+        let html = self
+            .http
+            .get(self.url(&format!("/c/{slug}")))
+            .send()
+            .await
+            .expect("the page answers")
+            .text()
+            .await
+            .expect("the page's text");
+        let needle = "name=\"stamp\" value=\"";
+        let start = html.find(needle).expect("the form has a stamp") + needle.len();
+        let end = start + html[start..].find('"').expect("the stamp ends");
+        html[start..end].to_owned()
     }
 
     /// Makes a campaign show the public `breakdown` with groups of at least `smallest`.
@@ -367,23 +392,30 @@ impl TestApp {
     }
 }
 
-/// Runs a test body against SQLite and against PostgreSQL, as two tests.
+/// Runs a test body against SQLite and against PostgreSQL, as two tests. A test may
+/// change the settings it starts with: `async fn name(app: TestApp) with(f) { ... }`,
+/// where `f` takes `&mut Settings`.
 #[macro_export]
 macro_rules! both_databases {
-    ($(async fn $name:ident($app:ident: TestApp) $body:block)*) => {
+    ($(async fn $name:ident($app:ident: TestApp) $(with($setup:expr))? $body:block)*) => {
         $(
             mod $name {
                 use super::*;
                 async fn run($app: TestApp) $body
 
+                fn setup(settings: &mut server::Settings) {
+                    let _ = &settings;
+                    $( ($setup)(settings); )?
+                }
+
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn on_sqlite() {
-                    run(TestApp::spawn(Backend::Sqlite).await).await;
+                    run(TestApp::spawn_with(Backend::Sqlite, setup).await).await;
                 }
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn on_postgres() {
-                    run(TestApp::spawn(Backend::Postgres).await).await;
+                    run(TestApp::spawn_with(Backend::Postgres, setup).await).await;
                 }
             }
         )*

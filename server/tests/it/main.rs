@@ -1,6 +1,7 @@
 //! Integration tests: the app on a free port, a fresh database per test on SQLite and
 //! on PostgreSQL, and mail over SMTP to a real server on loopback.
 
+mod abuse;
 mod harness;
 mod loading;
 mod pages;

@@ -253,7 +253,11 @@ both_databases! {
     async fn the_form_works_without_javascript(app: TestApp) {
         let local = app.a_local_of(PETITION, 0).await;
         let page_url = app.url(&format!("/c/{PETITION}"));
-        let post = |fields: Vec<(&'static str, String)>| {
+        let stamp = app.form_stamp(PETITION).await;
+        // A person takes longer than the form's minimum to fill it in.
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        let post = |mut fields: Vec<(&'static str, String)>| {
+            fields.push(("stamp", stamp.clone()));
             app.http.post(app.url("/api/sign")).header("Accept", "text/html").header("Referer", &page_url).form(&fields).send()
         };
         let bad = post(vec![("slug", PETITION.into()), ("given_name", "Ana".into()), ("family_name", "Ruiz".into()), ("email", "ana@nowhere".into()), ("local_id", local.to_string())]).await.unwrap();

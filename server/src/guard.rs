@@ -1,0 +1,253 @@
+//! What every request passes before it reaches a page or the API: who the client is
+//! (`rollcall::client`), a refusal of cross-site form posts, and the per-address limits
+//! on signing and confirming. A limited request is answered `429` with `Retry-After`, in
+//! JSON for programs and as a page for people, and nothing is written.
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use axum::{
+    Json,
+    extract::{ConnectInfo, Request, State},
+    http::{HeaderMap, HeaderValue, Method, StatusCode, header},
+    middleware::Next,
+    response::{Html, IntoResponse, Response},
+};
+use rollcall::{
+    client::{ClientIp, ClientRule},
+    limits::Limiter,
+};
+use serde_json::json;
+
+use crate::Settings;
+
+pub struct Guard {
+    clients: ClientRule,
+    pub sign: Limiter,
+    pub confirm: Limiter,
+    partner_keys: Vec<String>,
+}
+
+/// Which allowance a request draws on.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Allowance {
+    Sign,
+    Confirm,
+}
+
+fn allowance(method: &Method, path: &str) -> Option<Allowance> {
+    if method != Method::POST {
+        return None;
+    }
+    match path {
+        "/api/sign" => Some(Allowance::Sign),
+        "/api/confirm" | "/api/withdraw" => Some(Allowance::Confirm),
+        _ if path.starts_with("/api/v1/campaigns/") && path.ends_with("/signatures") => {
+            Some(Allowance::Sign)
+        }
+        _ => None,
+    }
+}
+
+impl Guard {
+    pub fn new(settings: &Settings) -> anyhow::Result<Self> {
+        Ok(Self {
+            clients: ClientRule::new(&settings.trusted_proxies)?,
+            sign: Limiter::new(settings.sign_limit()),
+            confirm: Limiter::new(settings.confirm_limit()),
+            partner_keys: settings
+                .partner_keys
+                .iter()
+                .filter(|k| !k.is_empty())
+                .cloned()
+                .collect(),
+        })
+    }
+
+    /// Forgets addresses whose allowance is full again, every minute, until dropped.
+    pub async fn forget_idle(guard: std::sync::Weak<Guard>) {
+        loop {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            let Some(guard) = guard.upgrade() else { return };
+            guard.sign.forget_idle();
+            guard.confirm.forget_idle();
+        }
+    }
+
+    fn client(&self, peer: Option<SocketAddr>, headers: &HeaderMap) -> ClientIp {
+        // A partner site signing on a visitor's behalf names the visitor.
+        let partner = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|key| self.partner_keys.iter().any(|k| k == key));
+        if partner
+            && let Some(visitor) = headers
+                .get("x-visitor-ip")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse().ok())
+        {
+            return ClientIp(visitor);
+        }
+        let peer = peer.map_or(std::net::IpAddr::from([0, 0, 0, 0]), |p| p.ip());
+        let forwarded = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok());
+        ClientIp(self.clients.client_ip(peer, forwarded))
+    }
+}
+
+/// A form post from another site: the browser says so (`Sec-Fetch-Site`), or its
+/// `Origin` names a host other than the one it is talking to.
+fn cross_site(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return !matches!(site, "same-origin" | "none");
+    }
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        // Programs and old browsers send none; SameSite cookies and JSON-only bodies
+        // cover those.
+        return false;
+    };
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let origin_host = origin.split_once("://").map(|(_, rest)| rest);
+    origin == "null" || origin_host != host
+}
+
+pub async fn guard(State(guard): State<Arc<Guard>>, mut request: Request, next: Next) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
+    let client = guard.client(peer, request.headers());
+    request.extensions_mut().insert(client);
+
+    let unsafe_method = !matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    if unsafe_method && cross_site(request.headers()) {
+        return (
+            StatusCode::FORBIDDEN,
+            "Cross-site form posts are refused. Please sign on the campaign's own page.",
+        )
+            .into_response();
+    }
+    if let Some(allowance) = allowance(request.method(), request.uri().path()) {
+        let limiter = match allowance {
+            Allowance::Sign => &guard.sign,
+            Allowance::Confirm => &guard.confirm,
+        };
+        if let Err(wait) = limiter.check(client.0) {
+            return too_many(&request, wait);
+        }
+    }
+    next.run(request).await
+}
+
+fn too_many(request: &Request, wait: Duration) -> Response {
+    let seconds = wait.as_secs().max(1);
+    let minutes = seconds.div_ceil(60);
+    let retry_after = [(header::RETRY_AFTER, HeaderValue::from(seconds))];
+    let path = request.uri().path();
+    let wants_html = request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    if path.starts_with("/api/v1/") {
+        let body = json!({
+            "error": "rate_limited",
+            "message": format!("too many requests from this address; try again in {seconds} s"),
+            "retry_after": seconds,
+        });
+        return (StatusCode::TOO_MANY_REQUESTS, retry_after, Json(body)).into_response();
+    }
+    if wants_html {
+        // Back to the page the form was on, if it was one of ours.
+        let ours = format!("://{}", host(request));
+        let back = request
+            .headers()
+            .get(header::REFERER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|referer| referer.split_once(ours.as_str()))
+            .map(|(_, path)| path)
+            .filter(|path| path.starts_with('/'))
+            .unwrap_or("/")
+            .replace(['"', '<', '>'], "");
+        let page = format!(
+            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+             <title>Please wait a moment · Rollcall</title></head><body><main>\
+             <h1>Please wait a moment</h1>\
+             <p>There were too many attempts from your connection. Many people may be \
+             signing from the same network, such as a union hall or a workplace.</p>\
+             <p>Nothing was saved. Please try again in {minutes} minute{s}.</p>\
+             <p><a href=\"{back}\">Go back</a></p></main></body></html>",
+            s = if minutes == 1 { "" } else { "s" },
+        );
+        return (StatusCode::TOO_MANY_REQUESTS, retry_after, Html(page)).into_response();
+    }
+    // A server function called from the page's script: its error type, as JSON.
+    let error = app::server_fns::SignFormError::TooMany {
+        retry_after_secs: seconds,
+    };
+    (StatusCode::TOO_MANY_REQUESTS, retry_after, Json(error)).into_response()
+}
+
+fn host(request: &Request) -> &str {
+    request
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(k, v)| {
+                (
+                    header::HeaderName::from_static(k),
+                    HeaderValue::from_static(v),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn posts_from_other_sites_are_told_apart() {
+        assert!(cross_site(&headers(&[("sec-fetch-site", "cross-site")])));
+        assert!(cross_site(&headers(&[("sec-fetch-site", "same-site")])));
+        assert!(!cross_site(&headers(&[("sec-fetch-site", "same-origin")])));
+        assert!(cross_site(&headers(&[
+            ("origin", "https://evil.example"),
+            ("host", "rollcall.example")
+        ])));
+        assert!(!cross_site(&headers(&[
+            ("origin", "https://rollcall.example"),
+            ("host", "rollcall.example")
+        ])));
+        assert!(cross_site(&headers(&[
+            ("origin", "null"),
+            ("host", "rollcall.example")
+        ])));
+        assert!(
+            !cross_site(&headers(&[("host", "rollcall.example")])),
+            "programs send no origin"
+        );
+    }
+
+    #[test]
+    fn only_signing_and_confirming_draw_on_an_allowance() {
+        assert!(allowance(&Method::POST, "/api/sign") == Some(Allowance::Sign));
+        assert!(
+            allowance(&Method::POST, "/api/v1/campaigns/x/signatures") == Some(Allowance::Sign)
+        );
+        assert!(allowance(&Method::POST, "/api/confirm") == Some(Allowance::Confirm));
+        assert!(allowance(&Method::GET, "/api/v1/campaigns/x/tally").is_none());
+    }
+}
