@@ -24,6 +24,10 @@ async function signAndConfirm(browser: Browser, request: APIRequestContext, emai
 
 test("a signature confirmed in one page moves the count and the breakdown in another without reload", async ({ browser, request }) => {
   const watcher = await (await browser.newContext()).newPage();
+  const refused: string[] = [];
+  watcher.on("console", (message) => {
+    if (message.text().includes("Content Security Policy")) refused.push(message.text());
+  });
   await watcher.goto(campaign);
   // The islands have hydrated: the sign form's helper says so.
   await expect(watcher.locator(".local-filter[data-ready]")).toBeAttached();
@@ -36,6 +40,7 @@ test("a signature confirmed in one page moves the count and the breakdown in ano
 
   await expect(watcher.getByTestId("tally-total")).toHaveText(String(before + 1), { timeout: 5_000 });
   await expect(other).toHaveText(String(otherBefore + 1));
+  expect(refused, "the page's policy refuses nothing the page itself needs").toEqual([]);
 });
 
 test("the embed counter moves live inside another site's iframe", async ({ browser, request }) => {

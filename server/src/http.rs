@@ -106,22 +106,26 @@ pub fn router(settings: &Settings, parts: Parts) -> anyhow::Result<Router> {
 }
 
 /// Only the embed page may be framed, by any site; every other page by none, so no site
-/// can dress our sign form in its own clothes.
+/// can dress our sign form in its own clothes. The rule joins the page's own policy.
 async fn frame_policy(request: Request, next: Next) -> Response {
     let embed = request.uri().path().starts_with("/embed/");
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    if embed {
-        headers.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("frame-ancestors *"),
-        );
+    let ancestors = if embed {
+        "frame-ancestors *"
     } else {
         headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-        headers.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("frame-ancestors 'none'"),
-        );
+        "frame-ancestors 'none'"
+    };
+    let policy = match headers
+        .get(header::CONTENT_SECURITY_POLICY)
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(page) => format!("{page}; {ancestors}"),
+        None => ancestors.to_owned(),
+    };
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, value);
     }
     response
 }
