@@ -396,7 +396,15 @@ mod browser {
             let _ =
                 source.add_event_listener_with_callback(event, on_event.as_ref().unchecked_ref());
         }
-        // Both live as long as the page.
+        // `data-live` says the stream is connected (tests wait for it).
+        let on_open = Closure::<dyn Fn()>::new(|| {
+            if let Some(tally) = document().query_selector(".live-tally").ok().flatten() {
+                let _ = tally.set_attribute("data-live", "true");
+            }
+        });
+        source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        // All live as long as the page.
+        on_open.forget();
         on_event.forget();
         std::mem::forget(source);
     }

@@ -29,8 +29,8 @@ test("a signature confirmed in one page moves the count and the breakdown in ano
     if (message.text().includes("Content Security Policy")) refused.push(message.text());
   });
   await watcher.goto(campaign);
-  // The islands have hydrated: the sign form's helper says so.
-  await expect(watcher.locator(".local-filter[data-ready]")).toBeAttached();
+  // The live tally's island has hydrated and its stream is connected.
+  await expect(watcher.locator(".live-tally[data-live]")).toBeAttached();
   const before = await numberIn(watcher.getByTestId("tally-total").innerText());
   // The demo petition shows unions of five signers or more: one signature lands in "other".
   const other = watcher.locator("#tally-other .signed");
@@ -61,8 +61,8 @@ test("the embed counter moves live inside another site's iframe", async ({ brows
   const before = await numberIn(total.innerText());
   await expect(frame.getByRole("link", { name: "Sign" })).toHaveAttribute("href", `${baseURL}${campaign}`);
 
-  // Whether the island subscribes before or after this, only the live stream (its
-  // snapshot or its delta) can move the number: the frame is never reloaded.
+  // The island in the frame is live: only its stream can move the number now.
+  await expect(frame.locator(".live-tally[data-live]")).toBeAttached({ timeout: 10_000 });
   await signAndConfirm(browser, request, `embed-${Date.now()}@example.org`);
   await expect(total).toHaveText(String(before + 1), { timeout: 5_000 });
   unionSite.close();

@@ -1,0 +1,399 @@
+//! `rollcall-bench`: drives a running Rollcall (or a yardstick serving the same bytes)
+//! over HTTP on loopback and reports throughput and latency percentiles.
+//!
+//! Two modes. Open loop (`--rate R`): request i is due at start + i/R whatever the
+//! server is doing, and its latency is measured from that due time, so a server that
+//! falls behind cannot hide its queue. Closed loop (`--clients N`): N clients send back
+//! to back, which finds the highest rate the server sustains. Requests leave from
+//! several 127.0.0.x source addresses; the server is run with those as trusted proxies
+//! and each request names a distinct client in `X-Forwarded-For`.
+
+use std::{
+    collections::BTreeMap,
+    net::IpAddr,
+    path::PathBuf,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use hdrhistogram::Histogram;
+use serde::Serialize;
+use tokio::{sync::Mutex, task::JoinSet};
+
+#[derive(Parser)]
+#[command(
+    name = "rollcall-bench",
+    about = "Load scenarios against a running Rollcall"
+)]
+struct Cli {
+    #[command(subcommand)]
+    scenario: Scenario,
+    /// Where the server (or the yardstick) answers.
+    #[arg(long, global = true, default_value = "http://127.0.0.1:3000")]
+    base: String,
+    /// Open loop: requests per second, on a fixed schedule.
+    #[arg(long, global = true)]
+    rate: Option<f64>,
+    /// Closed loop: clients sending back to back (used when no --rate is given).
+    #[arg(long, global = true, default_value_t = 16)]
+    clients: usize,
+    #[arg(long, global = true, default_value_t = 10)]
+    seconds: u64,
+    /// How many 127.0.0.x source addresses to spread connections over.
+    #[arg(long, global = true, default_value_t = 8)]
+    sources: u8,
+    /// A name for this run in the report ("sqlite", "nginx", ...).
+    #[arg(long, global = true, default_value = "")]
+    label: String,
+    /// Append the result as one JSON line to this file.
+    #[arg(long, global = true)]
+    json: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Clone)]
+enum Scenario {
+    /// GET the tally JSON (gzip accepted).
+    Tally {
+        #[arg(long, default_value = "joint-statement-demo")]
+        slug: String,
+        /// Fetch this path instead (a yardstick's static copy).
+        #[arg(long)]
+        path: Option<String>,
+    },
+    /// GET the server-rendered campaign page (gzip accepted).
+    Page {
+        #[arg(long, default_value = "joint-statement-demo")]
+        slug: String,
+        #[arg(long)]
+        path: Option<String>,
+    },
+    /// POST distinct signers to the JSON API.
+    Sign {
+        #[arg(long, default_value = "joint-statement-demo")]
+        slug: String,
+    },
+    /// POST confirm presses, one per token in the file (from `tokens`).
+    Confirm {
+        #[arg(long)]
+        tokens: PathBuf,
+    },
+    /// Reads the confirmation tokens out of a folder of `.eml` files (the server's
+    /// `MAIL_URL=file://DIR`) into a file, one a line.
+    Tokens {
+        #[arg(long)]
+        mail_dir: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Serialize)]
+struct Report {
+    scenario: String,
+    label: String,
+    mode: String,
+    requests: u64,
+    ok: u64,
+    statuses: BTreeMap<u16, u64>,
+    errors: u64,
+    seconds: f64,
+    per_second: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    max_ms: f64,
+}
+
+/// What a request does, given its number and the client to send it with.
+#[derive(Clone)]
+struct Plan {
+    scenario: Scenario,
+    base: String,
+    locals: Arc<Vec<i64>>,
+    tokens: Arc<Vec<String>>,
+    run: u64,
+}
+
+impl Plan {
+    async fn send(&self, client: &reqwest::Client, i: u64) -> Result<u16, reqwest::Error> {
+        let forwarded = format!("10.{}.{}.{}", (i >> 16) & 255, (i >> 8) & 255, i & 255);
+        let request = match &self.scenario {
+            Scenario::Tally { slug, path } => client
+                .get(format!(
+                    "{}{}",
+                    self.base,
+                    path.clone()
+                        .unwrap_or_else(|| format!("/api/v1/campaigns/{slug}/tally"))
+                ))
+                .header("Accept-Encoding", "gzip"),
+            Scenario::Page { slug, path } => client
+                .get(format!(
+                    "{}{}",
+                    self.base,
+                    path.clone().unwrap_or_else(|| format!("/c/{slug}"))
+                ))
+                .header("Accept-Encoding", "gzip"),
+            Scenario::Sign { slug } => {
+                let local = self.locals[(i as usize) % self.locals.len().max(1)];
+                client
+                    .post(format!("{}/api/v1/campaigns/{slug}/signatures", self.base))
+                    .header("X-Forwarded-For", forwarded)
+                    .json(&serde_json::json!({
+                        "given_name": "Bench",
+                        "family_name": "Signer",
+                        "email": format!("bench-{}-{i}@example.org", self.run),
+                        "local_id": local,
+                    }))
+            }
+            Scenario::Confirm { .. } => {
+                let Some(token) = self.tokens.get(i as usize) else {
+                    return Ok(0);
+                };
+                client
+                    .post(format!("{}/api/confirm", self.base))
+                    .header("Accept", "text/html")
+                    .header("X-Forwarded-For", forwarded)
+                    .form(&[("token", token.as_str())])
+            }
+            Scenario::Tokens { .. } => unreachable!("not a load scenario"),
+        };
+        let response = request.send().await?;
+        let status = response.status().as_u16();
+        // Read the whole body, as a browser would.
+        response.bytes().await?;
+        Ok(status)
+    }
+}
+
+struct Tally {
+    histogram: Histogram<u64>,
+    statuses: BTreeMap<u16, u64>,
+    errors: u64,
+}
+
+impl Tally {
+    fn record(&mut self, latency: Duration, outcome: Result<u16, reqwest::Error>) {
+        let _ = self
+            .histogram
+            .record(latency.as_micros().max(1).min(u128::from(u64::MAX)) as u64);
+        match outcome {
+            Ok(status) => *self.statuses.entry(status).or_default() += 1,
+            Err(_) => self.errors += 1,
+        }
+    }
+}
+
+fn clients(sources: u8) -> anyhow::Result<Vec<reqwest::Client>> {
+    (1..=sources.max(1))
+        .map(|n| {
+            reqwest::Client::builder()
+                .local_address(IpAddr::from([127, 0, 0, n]))
+                .redirect(reqwest::redirect::Policy::none())
+                .pool_max_idle_per_host(1024)
+                .timeout(Duration::from_secs(30))
+                .build()
+                .context("an HTTP client")
+        })
+        .collect()
+}
+
+/// Open loop: request i is due at start + i/rate; latency counts from that instant.
+async fn open_loop(plan: Plan, clients: Vec<reqwest::Client>, rate: f64, seconds: u64) -> Tally {
+    let total = (rate * seconds as f64) as u64;
+    let mut tasks = JoinSet::new();
+    let start = tokio::time::Instant::now();
+    for i in 0..total {
+        let due = start + Duration::from_secs_f64(i as f64 / rate);
+        tokio::time::sleep_until(due).await;
+        let plan = plan.clone();
+        let client = clients[(i as usize) % clients.len()].clone();
+        tasks.spawn(async move {
+            let outcome = plan.send(&client, i).await;
+            (due.elapsed(), outcome)
+        });
+    }
+    let mut tally = new_tally();
+    while let Some(done) = tasks.join_next().await {
+        if let Ok((latency, outcome)) = done {
+            tally.record(latency, outcome);
+        }
+    }
+    tally
+}
+
+/// Closed loop: each client sends its next request when the last one is answered.
+async fn closed_loop(plan: Plan, clients: Vec<reqwest::Client>, n: usize, seconds: u64) -> Tally {
+    let next = Arc::new(AtomicU64::new(0));
+    let limit = match &plan.scenario {
+        Scenario::Confirm { .. } => plan.tokens.len() as u64,
+        _ => u64::MAX,
+    };
+    let tally = Arc::new(Mutex::new(new_tally()));
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let mut tasks = JoinSet::new();
+    for c in 0..n {
+        let (plan, next, tally) = (plan.clone(), next.clone(), tally.clone());
+        let client = clients[c % clients.len()].clone();
+        tasks.spawn(async move {
+            while Instant::now() < deadline {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= limit {
+                    break;
+                }
+                let sent = Instant::now();
+                let outcome = plan.send(&client, i).await;
+                tally.lock().await.record(sent.elapsed(), outcome);
+            }
+        });
+    }
+    while tasks.join_next().await.is_some() {}
+    Arc::try_unwrap(tally)
+        .map(Mutex::into_inner)
+        .unwrap_or_else(|_| new_tally())
+}
+
+fn new_tally() -> Tally {
+    Tally {
+        histogram: Histogram::new(3).expect("a histogram"),
+        statuses: BTreeMap::new(),
+        errors: 0,
+    }
+}
+
+/// Pulls `/v/TOKEN` links out of mail files (quoted-printable soft breaks undone).
+fn tokens_from_mail(dir: &std::path::Path) -> anyhow::Result<Vec<String>> {
+    let mut tokens = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let text = std::fs::read_to_string(entry?.path())?;
+        let text = text.replace("=\r\n", "").replace("=\n", "");
+        if let Some(at) = text.find("/v/") {
+            let token: String = text[at + 3..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                .collect();
+            if token.len() == 43 {
+                tokens.push(token);
+            }
+        }
+    }
+    Ok(tokens)
+}
+
+fn raise_file_limit() {
+    if let Ok((_, hard)) = rlimit::Resource::NOFILE.get() {
+        let _ = rlimit::Resource::NOFILE.set(hard, hard);
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    raise_file_limit();
+    if let Scenario::Tokens { mail_dir, out } = &cli.scenario {
+        let tokens = tokens_from_mail(mail_dir)?;
+        std::fs::write(out, tokens.join("\n"))?;
+        println!("{} tokens written to {}", tokens.len(), out.display());
+        return Ok(());
+    }
+    let clients = clients(cli.sources)?;
+    let locals = match &cli.scenario {
+        Scenario::Sign { slug } => {
+            let campaign: serde_json::Value = clients[0]
+                .get(format!("{}/api/v1/campaigns/{slug}", cli.base))
+                .send()
+                .await?
+                .json()
+                .await?;
+            campaign["locals"]
+                .as_array()
+                .map(|l| l.iter().filter_map(|l| l["id"].as_i64()).collect())
+                .unwrap_or_default()
+        }
+        _ => Vec::new(),
+    };
+    let tokens = match &cli.scenario {
+        Scenario::Confirm { tokens } => std::fs::read_to_string(tokens)?
+            .lines()
+            .map(str::to_owned)
+            .filter(|t| !t.is_empty())
+            .collect(),
+        _ => Vec::new(),
+    };
+    let plan = Plan {
+        scenario: cli.scenario.clone(),
+        base: cli.base.trim_end_matches('/').to_owned(),
+        locals: Arc::new(locals),
+        tokens: Arc::new(tokens),
+        run: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default(),
+    };
+    let started = Instant::now();
+    let (tally, mode) = match cli.rate {
+        Some(rate) => (
+            open_loop(plan, clients, rate, cli.seconds).await,
+            format!("open loop, {rate}/s"),
+        ),
+        None => (
+            closed_loop(plan, clients, cli.clients, cli.seconds).await,
+            format!("closed loop, {} clients", cli.clients),
+        ),
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    let h = &tally.histogram;
+    let ok = tally
+        .statuses
+        .iter()
+        .filter(|(s, _)| (200..400).contains(*s))
+        .map(|(_, n)| n)
+        .sum();
+    let report = Report {
+        scenario: match &cli.scenario {
+            Scenario::Tally { .. } => "tally",
+            Scenario::Page { .. } => "page",
+            Scenario::Sign { .. } => "sign",
+            Scenario::Confirm { .. } => "confirm",
+            Scenario::Tokens { .. } => "tokens",
+        }
+        .to_owned(),
+        label: cli.label,
+        mode,
+        requests: h.len(),
+        ok,
+        statuses: tally.statuses,
+        errors: tally.errors,
+        seconds,
+        per_second: h.len() as f64 / seconds,
+        p50_ms: h.value_at_quantile(0.5) as f64 / 1000.0,
+        p99_ms: h.value_at_quantile(0.99) as f64 / 1000.0,
+        max_ms: h.max() as f64 / 1000.0,
+    };
+    println!(
+        "{:<8} {:<10} {:<24} {:>8} req {:>9.1}/s  p50 {:>8.2} ms  p99 {:>8.2} ms  max {:>8.2} ms  ok {} errors {} {:?}",
+        report.scenario,
+        report.label,
+        report.mode,
+        report.requests,
+        report.per_second,
+        report.p50_ms,
+        report.p99_ms,
+        report.max_ms,
+        report.ok,
+        report.errors,
+        report.statuses
+    );
+    if let Some(path) = cli.json {
+        use std::io::Write;
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?;
+        writeln!(file, "{}", serde_json::to_string(&report)?)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# The benchmark suite: builds the release server and the load tool, runs each scenario
+# on SQLite and on PostgreSQL with 1,000,000 confirmed signatures preloaded, measures the
+# yardsticks in the same run (pgbench doing a sign's and a confirm's writes; nginx
+# serving the same tally and page bytes), and writes BENCHMARKS.md.
+#   scripts/bench.sh            the whole suite (about 10 minutes after the build)
+#   SECONDS_PER_RUN=5 scripts/bench.sh   shorter runs
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/rollcall/target}"
+secs="${SECONDS_PER_RUN:-10}"
+preload="${PRELOAD:-1000000}"
+pg="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}"
+port=3300
+nginx_port=3400
+
+say() { printf '\033[1mbench:\033[0m %s\n' "$*"; }
+
+scripts/setup.sh --test
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || {
+  say "installing nginx from Debian's packages"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null
+}
+command -v pgbench >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-contrib >/dev/null
+
+say "building the release server and the load tool"
+cargo leptos build --release >/dev/null
+cargo build --release -p bench >/dev/null
+bin="$CARGO_TARGET_DIR/release/rollcall"
+tool="$CARGO_TARGET_DIR/release/rollcall-bench"
+
+work=$(mktemp -d)
+results="$work/results.jsonl"
+server_pid=""
+nginx_pid=""
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
+  [ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null || true
+  psql -q "$pg/postgres" -c "DROP DATABASE IF EXISTS rollcall_bench WITH (FORCE)" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# 1,000,000 confirmed signatures spread over the general-strike demo's locals, and
+# their tally rows, so the database is the size of a big campaign's.
+preload_sql() {
+  local series=$1
+  cat <<SQL
+INSERT INTO signatures (id, campaign_id, local_id, given_name, family_name, email, canonical_email,
+  language, text_id, show_name, status, created_at, confirmed_at)
+SELECT $2, c.id, 1 + (n % 300), 'Pre', 'Loaded', 'pre' || n || '@example.org', 'pre' || n || '@example.org',
+  'en', t.id, (n % 10 = 0), 'confirmed', $3, $3
+FROM $series,
+  (SELECT id FROM campaigns WHERE slug = 'general-strike-pledge-demo') c,
+  (SELECT MIN(id) AS id FROM campaign_texts WHERE campaign_id = (SELECT id FROM campaigns WHERE slug = 'general-strike-pledge-demo')) t;
+INSERT INTO local_tallies (campaign_id, local_id, shard, count)
+SELECT campaign_id, local_id, 0, COUNT(*) FROM signatures
+WHERE status = 'confirmed' AND campaign_id = (SELECT id FROM campaigns WHERE slug = 'general-strike-pledge-demo')
+GROUP BY campaign_id, local_id;
+SQL
+}
+
+start_server() {
+  local db_url=$1 mail=$2
+  rm -rf "$mail" && mkdir -p "$mail"
+  DATABASE_URL="$db_url" MAIL_URL="file://$mail" LEPTOS_ENV=prod LEPTOS_SITE_ADDR="127.0.0.1:$port" \
+    LEPTOS_SITE_ROOT="$root/target/site" PUBLIC_URL="http://127.0.0.1:$port" \
+    TRUSTED_PROXIES=127.0.0.0/8 DATABASE_MAX_CONNECTIONS=16 RUST_LOG=warn \
+    "$bin" --config /dev/null serve >"$work/server.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && return; sleep 0.2; done
+  say "the server did not start"; cat "$work/server.log"; exit 1
+}
+
+stop_server() { kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""; }
+
+run() { "$tool" --base "http://127.0.0.1:$port" --seconds "$secs" --json "$results" "$@"; }
+
+rate_of() { # the closed-loop rate of the last result, halved
+  python3 -c "import json,sys; r=[json.loads(l) for l in open('$results')][-1]; print(max(1, round(r['per_second']/2)))"
+}
+
+wait_for_mail() { # until the outbox is empty
+  local db_url=$1
+  for _ in $(seq 1 600); do
+    local left
+    if [[ "$db_url" == sqlite* ]]; then left=$(sqlite3 "${db_url#sqlite://}" "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL");
+    else left=$(psql -At "$db_url" -c "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL"); fi
+    [ "$left" = 0 ] && return; sleep 0.5
+  done
+}
+
+suite() {
+  local label=$1 db_url=$2
+  say "$label: loading the demo and $preload signatures"
+  DATABASE_URL="$db_url" "$bin" --config /dev/null demo >/dev/null
+  if [[ "$db_url" == sqlite* ]]; then
+    preload_sql "(WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < $preload) SELECT n FROM s)" \
+      "randomblob(16)" "strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now', '-' || (n % 720) || ' hours')" \
+      | sqlite3 "${db_url#sqlite://}"
+  else
+    preload_sql "generate_series(1, $preload) AS n" "gen_random_uuid()" "now() - (n % 720) * interval '1 hour'" \
+      | psql -q "$db_url"
+    psql -q "$db_url" -c "VACUUM ANALYZE"
+  fi
+  start_server "$db_url" "$work/mail-$label"
+  run --label "$label" tally --slug general-strike-pledge-demo --clients 64
+  run --label "$label" page --slug general-strike-pledge-demo --clients 32
+  run --label "$label" sign --clients 16
+  run --label "$label" sign --rate "$(rate_of)"
+  wait_for_mail "$db_url"
+  "$tool" tokens --mail-dir "$work/mail-$label" --out "$work/tokens"
+  head -n "$(( $(wc -l < "$work/tokens") / 2 ))" "$work/tokens" > "$work/tokens-a"
+  tail -n "+$(( $(wc -l < "$work/tokens") / 2 + 1 ))" "$work/tokens" > "$work/tokens-b"
+  run --label "$label" confirm --tokens "$work/tokens-a" --clients 16
+  run --label "$label" confirm --tokens "$work/tokens-b" --rate "$(rate_of)"
+  curl -s "http://127.0.0.1:$port/api/v1/campaigns/general-strike-pledge-demo/tally" > "$work/tally.json"
+  curl -s "http://127.0.0.1:$port/c/general-strike-pledge-demo" > "$work/page.html"
+  ps -o rss= -p "$server_pid" | awk '{print $1 * 1024}' > "$work/rss-$label"
+  stop_server
+}
+
+# SQLite, then PostgreSQL.
+suite sqlite "sqlite://$work/bench.db"
+psql -q "$pg/postgres" -c "DROP DATABASE IF EXISTS rollcall_bench WITH (FORCE)" -c "CREATE DATABASE rollcall_bench"
+suite postgres "$pg/rollcall_bench"
+
+say "yardstick: pgbench doing a sign's and a confirm's writes, 16 clients"
+for script in sign confirm; do
+  tps=$(pgbench -n -c 16 -j 2 -T "$secs" -f "bench/$script.sql" "$pg/rollcall_bench" 2>/dev/null \
+    | awk '/^tps/ {print $3; exit}')
+  echo "{\"scenario\":\"$script\",\"label\":\"pgbench\",\"per_second\":$tps}" >> "$results"
+done
+
+say "yardstick: nginx serving the same tally and page bytes, gzip and keep-alive"
+mkdir -p "$work/static/api" "$work/nginx"
+cp "$work/tally.json" "$work/static/tally.json"
+cp "$work/page.html" "$work/static/page.html"
+cat > "$work/nginx/nginx.conf" <<CONF
+worker_processes 2;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  types { application/json json; text/html html; }
+  gzip on; gzip_types application/json text/html; gzip_min_length 0;
+  keepalive_requests 100000;
+  client_body_temp_path $work/nginx; proxy_temp_path $work/nginx; fastcgi_temp_path $work/nginx;
+  uwsgi_temp_path $work/nginx; scgi_temp_path $work/nginx;
+  server { listen 127.0.0.1:$nginx_port; root $work/static; }
+}
+CONF
+nginx -c "$work/nginx/nginx.conf" -g 'daemon off;' &
+nginx_pid=$!
+sleep 1
+"$tool" --base "http://127.0.0.1:$nginx_port" --seconds "$secs" --json "$results" --label nginx tally --path /tally.json --clients 64
+"$tool" --base "http://127.0.0.1:$nginx_port" --seconds "$secs" --json "$results" --label nginx page --path /page.html --clients 32
+
+say "writing BENCHMARKS.md"
+python3 scripts/bench_report.py "$results" "$work" > BENCHMARKS.md
+cat BENCHMARKS.md
