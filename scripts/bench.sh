@@ -119,6 +119,11 @@ suite() {
   curl -s "http://127.0.0.1:$port/c/general-strike-pledge-demo" > "$work/page.html"
   ps -o rss= -p "$server_pid" | awk '{print $1 * 1024}' > "$work/rss-$label"
   stop_server
+  if [[ "$db_url" == sqlite* ]]; then
+    say "yardstick: the same writes straight to SQLite, 16 clients"
+    "$tool" --seconds "$secs" --clients 16 --json "$results" sqlite-yardstick --db "${db_url#sqlite://}" --what sign
+    "$tool" --seconds "$secs" --clients 16 --json "$results" sqlite-yardstick --db "${db_url#sqlite://}" --what confirm
+  fi
 }
 
 # SQLite, then PostgreSQL.

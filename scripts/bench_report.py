@@ -56,6 +56,9 @@ for scenario in ["sign", "confirm"]:
     ours, yard = find(scenario, "postgres", "closed"), find(scenario, "pgbench")
     if ours and yard and yard["per_second"]:
         print(f"| {scenario} on postgres vs pgbench, same writes, 16 clients | {ours['per_second']:.0f}/s | {yard['per_second']:.0f}/s | {ours['per_second'] / yard['per_second']:.0%} | ≥ 50% |")
+    ours, yard = find(scenario, "sqlite", "closed"), find(scenario, "sqlite-yardstick")
+    if ours and yard and yard["per_second"]:
+        print(f"| {scenario} on sqlite vs a minimal SQLite program, same writes | {ours['per_second']:.0f}/s | {yard['per_second']:.0f}/s | {ours['per_second'] / yard['per_second']:.0%} | ≥ 50% |")
     half = find(scenario, "postgres", "open")
     if half:
         print(f"| {scenario} on postgres at half its rate: p99 | {half['p99_ms']:.1f} ms | | | < 50 ms |")

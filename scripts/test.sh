@@ -6,6 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/rollcall/target}"
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+# Incremental state is kept per checkout path and grows without bound on a shared target
+# folder; a test run gains little from it.
+export CARGO_INCREMENTAL=0
 export TEST_POSTGRES_URL="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}"
 scripts/setup.sh --test
 

@@ -82,6 +82,17 @@ enum Scenario {
         #[arg(long)]
         tokens: PathBuf,
     },
+    /// The yardstick for SQLite: a minimal program doing a sign's (or a confirm's) writes
+    /// with the server's own connection settings (WAL, synchronous NORMAL, immediate
+    /// transactions), by `--clients` tasks for `--seconds`.
+    SqliteYardstick {
+        /// The SQLite file of a suite run (its schema and demo are needed).
+        #[arg(long)]
+        db: PathBuf,
+        /// `sign` or `confirm`.
+        #[arg(long)]
+        what: String,
+    },
     /// Reads the confirmation tokens out of a folder of `.eml` files (the server's
     /// `MAIL_URL=file://DIR`) into a file, one a line.
     Tokens {
@@ -159,7 +170,9 @@ impl Plan {
                     .header("X-Forwarded-For", forwarded)
                     .form(&[("token", token.as_str())])
             }
-            Scenario::Tokens { .. } => unreachable!("not a load scenario"),
+            Scenario::Tokens { .. } | Scenario::SqliteYardstick { .. } => {
+                unreachable!("not an HTTP scenario")
+            }
         };
         let response = request.send().await?;
         let status = response.status().as_u16();
@@ -283,6 +296,72 @@ fn tokens_from_mail(dir: &std::path::Path) -> anyhow::Result<Vec<String>> {
     Ok(tokens)
 }
 
+/// A sign's or a confirm's writes straight to SQLite, as fast as they go.
+async fn sqlite_yardstick(
+    file: &std::path::Path,
+    what: &str,
+    clients: usize,
+    seconds: u64,
+    json: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let url = format!("sqlite://{}", file.display());
+    let db = rollcall::db::connect(&url, clients as u32).await?;
+    let statements: Vec<&'static str> = match what {
+        "sign" => vec![
+            "SELECT id FROM signatures WHERE campaign_id = 1 AND canonical_email = 'yardstick-' || abs(random()) || '@example.org'",
+            "INSERT INTO signatures (id, campaign_id, local_id, given_name, family_name, email, canonical_email, language, text_id, show_name, status, confirm_token_hash, confirm_expires_at, created_at, ip) \
+             VALUES (randomblob(16), 1, 1 + abs(random()) % 300, 'Bench', 'Signer', 'y@example.org', 'yardstick-' || hex(randomblob(12)) || '@example.org', 'en', 1, 0, 'pending', hex(randomblob(32)), strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now', '+7 days'), strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now'), '10.0.0.1')",
+            "INSERT INTO outbox (kind, recipient, subject, body_text, body_html, attempts, next_attempt_at, created_at) \
+             VALUES ('confirm', 'y@example.org', 'Please confirm your signature', printf('%.900c', 'x'), printf('%.1800c', 'x'), 0, strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now'), strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now'))",
+        ],
+        "confirm" => vec![
+            "UPDATE signatures SET status = 'confirmed', confirmed_at = strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now'), confirm_token_hash = NULL \
+             WHERE id = (SELECT id FROM signatures WHERE campaign_id = 1 AND status = 'pending' LIMIT 1) AND status = 'pending'",
+            "INSERT INTO local_tallies (campaign_id, local_id, shard, count) VALUES (1, 1 + abs(random()) % 300, abs(random()) % 8, 1) \
+             ON CONFLICT (campaign_id, local_id, shard) DO UPDATE SET count = local_tallies.count + 1",
+            "INSERT INTO outbox (kind, recipient, subject, body_text, body_html, attempts, next_attempt_at, created_at) \
+             VALUES ('receipt', 'y@example.org', 'Your signature is confirmed', printf('%.1500c', 'x'), printf('%.3000c', 'x'), 0, strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now'), strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now'))",
+        ],
+        other => anyhow::bail!("--what is sign or confirm, not {other:?}"),
+    };
+    let done = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let mut tasks = JoinSet::new();
+    for _ in 0..clients {
+        let (db, done, statements) = (db.clone(), done.clone(), statements.clone());
+        tasks.spawn(async move {
+            while Instant::now() < deadline {
+                let txn = rollcall::db::begin_write(&db).await?;
+                for sql in &statements {
+                    txn.execute_raw(Statement::from_string(DbBackend::Sqlite, *sql))
+                        .await?;
+                }
+                txn.commit().await?;
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok::<_, sea_orm::DbErr>(())
+        });
+    }
+    while let Some(finished) = tasks.join_next().await {
+        finished??;
+    }
+    let per_second = done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64();
+    println!("sqlite yardstick, {what}: {per_second:.0} transactions/s with {clients} clients");
+    if let Some(path) = json {
+        use std::io::Write;
+        let line = serde_json::json!({"scenario": what, "label": "sqlite-yardstick", "per_second": per_second});
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?;
+        writeln!(file, "{line}")?;
+    }
+    db.close().await?;
+    Ok(())
+}
+
 fn raise_file_limit() {
     if let Ok((_, hard)) = rlimit::Resource::NOFILE.get() {
         let _ = rlimit::Resource::NOFILE.set(hard, hard);
@@ -298,6 +377,9 @@ async fn main() -> anyhow::Result<()> {
         std::fs::write(out, tokens.join("\n"))?;
         println!("{} tokens written to {}", tokens.len(), out.display());
         return Ok(());
+    }
+    if let Scenario::SqliteYardstick { db, what } = &cli.scenario {
+        return sqlite_yardstick(db, what, cli.clients, cli.seconds, cli.json.as_deref()).await;
     }
     let clients = clients(cli.sources)?;
     let locals = match &cli.scenario {
@@ -359,6 +441,7 @@ async fn main() -> anyhow::Result<()> {
             Scenario::Sign { .. } => "sign",
             Scenario::Confirm { .. } => "confirm",
             Scenario::Tokens { .. } => "tokens",
+            Scenario::SqliteYardstick { .. } => "sqlite",
         }
         .to_owned(),
         label: cli.label,
