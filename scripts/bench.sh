@@ -23,6 +23,7 @@ command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null
 }
 command -v pgbench >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-contrib >/dev/null
+command -v sqlite3 >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sqlite3 >/dev/null
 
 say "building the release server and the load tool"
 cargo leptos build --release >/dev/null
@@ -31,6 +32,7 @@ bin="$CARGO_TARGET_DIR/release/rollcall"
 tool="$CARGO_TARGET_DIR/release/rollcall-bench"
 
 work=$(mktemp -d)
+chmod 755 "$work" # nginx's workers read the static copies
 results="$work/results.jsonl"
 server_pid=""
 nginx_pid=""

@@ -62,6 +62,10 @@ pub struct TallyHub {
     moved_wake: Notify,
     /// The hub itself, for the tasks it starts.
     me: Weak<TallyHub>,
+    /// Held while a campaign is first read.
+    loading: tokio::sync::Mutex<()>,
+    /// The ids of live campaigns by slug, so reading a tally needs no query at all.
+    slugs: Mutex<HashMap<String, i64>>,
 }
 
 /// One campaign's tally as its subscribers know it.
@@ -296,6 +300,8 @@ impl TallyHub {
             }),
             moved: Mutex::new(BTreeSet::new()),
             moved_wake: Notify::new(),
+            loading: tokio::sync::Mutex::new(()),
+            slugs: Mutex::new(HashMap::new()),
         });
         if hub.db.get_database_backend() == DbBackend::Postgres {
             tokio::spawn(announce(Arc::downgrade(&hub), hub.closing.subscribe()));
@@ -335,15 +341,24 @@ impl TallyHub {
         if let Some(live) = self.touch(campaign.id) {
             return Ok(live);
         }
+        // One first read at a time: a crowd arriving at a campaign nobody has read yet
+        // waits for one load instead of each running its own.
+        let _loading = self.loading.lock().await;
+        if let Some(live) = self.touch(campaign.id) {
+            return Ok(live);
+        }
         let directory = campaigns::directory(&self.db, campaign.id).await?;
         let counts = tally::counts(&self.db, campaign.id).await?;
-        let series = series::build(&self.db, campaign.id, Utc::now()).await?;
         let mut map = lock(&self.live);
-        if let Some(live) = map.get(&campaign.id) {
-            return Ok(live.clone());
-        }
-        let live = Arc::new(Live::new(campaign.clone(), directory, counts, series));
+        // The series is built by the campaign's task, in the background.
+        let live = Arc::new(Live::new(
+            campaign.clone(),
+            directory,
+            counts,
+            Series::default(),
+        ));
         map.insert(campaign.id, live.clone());
+        lock(&self.slugs).insert(campaign.slug.clone(), campaign.id);
         tokio::spawn(flush(
             self.db.clone(),
             campaign.id,
@@ -352,6 +367,21 @@ impl TallyHub {
             self.me.clone(),
         ));
         Ok(live)
+    }
+
+    /// A campaign the public may see (any but a draft), from memory when it is live
+    /// (kept fresh by the resync), else from the database.
+    pub async fn public_campaign(&self, slug: &str) -> Result<Option<campaign::Model>, DbErr> {
+        let id = lock(&self.slugs).get(slug).copied();
+        let cached = id
+            .and_then(|id| self.touch(id))
+            .map(|live| lock(&live.state).campaign.clone())
+            .filter(|c| c.slug == slug);
+        let campaign = match cached {
+            Some(campaign) => Some(campaign),
+            None => campaigns::by_slug(&self.db, slug).await?,
+        };
+        Ok(campaign.filter(|c| c.status != crate::domain::CampaignStatus::Draft.as_str()))
     }
 
     /// The campaign's public tally as JSON, with an ETag that changes with every
@@ -459,7 +489,8 @@ async fn flush(
     let mut resync = tokio::time::interval(RESYNC);
     let mut rebuild = tokio::time::interval(SERIES_EVERY);
     resync.tick().await;
-    rebuild.tick().await;
+    // The rebuild's first tick is at once: the series is built as soon as the campaign
+    // is live.
     loop {
         tokio::select! {
             () = live.wake.notified() => tokio::time::sleep(MERGE_WINDOW).await,

@@ -154,7 +154,9 @@ async fn public_campaign(
     state: &AppState,
     slug: &str,
 ) -> Result<rollcall::entities::campaign::Model, ApiError> {
-    rollcall::campaigns::public_by_slug(&state.db, slug)
+    state
+        .hub
+        .public_campaign(slug)
         .await?
         .ok_or(ApiError::NotFound)
 }
