@@ -86,8 +86,9 @@ struct State {
     /// What the public saw last: every event is the difference from it.
     published: Tally,
     series: Series,
-    /// The published tally as JSON, serialised once per version.
+    /// The published tally as JSON, serialised once per version, and its gzip.
     json: Option<Bytes>,
+    gzip: Option<Bytes>,
     /// When a reader last asked for this campaign.
     touched: std::time::Instant,
 }
@@ -179,6 +180,7 @@ impl Live {
                 published,
                 series,
                 json: None,
+                gzip: None,
                 touched: std::time::Instant::now(),
             }),
             events: broadcast::channel(64).0,
@@ -201,6 +203,30 @@ impl Live {
         let json = Bytes::from(serde_json::to_vec(&versioned).unwrap_or_default());
         state.json = Some(json.clone());
         (json, version)
+    }
+
+    /// The JSON gzipped, once per version: a crowd polling the tally costs no
+    /// compression per request.
+    fn gzipped(&self) -> (Bytes, u64) {
+        let (json, version) = self.snapshot();
+        let mut state = lock(&self.state);
+        if state.version == version
+            && let Some(gzip) = &state.gzip
+        {
+            return (gzip.clone(), version);
+        }
+        let mut encoder = flate2::write::GzEncoder::new(
+            Vec::with_capacity(json.len() / 3),
+            flate2::Compression::default(),
+        );
+        let gzip = std::io::Write::write_all(&mut encoder, &json)
+            .and_then(|()| encoder.finish())
+            .map(Bytes::from)
+            .unwrap_or_default();
+        if state.version == version {
+            state.gzip = Some(gzip.clone());
+        }
+        (gzip, version)
     }
 
     fn apply(&self, local_id: Option<i64>, delta: i64) {
@@ -260,6 +286,7 @@ impl Live {
             .then_some(fresh.community_supporters);
         state.version += 1;
         state.json = None;
+        state.gzip = None;
         state.published = fresh;
         if !same_view {
             drop(state);
@@ -283,7 +310,10 @@ impl Live {
 
 /// The tally JSON of a campaign and its ETag.
 pub struct Snapshot {
-    pub json: Bytes,
+    /// The JSON, or its gzip when asked for.
+    pub body: Bytes,
+    pub gzip: bool,
+    /// Differs between the two encodings, as a strong ETag must.
     pub etag: String,
 }
 
@@ -386,11 +416,22 @@ impl TallyHub {
 
     /// The campaign's public tally as JSON, with an ETag that changes with every
     /// version.
-    pub async fn snapshot(&self, campaign: &campaign::Model) -> Result<Snapshot, DbErr> {
-        let (json, version) = self.live(campaign).await?.snapshot();
+    pub async fn snapshot(
+        &self,
+        campaign: &campaign::Model,
+        gzip: bool,
+    ) -> Result<Snapshot, DbErr> {
+        let live = self.live(campaign).await?;
+        let (body, version) = if gzip {
+            live.gzipped()
+        } else {
+            live.snapshot()
+        };
+        let encoding = if gzip { "-gzip" } else { "" };
         Ok(Snapshot {
-            json,
-            etag: format!("\"{:x}-{version}\"", self.epoch),
+            body,
+            gzip,
+            etag: format!("\"{:x}-{version}{encoding}\"", self.epoch),
         })
     }
 

@@ -197,7 +197,15 @@ async fn tally(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let campaign = public_campaign(&state, &slug).await?;
-    let snapshot = state.hub.snapshot(&campaign).await?;
+    let gzip = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|accepted| {
+            accepted
+                .split(',')
+                .any(|coding| coding.split(';').next().is_some_and(|c| c.trim() == "gzip"))
+        });
+    let snapshot = state.hub.snapshot(&campaign, gzip).await?;
     let etag =
         HeaderValue::from_str(&snapshot.etag).map_err(|e| ApiError::Unexpected(Box::new(e)))?;
     let cache = [
@@ -206,6 +214,7 @@ async fn tally(
             HeaderValue::from_static("public, max-age=1"),
         ),
         (header::ETAG, etag),
+        (header::VARY, HeaderValue::from_static("accept-encoding")),
     ];
     let matches = headers
         .get(header::IF_NONE_MATCH)
@@ -219,15 +228,22 @@ async fn tally(
     if matches {
         return Ok((StatusCode::NOT_MODIFIED, cache).into_response());
     }
-    Ok((
+    let mut response = (
         cache,
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         )],
-        snapshot.json,
+        snapshot.body,
     )
-        .into_response())
+        .into_response();
+    if snapshot.gzip {
+        // Compressed once per version by the hub; the compression layer passes it on.
+        response
+            .headers_mut()
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    Ok(response)
 }
 
 /// Server-sent events: a snapshot on connect, then what changed. Each event's bytes are

@@ -127,6 +127,15 @@ both_databases! {
         assert_eq!(again.status(), 304);
         let weakened = app.http.get(&url).header("If-None-Match", format!("W/{etag}")).send().await.unwrap();
         assert_eq!(weakened.status(), 304, "a proxy's weak ETag still matches");
+        // Gzip, compressed once per version, under its own ETag.
+        let zipped = app.http.get(&url).header("Accept-Encoding", "gzip").send().await.unwrap();
+        assert_eq!(zipped.headers()["content-encoding"], "gzip");
+        let zipped_etag = zipped.headers()["etag"].to_str().unwrap().to_owned();
+        assert_ne!(zipped_etag, etag);
+        let bytes = zipped.bytes().await.unwrap();
+        assert_eq!(&bytes[..2], &[0x1f, 0x8b], "a gzip stream");
+        let again = app.http.get(&url).header("Accept-Encoding", "gzip").header("If-None-Match", &zipped_etag).send().await.unwrap();
+        assert_eq!(again.status(), 304);
 
         sign_and_confirm(&app, "three@example.org", app.a_local_of(PETITION, 0).await, 0).await;
         let deadline = std::time::Instant::now() + WAIT;
