@@ -197,14 +197,9 @@ pub async fn open_campaigns(
     Ok(summaries)
 }
 
-/// A campaign the public may see: any but a draft.
-pub async fn public_by_slug(
-    db: &impl ConnectionTrait,
-    slug: &str,
-) -> Result<Option<campaign::Model>, DbErr> {
-    Ok(by_slug(db, slug)
-        .await?
-        .filter(|c| c.status != CampaignStatus::Draft.as_str()))
+/// Whether the public may see a campaign: any but a draft.
+pub fn is_public(campaign: &campaign::Model) -> bool {
+    campaign.status != CampaignStatus::Draft.as_str()
 }
 
 /// One campaign as its page shows it. Drafts are not shown to the public.
@@ -219,7 +214,7 @@ pub async fn campaign_detail(
     let Some(campaign) = by_slug(db, slug).await? else {
         return Ok(None);
     };
-    if campaign.status == CampaignStatus::Draft.as_str() {
+    if !is_public(&campaign) {
         return Ok(None);
     }
     let Some(text) = current_text(db, &campaign, language).await? else {

@@ -411,7 +411,7 @@ impl TallyHub {
             Some(campaign) => Some(campaign),
             None => campaigns::by_slug(&self.db, slug).await?,
         };
-        Ok(campaign.filter(|c| c.status != crate::domain::CampaignStatus::Draft.as_str()))
+        Ok(campaign.filter(campaigns::is_public))
     }
 
     /// The campaign's public tally as JSON, with an ETag that changes with every

@@ -41,7 +41,36 @@ pub enum StampCheck {
     Forged,
 }
 
+/// Who sent a sign form, as far as the form can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screening {
+    Person,
+    /// A filled honeypot, or a stamp too fast, forged or missing: answer as if accepted
+    /// and write nothing.
+    Script,
+    /// A person who left the page open for over a day: ask them to reload and sign.
+    Stale,
+}
+
 impl FormKey {
+    /// Screens a sign form by its stamp and its honeypot field.
+    pub fn screen(
+        &self,
+        stamp: &str,
+        honeypot: &str,
+        now: DateTime<Utc>,
+        min_age: Duration,
+    ) -> Screening {
+        if !honeypot.is_empty() {
+            return Screening::Script;
+        }
+        match self.check(stamp, now, min_age) {
+            StampCheck::Good => Screening::Person,
+            StampCheck::Stale => Screening::Stale,
+            StampCheck::TooFast | StampCheck::Forged => Screening::Script,
+        }
+    }
+
     pub fn from_bytes(bytes: [u8; 32]) -> Self {
         Self(bytes)
     }
@@ -136,6 +165,22 @@ mod tests {
             key.check(&stamp, rendered + Duration::hours(25), min),
             StampCheck::Stale
         );
+    }
+
+    #[test]
+    fn a_filled_honeypot_is_a_script_whatever_the_stamp() {
+        let key = FormKey::from_bytes([7; 32]);
+        let rendered = Utc::now() - Duration::minutes(1);
+        let stamp = key.issue(rendered);
+        let min = Duration::seconds(2);
+        assert_eq!(key.screen(&stamp, "", Utc::now(), min), Screening::Person);
+        assert_eq!(
+            key.screen(&stamp, "http://spam", Utc::now(), min),
+            Screening::Script
+        );
+        assert_eq!(key.screen("", "", Utc::now(), min), Screening::Script);
+        let old = key.issue(Utc::now() - Duration::hours(30));
+        assert_eq!(key.screen(&old, "", Utc::now(), min), Screening::Stale);
     }
 
     #[test]

@@ -63,7 +63,7 @@ pub async fn sign(
 ) -> Result<(), SignFormError> {
     use rollcall::domain::SignatureInput;
     use rollcall::signing::{SignContext, SignError};
-    use rollcall::stamp::StampCheck;
+    use rollcall::stamp::Screening;
 
     let state = state().map_err(SignFormError::Transport)?;
     let now = chrono::Utc::now();
@@ -87,17 +87,17 @@ pub async fn sign(
     if let Err(errors) = rollcall::domain::SignatureRequest::parse(&input) {
         return Err(SignFormError::Invalid(errors));
     }
-    // A filled honeypot, or a form sent faster than anyone types, is a script: it is
-    // told its signature was taken, and nothing is written.
-    let check = state.form_key.check(&stamp, now, state.form_min_age);
-    if !website.is_empty() || check != StampCheck::Good {
-        if check == StampCheck::Stale {
-            // A person who left the page open overnight: ask them to sign again.
-            return Err(SignFormError::Stale);
+    match state
+        .form_key
+        .screen(&stamp, &website, now, state.form_min_age)
+    {
+        Screening::Person => {}
+        Screening::Stale => return Err(SignFormError::Stale),
+        Screening::Script => {
+            tracing::info!("a scripted submission was dropped");
+            leptos_axum::redirect(&format!("/c/{slug}/thanks"));
+            return Ok(());
         }
-        tracing::info!(honeypot = !website.is_empty(), stamp = ?check, "a scripted submission was dropped");
-        leptos_axum::redirect(&format!("/c/{slug}/thanks"));
-        return Ok(());
     }
     let blocks = match state.blocks.current().await {
         Ok(blocks) => blocks,
@@ -306,7 +306,9 @@ pub async fn names(
             None => return Ok(None),
         },
     };
-    let Some(campaign) = rollcall::campaigns::public_by_slug(&state.db, &slug)
+    let Some(campaign) = state
+        .hub
+        .public_campaign(&slug)
         .await
         .map_err(names_failed)?
     else {

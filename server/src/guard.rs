@@ -187,7 +187,8 @@ fn too_many(request: &Request, wait: Duration) -> Response {
         );
         return (StatusCode::TOO_MANY_REQUESTS, retry_after, Html(page)).into_response();
     }
-    // A server function called from the page's script: its error type, as JSON.
+    // A server function called from the page's script: its error type as JSON. The sign,
+    // confirm and withdraw errors all write `TooMany` as the same JSON.
     let error = app::server_fns::SignFormError::TooMany {
         retry_after_secs: seconds,
     };
