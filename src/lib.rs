@@ -8,6 +8,10 @@ pub mod domain;
 pub mod views;
 
 #[cfg(feature = "ssr")]
+pub mod access;
+#[cfg(feature = "ssr")]
+pub mod accounts;
+#[cfg(feature = "ssr")]
 pub mod blocks;
 #[cfg(feature = "ssr")]
 pub mod campaigns;
@@ -19,6 +23,8 @@ pub mod confirming;
 pub mod db;
 #[cfg(feature = "ssr")]
 pub mod entities;
+#[cfg(feature = "ssr")]
+pub mod exporting;
 #[cfg(feature = "ssr")]
 pub mod hub;
 #[cfg(feature = "ssr")]

@@ -225,6 +225,13 @@ pub struct Directory {
     pub locals: BTreeMap<i64, LocalView>,
 }
 
+impl Directory {
+    /// The id of the sponsoring union with this slug.
+    pub fn union_id(&self, slug: &str) -> Option<i64> {
+        self.unions.iter().find(|u| u.slug == slug).map(|u| u.id)
+    }
+}
+
 /// How much of its tally a campaign shows the public.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Publication {

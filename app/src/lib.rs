@@ -2,6 +2,7 @@
 //! server functions behind the forms (thin: parse, call a `rollcall` service, map its
 //! error). Pages render on the server; only islands ship to the browser.
 
+pub mod account_fns;
 pub mod charts;
 pub mod components;
 pub mod pages;
@@ -18,8 +19,9 @@ use leptos_router::{
 };
 
 use pages::{
-    CampaignPage, ConfirmPage, ConfirmedPage, EmbedPage, HomePage, NotFound, SignersPage,
-    ThanksPage, WithdrawPage, WithdrawnPage,
+    AccountPage, CampaignPage, CodePage, ConfirmPage, ConfirmedPage, EmbedPage, HomePage,
+    InvitePage, NotFound, SignInPage, SignersPage, ThanksPage, TwoFactorPage, WithdrawPage,
+    WithdrawnPage,
 };
 
 /// The HTML document around every page.
@@ -84,6 +86,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/c/:slug/withdrawn") view=WithdrawnPage ssr=SsrMode::Async/>
                     <Route path=path!("/v/:token") view=ConfirmPage ssr=SsrMode::Async/>
                     <Route path=path!("/w/:token") view=WithdrawPage ssr=SsrMode::Async/>
+                    <Route path=path!("/sign-in") view=SignInPage ssr=SsrMode::Async/>
+                    <Route path=path!("/sign-in/code") view=CodePage ssr=SsrMode::Async/>
+                    <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account/two-factor") view=TwoFactorPage ssr=SsrMode::Async/>
+                    <Route path=path!("/invite/:token") view=InvitePage ssr=SsrMode::Async/>
                 </ParentRoute>
                 // Framed by other sites: no header, nothing but the counter.
                 <Route path=path!("/embed/:slug") view=EmbedPage ssr=SsrMode::Async/>

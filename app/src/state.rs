@@ -10,6 +10,10 @@ use tokio::sync::Notify;
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
+    /// Exports only: they hold a connection for as long as they stream.
+    pub export_db: DatabaseConnection,
+    /// Whether session cookies are marked `Secure` (the site is served over https).
+    pub secure_cookies: bool,
     /// The base of links in mail, without a trailing slash.
     pub public_url: Arc<str>,
     pub confirm_ttl: chrono::Duration,
@@ -54,4 +58,52 @@ pub fn client_ip() -> Option<std::net::IpAddr> {
         .extensions
         .get::<rollcall::client::ClientIp>()
         .map(|client| client.0)
+}
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "rollcall_session";
+
+/// The session token a request's cookies carry, if any.
+pub fn session_token(headers: &http::HeaderMap) -> Option<String> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == SESSION_COOKIE)
+        .map(|c| c.value().to_owned())
+}
+
+/// The `Set-Cookie` value that opens a session: unreadable by scripts, sent on top-level
+/// navigation from other sites (so a link in a mail lands signed in) but never on their
+/// posts, and only over https when the site is served so.
+pub fn session_cookie(token: &str, secure: bool) -> String {
+    cookie::Cookie::build((SESSION_COOKIE, token.to_owned()))
+        .path("/")
+        .http_only(true)
+        .secure(secure)
+        .same_site(cookie::SameSite::Lax)
+        .max_age(cookie::time::Duration::seconds(
+            rollcall::accounts::SESSION_LIFETIME.num_seconds(),
+        ))
+        .build()
+        .to_string()
+}
+
+/// The `Set-Cookie` value that forgets the session.
+pub fn clear_session_cookie(secure: bool) -> String {
+    cookie::Cookie::build((SESSION_COOKIE, ""))
+        .path("/")
+        .http_only(true)
+        .secure(secure)
+        .same_site(cookie::SameSite::Lax)
+        .max_age(cookie::time::Duration::ZERO)
+        .build()
+        .to_string()
+}
+
+/// The session cookie of the request being served, if any.
+pub fn request_session_token() -> Option<String> {
+    session_token(&leptos::prelude::use_context::<http::request::Parts>()?.headers)
 }

@@ -5,6 +5,7 @@ use sea_orm_migration::prelude::*;
 mod m20261126_000001_initial;
 mod m20261127_000002_public_view;
 mod m20261127_000003_abuse;
+mod m20261128_000004_accounts;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_initial::Migration),
             Box::new(m20261127_000002_public_view::Migration),
             Box::new(m20261127_000003_abuse::Migration),
+            Box::new(m20261128_000004_accounts::Migration),
         ]
     }
 }

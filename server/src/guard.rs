@@ -24,6 +24,7 @@ pub struct Guard {
     clients: ClientRule,
     pub sign: Limiter,
     pub confirm: Limiter,
+    pub sign_in: Limiter,
     partner_keys: Vec<String>,
 }
 
@@ -32,6 +33,7 @@ pub struct Guard {
 enum Allowance {
     Sign,
     Confirm,
+    SignIn,
 }
 
 fn allowance(method: &Method, path: &str) -> Option<Allowance> {
@@ -41,6 +43,9 @@ fn allowance(method: &Method, path: &str) -> Option<Allowance> {
     match path {
         "/api/sign" => Some(Allowance::Sign),
         "/api/confirm" | "/api/withdraw" => Some(Allowance::Confirm),
+        "/api/sign_in" | "/api/check_code" | "/api/enrol" | "/api/accept_invitation" => {
+            Some(Allowance::SignIn)
+        }
         _ if path.starts_with("/api/v1/campaigns/") && path.ends_with("/signatures") => {
             Some(Allowance::Sign)
         }
@@ -54,6 +59,7 @@ impl Guard {
             clients: ClientRule::new(&settings.trusted_proxies)?,
             sign: Limiter::new(settings.sign_limit()),
             confirm: Limiter::new(settings.confirm_limit()),
+            sign_in: Limiter::new(settings.sign_in_limit()),
             partner_keys: settings
                 .partner_keys
                 .iter()
@@ -70,6 +76,7 @@ impl Guard {
             let Some(guard) = guard.upgrade() else { return };
             guard.sign.forget_idle();
             guard.confirm.forget_idle();
+            guard.sign_in.forget_idle();
         }
     }
 
@@ -136,6 +143,7 @@ pub async fn guard(State(guard): State<Arc<Guard>>, mut request: Request, next: 
         let limiter = match allowance {
             Allowance::Sign => &guard.sign,
             Allowance::Confirm => &guard.confirm,
+            Allowance::SignIn => &guard.sign_in,
         };
         if let Err(wait) = limiter.check(client.0) {
             return too_many(&request, wait);
@@ -249,6 +257,7 @@ mod tests {
             allowance(&Method::POST, "/api/v1/campaigns/x/signatures") == Some(Allowance::Sign)
         );
         assert!(allowance(&Method::POST, "/api/confirm") == Some(Allowance::Confirm));
+        assert!(allowance(&Method::POST, "/api/sign_in") == Some(Allowance::SignIn));
         assert!(allowance(&Method::GET, "/api/v1/campaigns/x/tally").is_none());
     }
 }

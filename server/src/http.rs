@@ -23,13 +23,15 @@ use tower_http::{
 };
 
 use crate::{
-    Settings, api,
+    Settings, api, export,
     guard::{self, Guard},
 };
 
 /// What the router is built from besides the settings.
 pub struct Parts {
     pub db: DatabaseConnection,
+    /// Exports only: they hold a connection for as long as they stream.
+    pub export_db: DatabaseConnection,
     pub mail_wake: Arc<Notify>,
     pub hub: Arc<TallyHub>,
     pub guard: Arc<Guard>,
@@ -42,6 +44,8 @@ pub fn router(settings: &Settings, parts: Parts) -> anyhow::Result<Router> {
     let state = AppState {
         blocks: Arc::new(BlockList::new(parts.db.clone())),
         db: parts.db,
+        export_db: parts.export_db,
+        secure_cookies: settings.secure_cookies(),
         public_url: settings.public_url().into(),
         confirm_ttl: chrono::Duration::days(settings.confirm_ttl_days),
         mail_wake: parts.mail_wake,
@@ -71,7 +75,10 @@ pub fn router(settings: &Settings, parts: Parts) -> anyhow::Result<Router> {
         .with_state(state.clone());
 
     Ok(Router::new()
-        .nest("/api/v1", api::router(state))
+        .nest(
+            "/api/v1",
+            api::router(state.clone()).merge(export::router(state)),
+        )
         .merge(operations)
         .merge(pages)
         // Innermost of the layers, so its refusals carry the security headers too.

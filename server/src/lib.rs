@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod demo;
+pub mod export;
 pub mod guard;
 pub mod http;
 pub mod serve;
@@ -65,8 +66,11 @@ pub async fn start(
     let guard = Arc::new(guard::Guard::new(&settings)?);
     tokio::spawn(guard::Guard::forget_idle(Arc::downgrade(&guard)));
     let form_key = rollcall::stamp::FormKey::load_or_create(&db).await?;
+    let export_db =
+        rollcall::db::connect(&settings.database_url, settings.export_connections).await?;
     let parts = http::Parts {
         db,
+        export_db,
         mail_wake,
         hub: hub.clone(),
         guard,

@@ -86,6 +86,53 @@ enum Command {
     },
     /// Show the limits in force (settings file and environment applied).
     Limits,
+    /// Accounts: `admin create --email E` makes the first admin (the password is asked
+    /// for, or read from the first line of stdin).
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Keys for programs that export: an organizer's of a campaign or an officer's of a
+    /// local. The key is shown once, as the last word of the last line.
+    ApiKey {
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    Create {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum KeyRole {
+    Organizer,
+    Officer,
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    Create {
+        #[arg(long, value_enum)]
+        role: KeyRole,
+        /// The campaign's slug (for an organizer's key).
+        #[arg(long, required_if_eq("role", "organizer"))]
+        campaign: Option<String>,
+        /// The local's id or slug (for an officer's key).
+        #[arg(long, required_if_eq("role", "officer"))]
+        local: Option<String>,
+        /// What the key is for, to recognise it in the list.
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    List,
+    Revoke {
+        id: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -263,6 +310,93 @@ async fn main() -> anyhow::Result<()> {
                 "note": "sign and confirm limits are per process; mail limits hold across processes",
             });
             println!("{}", serde_json::to_string_pretty(&limits)?);
+        }
+        Command::Admin {
+            command: AdminCommand::Create { email },
+        } => {
+            let password = read_password()?;
+            let id = rollcall::accounts::create_user(
+                &db,
+                &email,
+                &password,
+                &[rollcall::domain::Grant::Admin],
+                "command line",
+                now,
+            )
+            .await?;
+            println!(
+                "admin {id} created for {email}; sign in at {}/sign-in and set up an authenticator app",
+                settings.public_url()
+            );
+        }
+        Command::ApiKey { command } => api_key(&db, command, now).await?,
+    }
+    Ok(())
+}
+
+/// A new password: asked for twice at a terminal, else the first line of stdin.
+fn read_password() -> anyhow::Result<String> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password (at least 12 characters): ")?;
+        let again = rpassword::prompt_password("The same again: ")?;
+        anyhow::ensure!(first == again, "the two passwords differ");
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+    }
+}
+
+async fn api_key(
+    db: &sea_orm::DatabaseConnection,
+    command: KeyCommand,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<()> {
+    use rollcall::access::{self, KeyFor};
+    match command {
+        KeyCommand::Create {
+            role,
+            campaign,
+            local,
+            label,
+        } => {
+            let what = match (role, campaign.as_deref(), local.as_deref()) {
+                (KeyRole::Organizer, Some(slug), None) => KeyFor::Campaign(slug),
+                (KeyRole::Officer, None, Some(local)) => KeyFor::Local(local),
+                _ => anyhow::bail!(
+                    "an organizer's key takes --campaign SLUG; an officer's takes --local LOCAL_ID"
+                ),
+            };
+            let (id, key) = access::create_key(db, what, &label, now).await?;
+            println!("API key {id} created. It is shown only now; keep it like a password.");
+            println!("key: {}", key.as_str());
+        }
+        KeyCommand::List => {
+            for key in access::list_keys(db).await? {
+                let over = match (key.campaign_id, key.local_id) {
+                    (Some(campaign), _) => format!("campaign {campaign}"),
+                    (_, Some(local)) => format!("local {local}"),
+                    _ => String::new(),
+                };
+                let state = key.revoked_at.map_or_else(
+                    || "live".to_owned(),
+                    |at| format!("revoked {}", at.to_rfc3339()),
+                );
+                println!("{}\t{}\t{over}\t{}\t{state}", key.id, key.role, key.label);
+            }
+        }
+        KeyCommand::Revoke { id } => {
+            let revoked = access::revoke_key(db, id, now).await?;
+            println!(
+                "{}",
+                if revoked {
+                    "revoked"
+                } else {
+                    "no live key with that id"
+                }
+            );
         }
     }
     Ok(())

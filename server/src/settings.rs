@@ -30,6 +30,8 @@ pub struct Settings {
     /// `sqlite://FILE` or `postgres://...`.
     pub database_url: String,
     pub database_max_connections: u32,
+    /// Connections kept apart for exports, which hold one for as long as they stream.
+    pub export_connections: u32,
     /// `smtp://`, `smtps://` (lettre's URL forms), `file:///dir`, `file://dir` or `log`.
     pub mail_url: String,
     pub mail_from: String,
@@ -52,6 +54,10 @@ pub struct Settings {
     /// Pressing confirm (and withdraw), likewise.
     pub confirm_burst: u32,
     pub confirm_per_hour: u32,
+    /// Sign-in attempts (passwords, codes, invitations) per client address. Each account
+    /// also locks for 15 minutes after 10 wrong passwords, across processes.
+    pub sign_in_burst: u32,
+    pub sign_in_per_hour: u32,
     /// Mails to one mailbox per hour, across processes (nobody can bomb an inbox).
     pub mails_per_mailbox_per_hour: u32,
     /// All mail sent per minute, across processes: more waits, nothing is refused.
@@ -73,6 +79,7 @@ impl Default for Settings {
             env: Environment::Dev,
             database_url: "sqlite://rollcall.db".into(),
             database_max_connections: 8,
+            export_connections: 2,
             mail_url: "file://mail".into(),
             mail_from: "Rollcall <rollcall@localhost>".into(),
             public_url: "http://127.0.0.1:3000".into(),
@@ -84,6 +91,8 @@ impl Default for Settings {
             sign_per_hour: 600,
             confirm_burst: 60,
             confirm_per_hour: 600,
+            sign_in_burst: 10,
+            sign_in_per_hour: 60,
             mails_per_mailbox_per_hour: 5,
             mails_per_minute: 3000,
             form_min_seconds: 2,
@@ -96,6 +105,7 @@ impl Default for Settings {
 const PLAIN_KEYS: &[&str] = &[
     "database_url",
     "database_max_connections",
+    "export_connections",
     "mail_url",
     "mail_from",
     "public_url",
@@ -107,6 +117,8 @@ const PLAIN_KEYS: &[&str] = &[
     "sign_per_hour",
     "confirm_burst",
     "confirm_per_hour",
+    "sign_in_burst",
+    "sign_in_per_hour",
     "mails_per_mailbox_per_hour",
     "mails_per_minute",
     "form_min_seconds",
@@ -160,6 +172,18 @@ impl Settings {
             burst: self.sign_burst,
             per_hour: self.sign_per_hour,
         }
+    }
+
+    pub fn sign_in_limit(&self) -> rollcall::limits::Limit {
+        rollcall::limits::Limit {
+            burst: self.sign_in_burst,
+            per_hour: self.sign_in_per_hour,
+        }
+    }
+
+    /// Session cookies are marked `Secure` when the site is served over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
     }
 
     pub fn confirm_limit(&self) -> rollcall::limits::Limit {

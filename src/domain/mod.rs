@@ -2,6 +2,7 @@
 //! fills in, the signature request built from them, campaign states, confirmation tokens
 //! and, on the server, campaign text.
 
+pub mod account;
 pub mod campaign;
 pub mod fields;
 pub mod signature;
@@ -9,6 +10,7 @@ pub mod signature;
 pub mod text;
 pub mod token;
 
+pub use account::{AccountEmail, Grant, Password, TotpCode};
 pub use campaign::{
     CampaignKind, CampaignStatus, PublicBreakdown, SignatureStatus, format_share_percent,
     share_of_membership,

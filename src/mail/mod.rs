@@ -10,5 +10,5 @@ mod transport;
 
 pub use outbox::{MailDraft, SendReport, enqueue, run_worker, send_due};
 pub use quota::MailLimits;
-pub use templates::{ReceiptDetails, already_signed, confirm_request, receipt};
+pub use templates::{ReceiptDetails, already_signed, confirm_request, invitation, receipt};
 pub use transport::{MailError, Mailer};

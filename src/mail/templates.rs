@@ -164,3 +164,22 @@ pub fn receipt(to: &str, details: &ReceiptDetails<'_>) -> MailDraft {
     ]);
     MailDraft::new("receipt", to, subject, text, html)
 }
+
+/// The invitation to an account: a single-use link to set a password.
+pub fn invitation(to: &str, link: &str, valid_days: i64) -> MailDraft {
+    let subject = "Your Rollcall account".to_owned();
+    let ask = "You have been invited to help run campaigns on Rollcall. Set your password here:";
+    let expiry = format!(
+        "The link works once, for {valid_days} days. You will also set up an authenticator app, because this account can see who signed."
+    );
+    let ignore =
+        "If you did not expect this, ignore this mail: nothing happens until the link is used.";
+    let text = format!("{ask}\n\n{link}\n\n{expiry}\n\n{ignore}\n");
+    let html = html_page(&[
+        escape(ask),
+        link_html(link, "Set my password"),
+        escape(&expiry),
+        escape(ignore),
+    ]);
+    MailDraft::new("invitation", to, subject, text, html)
+}

@@ -1,11 +1,13 @@
 //! The pages: each renders on the server, works without JavaScript, and ships only its
 //! islands to the browser.
 
+mod account;
 mod campaign;
 mod confirm;
 mod home;
 mod withdraw;
 
+pub use account::{AccountPage, CodePage, InvitePage, SignInPage, TwoFactorPage};
 pub use campaign::{
     CampaignPage, ConfirmedPage, EmbedPage, SignersPage, ThanksPage, WithdrawnPage,
 };

@@ -2,6 +2,7 @@
 //! on PostgreSQL, and mail over SMTP to a real server on loopback.
 
 mod abuse;
+mod accounts;
 mod harness;
 mod loading;
 mod pages;

@@ -1,0 +1,377 @@
+//! Server functions behind sign-in, the second factor, invitations and the account
+//! page. Each parses, calls `rollcall::accounts` or `rollcall::access`, sets or clears
+//! the session cookie, and maps the error to one a page can show.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+use crate::state::{AppState, clear_session_cookie, request_session_token, session_cookie};
+
+/// Why a sign-in step did not go through.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, thiserror::Error)]
+pub enum AccountFormError {
+    #[error("that email and password do not match an account")]
+    WrongPassword,
+    #[error("too many wrong passwords; try again in {} minutes", retry_after_secs.div_ceil(60))]
+    Locked { retry_after_secs: u64 },
+    #[error("that code is not right; codes change every 30 seconds")]
+    WrongCode,
+    #[error("the code must be the 6 digits your app shows")]
+    MalformedCode,
+    #[error("you are not signed in")]
+    NotSignedIn,
+    #[error("your role does not allow this")]
+    Forbidden,
+    #[error("this invitation link is not valid, or was used already")]
+    InvitationUnknown,
+    #[error("this invitation has expired; ask for a new one")]
+    InvitationExpired,
+    #[error("the password must have between 12 and 256 characters")]
+    WeakPassword,
+    #[error("that email address is not valid")]
+    InvalidEmail,
+    #[error("too many attempts from your connection; please try again in {} minutes", retry_after_secs.div_ceil(60))]
+    TooMany { retry_after_secs: u64 },
+    #[error("something went wrong on our side")]
+    Unexpected,
+    #[error("the request could not be sent: {0}")]
+    Transport(ServerFnErrorErr),
+}
+
+impl FromServerFnError for AccountFormError {
+    type Encoder = JsonEncoding;
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        Self::Transport(value)
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn state() -> Result<AppState, AccountFormError> {
+    use_context::<AppState>().ok_or(AccountFormError::Unexpected)
+}
+
+#[cfg(feature = "ssr")]
+fn unexpected(err: impl std::fmt::Debug) -> AccountFormError {
+    tracing::error!(error = ?err, "an account action failed");
+    AccountFormError::Unexpected
+}
+
+#[cfg(feature = "ssr")]
+fn set_cookie(value: &str) {
+    if let (Some(response), Ok(value)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        http::HeaderValue::from_str(value),
+    ) {
+        response.append_header(http::header::SET_COOKIE, value);
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn after_password(state: &AppState, signed_in: rollcall::accounts::SignedIn) {
+    set_cookie(&session_cookie(
+        signed_in.token.as_str(),
+        state.secure_cookies,
+    ));
+    leptos_axum::redirect(match signed_in.next {
+        rollcall::accounts::SecondStep::Code => "/sign-in/code",
+        rollcall::accounts::SecondStep::Enrol => "/account/two-factor",
+    });
+}
+
+#[cfg(feature = "ssr")]
+fn code_error(err: rollcall::accounts::CodeError) -> AccountFormError {
+    use rollcall::accounts::CodeError;
+    match err {
+        CodeError::NoSession => AccountFormError::NotSignedIn,
+        CodeError::Wrong => AccountFormError::WrongCode,
+        CodeError::NotEnrolled | CodeError::AlreadyEnrolled => AccountFormError::Forbidden,
+        CodeError::Db(err) => unexpected(err),
+    }
+}
+
+/// The password step: opens a session that still needs its code.
+#[server(endpoint = "sign_in")]
+pub async fn sign_in(email: String, password: String) -> Result<(), AccountFormError> {
+    use rollcall::accounts::SignInError;
+    let state = state()?;
+    match rollcall::accounts::sign_in(&state.db, &email, &password, chrono::Utc::now()).await {
+        Ok(signed_in) => {
+            after_password(&state, signed_in);
+            Ok(())
+        }
+        Err(SignInError::Wrong) => Err(AccountFormError::WrongPassword),
+        Err(SignInError::Locked { retry_after_secs }) => {
+            Err(AccountFormError::Locked { retry_after_secs })
+        }
+        Err(SignInError::Db(err)) => Err(unexpected(err)),
+    }
+}
+
+/// The code step: the session is replaced by one that has given its second factor.
+#[server(endpoint = "check_code")]
+pub async fn check_code(code: String) -> Result<(), AccountFormError> {
+    let state = state()?;
+    let token = request_session_token().ok_or(AccountFormError::NotSignedIn)?;
+    let code =
+        rollcall::domain::TotpCode::parse(&code).map_err(|_| AccountFormError::MalformedCode)?;
+    let token = rollcall::accounts::verify_code(&state.db, &token, &code, chrono::Utc::now())
+        .await
+        .map_err(code_error)?;
+    set_cookie(&session_cookie(token.as_str(), state.secure_cookies));
+    leptos_axum::redirect("/account");
+    Ok(())
+}
+
+/// What the set-up page shows: the secret to type in, and its QR code.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EnrolmentView {
+    pub secret: String,
+    pub qr_svg: String,
+}
+
+#[server(endpoint = "enrolment")]
+pub async fn enrolment() -> Result<EnrolmentView, AccountFormError> {
+    let state = state()?;
+    let token = request_session_token().ok_or(AccountFormError::NotSignedIn)?;
+    let enrolment = rollcall::accounts::begin_enrolment(&state.db, &token, chrono::Utc::now())
+        .await
+        .map_err(code_error)?;
+    Ok(EnrolmentView {
+        secret: enrolment.secret,
+        qr_svg: enrolment.qr_svg,
+    })
+}
+
+/// The first code from a newly set-up app.
+#[server(endpoint = "enrol")]
+pub async fn enrol(code: String) -> Result<(), AccountFormError> {
+    let state = state()?;
+    let token = request_session_token().ok_or(AccountFormError::NotSignedIn)?;
+    let code =
+        rollcall::domain::TotpCode::parse(&code).map_err(|_| AccountFormError::MalformedCode)?;
+    let token = rollcall::accounts::finish_enrolment(&state.db, &token, &code, chrono::Utc::now())
+        .await
+        .map_err(code_error)?;
+    set_cookie(&session_cookie(token.as_str(), state.secure_cookies));
+    leptos_axum::redirect("/account");
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+fn accept_error(err: rollcall::accounts::AcceptError) -> AccountFormError {
+    use rollcall::accounts::AcceptError;
+    match err {
+        AcceptError::Unknown => AccountFormError::InvitationUnknown,
+        AcceptError::Expired => AccountFormError::InvitationExpired,
+        AcceptError::Password(_) => AccountFormError::WeakPassword,
+        AcceptError::Db(err) => unexpected(err),
+    }
+}
+
+/// Who an invitation is for (GET: changes nothing).
+#[server(endpoint = "invitation")]
+pub async fn invitation(token: String) -> Result<String, AccountFormError> {
+    let state = state()?;
+    rollcall::accounts::invitation_for(&state.db, &token, chrono::Utc::now())
+        .await
+        .map_err(accept_error)
+}
+
+#[server(endpoint = "accept_invitation")]
+pub async fn accept_invitation(token: String, password: String) -> Result<(), AccountFormError> {
+    let state = state()?;
+    let signed_in =
+        rollcall::accounts::accept_invitation(&state.db, &token, &password, chrono::Utc::now())
+            .await
+            .map_err(accept_error)?;
+    after_password(&state, signed_in);
+    Ok(())
+}
+
+#[server(endpoint = "sign_out")]
+pub async fn sign_out() -> Result<(), AccountFormError> {
+    let state = state()?;
+    if let Some(token) = request_session_token() {
+        rollcall::accounts::sign_out(&state.db, &token)
+            .await
+            .map_err(unexpected)?;
+    }
+    set_cookie(&clear_session_cookie(state.secure_cookies));
+    leptos_axum::redirect("/sign-in");
+    Ok(())
+}
+
+/// Ends every session of the signed-in user, this one included.
+#[server(endpoint = "sign_out_everywhere")]
+pub async fn sign_out_everywhere() -> Result<(), AccountFormError> {
+    let state = state()?;
+    let user = signed_in_user(&state).await?;
+    rollcall::accounts::sign_out_everywhere(&state.db, user.user_id)
+        .await
+        .map_err(unexpected)?;
+    set_cookie(&clear_session_cookie(state.secure_cookies));
+    leptos_axum::redirect("/sign-in");
+    Ok(())
+}
+
+/// The signed-in user of this request, whether or not they gave the second factor.
+#[cfg(feature = "ssr")]
+async fn signed_in_user(
+    state: &AppState,
+) -> Result<rollcall::accounts::SessionUser, AccountFormError> {
+    let token = request_session_token().ok_or(AccountFormError::NotSignedIn)?;
+    rollcall::accounts::session(&state.db, &token, chrono::Utc::now())
+        .await
+        .map_err(unexpected)?
+        .ok_or(AccountFormError::NotSignedIn)
+}
+
+/// A campaign on the account page, with what the user may take from it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AccountCampaign {
+    pub slug: String,
+    pub status: String,
+    /// "all signers", or the locals in scope.
+    pub scope: String,
+    pub confirmed: u64,
+}
+
+/// Something an admin can invite someone to be.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InviteChoice {
+    /// `admin`, `campaign:ID`, `union:ID` or `local:ID`.
+    pub value: String,
+    pub label: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AccountView {
+    pub email: String,
+    /// Whether this session still owes its code (or the app is not set up).
+    pub needs_second_factor: bool,
+    pub totp_enabled: bool,
+    pub roles: Vec<String>,
+    pub campaigns: Vec<AccountCampaign>,
+    /// Filled for admins only.
+    pub invite_choices: Vec<InviteChoice>,
+}
+
+#[server(endpoint = "account")]
+pub async fn account() -> Result<AccountView, AccountFormError> {
+    use rollcall::access::{Caller, SignerScope};
+    use rollcall::domain::Grant;
+
+    let state = state()?;
+    let user = signed_in_user(&state).await?;
+    let needs_second_factor = !user.second_factor;
+    let caller = Caller::User(user.clone());
+    let mut campaigns = Vec::new();
+    for (found, scope) in rollcall::access::visible_campaigns(&state.db, &caller)
+        .await
+        .map_err(unexpected)?
+    {
+        // The raw counts, not the public tally: an officer's own small local is not folded.
+        let counts = rollcall::tally::counts(&state.db, found.id)
+            .await
+            .map_err(unexpected)?;
+        let directory = rollcall::campaigns::directory(&state.db, found.id)
+            .await
+            .map_err(unexpected)?;
+        let (scope, confirmed) = match &scope {
+            SignerScope::Everyone => ("all signers".to_owned(), counts.total()),
+            SignerScope::Locals(locals) => {
+                let names: Vec<String> = locals
+                    .iter()
+                    .filter_map(|id| directory.locals.get(id).map(|l| l.label()))
+                    .collect();
+                let confirmed = locals.iter().filter_map(|id| counts.by_local.get(id)).sum();
+                (names.join(", "), confirmed)
+            }
+        };
+        campaigns.push(AccountCampaign {
+            slug: found.slug,
+            status: found.status,
+            scope,
+            confirmed,
+        });
+    }
+    let roles = user
+        .grants
+        .iter()
+        .map(|grant| match grant {
+            Grant::Admin => "admin".to_owned(),
+            Grant::CampaignOrganizer { campaign_id } => {
+                format!("organizer of campaign {campaign_id}")
+            }
+            Grant::UnionOrganizer { union_id } => format!("organizer of union {union_id}"),
+            Grant::Officer { local_id } => format!("officer of local {local_id}"),
+        })
+        .collect();
+    let invite_choices = if caller.is_admin() {
+        rollcall::access::invite_choices(&state.db)
+            .await
+            .map_err(unexpected)?
+            .into_iter()
+            .map(|(value, label)| InviteChoice { value, label })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(AccountView {
+        email: user.email,
+        needs_second_factor,
+        totp_enabled: user.totp_enabled,
+        roles,
+        campaigns,
+        invite_choices,
+    })
+}
+
+/// An admin invites someone by email to a role.
+#[server(endpoint = "invite")]
+pub async fn invite(email: String, role: String) -> Result<(), AccountFormError> {
+    use rollcall::access::Caller;
+    use rollcall::domain::Grant;
+
+    let state = state()?;
+    let user = signed_in_user(&state).await?;
+    let caller = Caller::User(user);
+    if !caller.is_admin() {
+        return Err(AccountFormError::Forbidden);
+    }
+    let id = |text: &str| text.parse::<i64>().map_err(|_| AccountFormError::Forbidden);
+    let grant = match role.split_once(':') {
+        None if role == "admin" => Grant::Admin,
+        Some(("campaign", campaign)) => Grant::CampaignOrganizer {
+            campaign_id: id(campaign)?,
+        },
+        Some(("union", union)) => Grant::UnionOrganizer {
+            union_id: id(union)?,
+        },
+        Some(("local", local)) => Grant::Officer {
+            local_id: id(local)?,
+        },
+        _ => return Err(AccountFormError::Forbidden),
+    };
+    match rollcall::accounts::invite(
+        &state.db,
+        &email,
+        grant,
+        &caller.label(),
+        &state.public_url,
+        chrono::Utc::now(),
+    )
+    .await
+    {
+        Ok(()) => {
+            state.mail_wake.notify_one();
+            leptos_axum::redirect("/account?invited=1");
+            Ok(())
+        }
+        Err(rollcall::accounts::InviteError::Email(_)) => Err(AccountFormError::InvalidEmail),
+        Err(rollcall::accounts::InviteError::Db(err)) => Err(unexpected(err)),
+    }
+}

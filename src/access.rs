@@ -1,0 +1,298 @@
+//! Who is asking, and which signers they may see. Every service that shows or exports
+//! signers asks [`signer_scope`] itself, so a new page cannot forget to.
+//!
+//! - an admin sees every campaign's signers;
+//! - a campaign's organizer sees all of its signers, community supporters included;
+//! - a union's organizer sees, on a campaign the union sponsors, that union's locals;
+//! - a local's officer sees that local's signers, on any campaign it can sign;
+//! - nobody else sees any. A person who has not given the second factor sees none.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    sea_query::Expr,
+};
+use serde_json::json;
+
+use crate::{
+    accounts::{SessionUser, audit_entry},
+    campaigns,
+    domain::{Grant, Token},
+    entities::{api_key, campaign, local},
+    tally::Directory,
+};
+
+/// The one asking: a signed-in person or a program with an API key.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    User(SessionUser),
+    Key { id: i64, grant: Grant },
+}
+
+impl Caller {
+    /// How the audit log names them.
+    pub fn label(&self) -> String {
+        match self {
+            Caller::User(user) => format!("user:{} {}", user.user_id, user.email),
+            Caller::Key { id, .. } => format!("api-key:{id}"),
+        }
+    }
+
+    /// The grants in force: none for a person who has not given the second factor.
+    pub fn grants(&self) -> &[Grant] {
+        match self {
+            Caller::User(user) if user.second_factor => &user.grants,
+            Caller::User(_) => &[],
+            Caller::Key { grant, .. } => std::slice::from_ref(grant),
+        }
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.grants().contains(&Grant::Admin)
+    }
+}
+
+/// Which of a campaign's signers a caller may see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignerScope {
+    /// All of them, community supporters included.
+    Everyone,
+    /// Those of these locals only.
+    Locals(BTreeSet<i64>),
+}
+
+impl SignerScope {
+    pub fn includes_local(&self, local_id: Option<i64>) -> bool {
+        match (self, local_id) {
+            (SignerScope::Everyone, _) => true,
+            (SignerScope::Locals(locals), Some(id)) => locals.contains(&id),
+            (SignerScope::Locals(_), None) => false,
+        }
+    }
+}
+
+/// The signers of `campaign` that `caller` may see, or `None` for none at all.
+pub fn signer_scope(
+    caller: &Caller,
+    campaign: &campaign::Model,
+    directory: &Directory,
+) -> Option<SignerScope> {
+    let mut locals = BTreeSet::new();
+    for grant in caller.grants() {
+        match *grant {
+            Grant::Admin => return Some(SignerScope::Everyone),
+            Grant::CampaignOrganizer { campaign_id } if campaign_id == campaign.id => {
+                return Some(SignerScope::Everyone);
+            }
+            Grant::CampaignOrganizer { .. } => {}
+            Grant::UnionOrganizer { union_id } => {
+                // The directory holds only the sponsors' locals.
+                locals.extend(
+                    directory
+                        .locals
+                        .values()
+                        .filter(|l| directory.union_id(&l.union) == Some(union_id))
+                        .map(|l| l.id),
+                );
+            }
+            Grant::Officer { local_id } => {
+                if directory.locals.contains_key(&local_id) {
+                    locals.insert(local_id);
+                }
+            }
+        }
+    }
+    (!locals.is_empty()).then_some(SignerScope::Locals(locals))
+}
+
+/// The campaigns a caller has any signers to see on, newest first.
+pub async fn visible_campaigns(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+) -> Result<Vec<(campaign::Model, SignerScope)>, DbErr> {
+    if caller.grants().is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut visible = Vec::new();
+    for found in campaign::Entity::find()
+        .order_by_desc(campaign::Column::CreatedAt)
+        .all(db)
+        .await?
+    {
+        let directory = campaigns::directory(db, found.id).await?;
+        if let Some(scope) = signer_scope(caller, &found, &directory) {
+            visible.push((found, scope));
+        }
+    }
+    Ok(visible)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("no campaign {0:?}")]
+    UnknownCampaign(String),
+    #[error("no local {0:?}")]
+    UnknownLocal(String),
+    #[error("an API key is an organizer's of one campaign or an officer's of one local")]
+    WrongGrant,
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// What a new key may do, as given on the command line.
+pub enum KeyFor<'a> {
+    Campaign(&'a str),
+    /// A local's id or slug.
+    Local(&'a str),
+}
+
+/// Makes an API key; the key itself is returned once and only its hash is kept.
+pub async fn create_key(
+    db: &impl ConnectionTrait,
+    what: KeyFor<'_>,
+    label: &str,
+    now: DateTime<Utc>,
+) -> Result<(i64, Token), KeyError> {
+    let grant = match what {
+        KeyFor::Campaign(slug) => {
+            let found = campaigns::by_slug(db, slug)
+                .await?
+                .ok_or_else(|| KeyError::UnknownCampaign(slug.to_owned()))?;
+            Grant::CampaignOrganizer {
+                campaign_id: found.id,
+            }
+        }
+        KeyFor::Local(id_or_slug) => {
+            let query = match id_or_slug.parse::<i64>() {
+                Ok(id) => local::Entity::find_by_id(id),
+                Err(_) => local::Entity::find().filter(local::Column::Slug.eq(id_or_slug)),
+            };
+            let found = query
+                .one(db)
+                .await?
+                .ok_or_else(|| KeyError::UnknownLocal(id_or_slug.to_owned()))?;
+            Grant::Officer { local_id: found.id }
+        }
+    };
+    let (role, campaign_id, _, local_id) = grant.columns();
+    let token = Token::generate();
+    let done = api_key::Entity::insert(api_key::ActiveModel {
+        key_hash: Set(token.hash().as_str().to_owned()),
+        role: Set(role.to_owned()),
+        campaign_id: Set(campaign_id),
+        local_id: Set(local_id),
+        label: Set(label.to_owned()),
+        created_at: Set(now),
+        revoked_at: Set(None),
+        ..Default::default()
+    })
+    .exec(db)
+    .await?;
+    audit_entry(
+        db,
+        "command line",
+        "api_key.create",
+        json!({"key": done.last_insert_id, "grant": grant, "label": label}),
+        now,
+    )
+    .await?;
+    Ok((done.last_insert_id, token))
+}
+
+/// The caller an API key speaks for, if it is one of ours and not revoked.
+pub async fn key_caller(db: &impl ConnectionTrait, key: &str) -> Result<Option<Caller>, DbErr> {
+    let Ok(token) = Token::parse(key) else {
+        return Ok(None);
+    };
+    let found = api_key::Entity::find()
+        .filter(api_key::Column::KeyHash.eq(token.hash().as_str()))
+        .filter(api_key::Column::RevokedAt.is_null())
+        .one(db)
+        .await?;
+    Ok(found.and_then(|key| {
+        let grant = Grant::from_columns(&key.role, key.campaign_id, None, key.local_id)?;
+        matches!(
+            grant,
+            Grant::CampaignOrganizer { .. } | Grant::Officer { .. }
+        )
+        .then_some(Caller::Key { id: key.id, grant })
+    }))
+}
+
+/// Revokes a key at once; whether there was a live one with that id.
+pub async fn revoke_key(
+    db: &impl ConnectionTrait,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let done = api_key::Entity::update_many()
+        .col_expr(api_key::Column::RevokedAt, Expr::value(now))
+        .filter(api_key::Column::Id.eq(id))
+        .filter(api_key::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    if done.rows_affected == 1 {
+        audit_entry(
+            db,
+            "command line",
+            "api_key.revoke",
+            json!({"key": id}),
+            now,
+        )
+        .await?;
+    }
+    Ok(done.rows_affected == 1)
+}
+
+/// Every key, revoked ones included, oldest first.
+pub async fn list_keys(db: &impl ConnectionTrait) -> Result<Vec<api_key::Model>, DbErr> {
+    api_key::Entity::find()
+        .order_by_asc(api_key::Column::Id)
+        .all(db)
+        .await
+}
+
+/// What an admin can invite someone to be, as (form value, label): admin, a campaign's
+/// organizer, a union's organizer, a local's officer.
+pub async fn invite_choices(db: &impl ConnectionTrait) -> Result<Vec<(String, String)>, DbErr> {
+    use crate::entities::union;
+    let mut choices = vec![("admin".to_owned(), "Admin (everything)".to_owned())];
+    for found in campaign::Entity::find()
+        .order_by_desc(campaign::Column::CreatedAt)
+        .all(db)
+        .await?
+    {
+        choices.push((
+            format!("campaign:{}", found.id),
+            format!("Organizer of campaign {}", found.slug),
+        ));
+    }
+    let unions = union::Entity::find()
+        .order_by_asc(union::Column::Name)
+        .all(db)
+        .await?;
+    for found in &unions {
+        choices.push((
+            format!("union:{}", found.id),
+            format!("Organizer for {}", found.name),
+        ));
+    }
+    for found in local::Entity::find()
+        .order_by_asc(local::Column::UnionId)
+        .order_by_asc(local::Column::Id)
+        .all(db)
+        .await?
+    {
+        let union = unions
+            .iter()
+            .find(|u| u.id == found.union_id)
+            .map_or("", |u| u.short_name.as_str());
+        choices.push((
+            format!("local:{}", found.id),
+            format!("Officer of {union} {}", found.name),
+        ));
+    }
+    Ok(choices)
+}

@@ -1,0 +1,776 @@
+//! Accounts of the people who run campaigns: passwords hashed with Argon2id, sign-in
+//! with a per-account lockout kept in the database (so it holds across processes),
+//! server-side sessions whose cookie token is stored only as a hash, a TOTP second
+//! factor, and single-use invitations.
+
+use argon2::{
+    Argon2, PasswordHash, PasswordHasher, PasswordVerifier,
+    password_hash::{Error as HashError, SaltString},
+};
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel,
+    QueryFilter,
+    sea_query::{Expr, ExprTrait},
+};
+use serde_json::json;
+
+use crate::{
+    db,
+    domain::{AccountEmail, FieldProblem, Grant, Password, Token, TotpCode},
+    entities::{audit, invitation, role_grant, session, user},
+    mail::{self, MailDraft},
+};
+
+/// A session lasts this long from sign-in, however active.
+pub const SESSION_LIFETIME: Duration = Duration::hours(12);
+/// A session unused this long ends.
+pub const SESSION_IDLE: Duration = Duration::hours(2);
+/// After this many wrong passwords in a row the account waits [`LOCKOUT`].
+pub const FAILURES_BEFORE_LOCKOUT: i32 = 10;
+pub const LOCKOUT: Duration = Duration::minutes(15);
+/// How long an invitation link works.
+pub const INVITATION_LIFETIME: Duration = Duration::days(7);
+/// The name the authenticator app shows beside the code.
+const TOTP_ISSUER: &str = "Rollcall";
+
+/// Hashes a password with Argon2id's recommended parameters, off the async threads.
+pub async fn hash_password(password: &Password) -> Result<String, DbErr> {
+    let password = password.as_str().to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut salt = [0u8; 16];
+        getrandom::fill(&mut salt).expect("the operating system's random source failed");
+        let salt = SaltString::encode_b64(&salt).map_err(hash_failed)?;
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|hash| hash.to_string())
+            .map_err(hash_failed)
+    })
+    .await
+    .map_err(|err| DbErr::Custom(format!("password hashing stopped: {err}")))?
+}
+
+fn hash_failed(err: HashError) -> DbErr {
+    DbErr::Custom(format!("password hashing failed: {err}"))
+}
+
+/// Whether `candidate` matches `hash`; a hash that does not parse matches nothing.
+async fn password_matches(hash: String, candidate: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash).is_ok_and(|parsed| {
+            Argon2::default()
+                .verify_password(candidate.as_bytes(), &parsed)
+                .is_ok()
+        })
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// A hash of nothing anyone knows, checked when the address has no account so that a
+/// wrong address takes as long to refuse as a wrong password.
+async fn decoy_hash() -> &'static str {
+    static DECOY: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    DECOY
+        .get_or_init(|| async {
+            let password = Password::parse(Token::generate().as_str()).expect("43 characters");
+            hash_password(&password).await.unwrap_or_default()
+        })
+        .await
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateUserError {
+    #[error("the email address is not valid")]
+    Email(FieldProblem),
+    #[error("the password must have at least {} characters", Password::MIN_CHARS)]
+    Password(FieldProblem),
+    #[error("there is already an account for that address")]
+    Taken,
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// Makes an account holding `grants`, audited as done `by` someone.
+pub async fn create_user(
+    db: &DatabaseConnection,
+    email: &str,
+    password: &str,
+    grants: &[Grant],
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<i64, CreateUserError> {
+    let email = AccountEmail::parse(email).map_err(CreateUserError::Email)?;
+    let password = Password::parse(password).map_err(CreateUserError::Password)?;
+    let hash = hash_password(&password).await?;
+    let txn = db::begin_write(db).await?;
+    let inserted = user::Entity::insert(new_user(&email, hash, now))
+        .exec(&txn)
+        .await;
+    let user_id = match inserted {
+        Ok(done) => done.last_insert_id,
+        Err(err) if db::is_unique_violation(&err) => return Err(CreateUserError::Taken),
+        Err(err) => return Err(err.into()),
+    };
+    for grant in grants {
+        insert_grant(&txn, user_id, *grant, by, now).await?;
+    }
+    audit_entry(
+        &txn,
+        by,
+        "user.create",
+        json!({"user": user_id, "email": email.as_str(), "grants": grants}),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(user_id)
+}
+
+fn new_user(email: &AccountEmail, password_hash: String, now: DateTime<Utc>) -> user::ActiveModel {
+    user::ActiveModel {
+        email: Set(email.as_str().to_owned()),
+        password_hash: Set(password_hash),
+        totp_secret: Set(None),
+        totp_enabled_at: Set(None),
+        totp_last_step: Set(None),
+        failed_sign_ins: Set(0),
+        last_failed_at: Set(None),
+        created_at: Set(now),
+        disabled_at: Set(None),
+        ..Default::default()
+    }
+}
+
+async fn insert_grant(
+    txn: &impl ConnectionTrait,
+    user_id: i64,
+    grant: Grant,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let (role, campaign_id, union_id, local_id) = grant.columns();
+    role_grant::Entity::insert(role_grant::ActiveModel {
+        user_id: Set(user_id),
+        role: Set(role.to_owned()),
+        campaign_id: Set(campaign_id),
+        union_id: Set(union_id),
+        local_id: Set(local_id),
+        granted_by: Set(by.to_owned()),
+        granted_at: Set(now),
+        ..Default::default()
+    })
+    .exec_without_returning(txn)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn audit_entry(
+    txn: &impl ConnectionTrait,
+    actor: &str,
+    action: &str,
+    details: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    audit::Entity::insert(audit::ActiveModel {
+        at: Set(now),
+        actor: Set(actor.to_owned()),
+        action: Set(action.to_owned()),
+        campaign_id: Set(None),
+        reason: Set(String::new()),
+        details: Set(details.to_string()),
+        ..Default::default()
+    })
+    .exec_without_returning(txn)
+    .await?;
+    Ok(())
+}
+
+/// The grants a user holds; rows no grant could have written are skipped.
+pub async fn grants_of(db: &impl ConnectionTrait, user_id: i64) -> Result<Vec<Grant>, DbErr> {
+    Ok(role_grant::Entity::find()
+        .filter(role_grant::Column::UserId.eq(user_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|row| {
+            Grant::from_columns(&row.role, row.campaign_id, row.union_id, row.local_id)
+        })
+        .collect())
+}
+
+/// What the person must do next after a right password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecondStep {
+    /// Give the code from their authenticator app.
+    Code,
+    /// Set up an authenticator app first.
+    Enrol,
+}
+
+#[derive(Debug)]
+pub struct SignedIn {
+    /// For the session cookie.
+    pub token: Token,
+    pub next: SecondStep,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    /// A wrong address and a wrong password get the same answer.
+    #[error("that email and password do not match an account")]
+    Wrong,
+    #[error("too many wrong passwords; try again in {} minutes", retry_after_secs.div_ceil(60))]
+    Locked { retry_after_secs: u64 },
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// Checks a password and opens a session that still needs its second factor.
+pub async fn sign_in(
+    db: &DatabaseConnection,
+    email: &str,
+    password: &str,
+    now: DateTime<Utc>,
+) -> Result<SignedIn, SignInError> {
+    let found = match AccountEmail::parse(email) {
+        Ok(email) => {
+            user::Entity::find()
+                .filter(user::Column::Email.eq(email.as_str()))
+                .one(db)
+                .await?
+        }
+        Err(_) => None,
+    };
+    let Some(account) = found.filter(|u| u.disabled_at.is_none()) else {
+        password_matches(decoy_hash().await.to_owned(), password.to_owned()).await;
+        return Err(SignInError::Wrong);
+    };
+    if let Some(until) = locked_until(&account, now) {
+        return Err(SignInError::Locked {
+            retry_after_secs: Ord::max((until - now).num_seconds(), 1) as u64,
+        });
+    }
+    if !password_matches(account.password_hash.clone(), password.to_owned()).await {
+        // A failure long after the last one starts the count again.
+        let recent = account.last_failed_at.is_some_and(|at| now - at < LOCKOUT);
+        user::Entity::update_many()
+            .col_expr(
+                user::Column::FailedSignIns,
+                if recent {
+                    Expr::col(user::Column::FailedSignIns).add(1)
+                } else {
+                    Expr::value(1)
+                },
+            )
+            .col_expr(user::Column::LastFailedAt, Expr::value(now))
+            .filter(user::Column::Id.eq(account.id))
+            .exec(db)
+            .await?;
+        return Err(SignInError::Wrong);
+    }
+    if account.failed_sign_ins != 0 {
+        user::Entity::update_many()
+            .col_expr(user::Column::FailedSignIns, Expr::value(0))
+            .filter(user::Column::Id.eq(account.id))
+            .exec(db)
+            .await?;
+    }
+    let token = open_session(db, account.id, false, now).await?;
+    let next = if account.totp_enabled_at.is_some() {
+        SecondStep::Code
+    } else {
+        SecondStep::Enrol
+    };
+    Ok(SignedIn { token, next })
+}
+
+fn locked_until(account: &user::Model, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let last = account.last_failed_at?;
+    (account.failed_sign_ins >= FAILURES_BEFORE_LOCKOUT && now - last < LOCKOUT)
+        .then_some(last + LOCKOUT)
+}
+
+async fn open_session(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    second_factor: bool,
+    now: DateTime<Utc>,
+) -> Result<Token, DbErr> {
+    let token = Token::generate();
+    session::Entity::insert(session::ActiveModel {
+        token_hash: Set(token.hash().as_str().to_owned()),
+        user_id: Set(user_id),
+        second_factor: Set(second_factor),
+        created_at: Set(now),
+        last_seen_at: Set(now),
+        expires_at: Set(now + SESSION_LIFETIME),
+    })
+    .exec_without_returning(db)
+    .await?;
+    Ok(token)
+}
+
+/// Who a live session belongs to.
+#[derive(Debug, Clone)]
+pub struct SessionUser {
+    pub user_id: i64,
+    pub email: String,
+    /// Whether this session gave a TOTP code.
+    pub second_factor: bool,
+    pub totp_enabled: bool,
+    pub grants: Vec<Grant>,
+}
+
+/// The session a cookie's token opens, if it is live; touching it keeps it so.
+pub async fn session(
+    db: &impl ConnectionTrait,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<SessionUser>, DbErr> {
+    let Ok(token) = Token::parse(token) else {
+        return Ok(None);
+    };
+    let Some(found) = session::Entity::find_by_id(token.hash().as_str().to_owned())
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if found.expires_at <= now || now - found.last_seen_at > SESSION_IDLE {
+        session::Entity::delete_by_id(found.token_hash)
+            .exec(db)
+            .await?;
+        return Ok(None);
+    }
+    let Some(account) = user::Entity::find_by_id(found.user_id)
+        .one(db)
+        .await?
+        .filter(|u| u.disabled_at.is_none())
+    else {
+        return Ok(None);
+    };
+    // A write a minute at most, not one a page view.
+    if now - found.last_seen_at > Duration::minutes(1) {
+        session::Entity::update_many()
+            .col_expr(session::Column::LastSeenAt, Expr::value(now))
+            .filter(session::Column::TokenHash.eq(found.token_hash.clone()))
+            .exec(db)
+            .await?;
+    }
+    Ok(Some(SessionUser {
+        user_id: account.id,
+        email: account.email,
+        second_factor: found.second_factor,
+        totp_enabled: account.totp_enabled_at.is_some(),
+        grants: grants_of(db, account.id).await?,
+    }))
+}
+
+/// Ends one session.
+pub async fn sign_out(db: &impl ConnectionTrait, token: &str) -> Result<(), DbErr> {
+    if let Ok(token) = Token::parse(token) {
+        session::Entity::delete_by_id(token.hash().as_str().to_owned())
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Ends every session of a user, on every device.
+pub async fn sign_out_everywhere(db: &impl ConnectionTrait, user_id: i64) -> Result<u64, DbErr> {
+    Ok(session::Entity::delete_many()
+        .filter(session::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CodeError {
+    #[error("sign in again")]
+    NoSession,
+    #[error("that code is not right; codes change every 30 seconds")]
+    Wrong,
+    #[error("set up an authenticator app first")]
+    NotEnrolled,
+    #[error("the authenticator app is already set up")]
+    AlreadyEnrolled,
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+fn totp(secret_base32: &str, account: &str) -> Option<totp_rs::Totp> {
+    let secret = totp_rs::Secret::try_from_base32(secret_base32).ok()?;
+    totp_rs::Builder::new()
+        .with_secret(secret)
+        .with_account_name(account)
+        .with_issuer(Some(TOTP_ISSUER))
+        .build()
+        .ok()
+}
+
+/// The time step a code matches, later than the last one accepted: a code is good once.
+fn accepted_step(
+    totp: &totp_rs::Totp,
+    code: &TotpCode,
+    last: Option<i64>,
+    now: DateTime<Utc>,
+) -> Option<i64> {
+    let step = totp.check(code.as_str(), Ord::max(now.timestamp(), 0) as u64)? as i64;
+    (last.is_none_or(|last| step > last)).then_some(step)
+}
+
+async fn session_row(
+    db: &impl ConnectionTrait,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<(session::Model, user::Model), CodeError> {
+    let token = Token::parse(token).map_err(|_| CodeError::NoSession)?;
+    let found = session::Entity::find_by_id(token.hash().as_str().to_owned())
+        .one(db)
+        .await?
+        .filter(|s| s.expires_at > now && now - s.last_seen_at <= SESSION_IDLE)
+        .ok_or(CodeError::NoSession)?;
+    let account = user::Entity::find_by_id(found.user_id)
+        .one(db)
+        .await?
+        .filter(|u| u.disabled_at.is_none())
+        .ok_or(CodeError::NoSession)?;
+    Ok((found, account))
+}
+
+/// Takes the code from the authenticator app; the session is replaced by a new one that
+/// has given its second factor (a token seen before the code is worth nothing after).
+pub async fn verify_code(
+    db: &DatabaseConnection,
+    token: &str,
+    code: &TotpCode,
+    now: DateTime<Utc>,
+) -> Result<Token, CodeError> {
+    let (found, account) = session_row(db, token, now).await?;
+    if account.totp_enabled_at.is_none() {
+        return Err(CodeError::NotEnrolled);
+    }
+    let totp = account
+        .totp_secret
+        .as_deref()
+        .and_then(|secret| totp(secret, &account.email))
+        .ok_or(CodeError::NotEnrolled)?;
+    let step = accepted_step(&totp, code, account.totp_last_step, now).ok_or(CodeError::Wrong)?;
+    upgrade_session(db, found, account, step, false, now).await
+}
+
+async fn upgrade_session(
+    db: &DatabaseConnection,
+    found: session::Model,
+    account: user::Model,
+    step: i64,
+    enrolling: bool,
+    now: DateTime<Utc>,
+) -> Result<Token, CodeError> {
+    let txn = db::begin_write(db).await?;
+    // The step only moves forward, so two tabs cannot both spend one code.
+    let mut spent = user::Entity::update_many()
+        .col_expr(user::Column::TotpLastStep, Expr::value(step))
+        .filter(user::Column::Id.eq(account.id));
+    spent = match account.totp_last_step {
+        Some(last) => spent.filter(user::Column::TotpLastStep.eq(last)),
+        None => spent.filter(user::Column::TotpLastStep.is_null()),
+    };
+    if enrolling {
+        spent = spent.col_expr(user::Column::TotpEnabledAt, Expr::value(now));
+    }
+    if spent.exec(&txn).await?.rows_affected != 1 {
+        return Err(CodeError::Wrong);
+    }
+    session::Entity::delete_by_id(found.token_hash)
+        .exec(&txn)
+        .await?;
+    let token = open_session(&txn, account.id, true, now).await?;
+    if enrolling {
+        audit_entry(
+            &txn,
+            &format!("user:{}", account.id),
+            "user.totp_enabled",
+            json!({"user": account.id}),
+            now,
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(token)
+}
+
+/// What a person needs to add Rollcall to an authenticator app.
+#[derive(Debug, Clone)]
+pub struct Enrolment {
+    /// Base32, for typing in by hand.
+    pub secret: String,
+    /// The `otpauth://` address the QR code holds.
+    pub url: String,
+    /// The QR code, as an SVG document made here.
+    pub qr_svg: String,
+}
+
+/// Starts (or shows again) setting up the authenticator app for a signed-in user who
+/// has none yet.
+pub async fn begin_enrolment(
+    db: &DatabaseConnection,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<Enrolment, CodeError> {
+    let (_, account) = session_row(db, token, now).await?;
+    if account.totp_enabled_at.is_some() {
+        return Err(CodeError::AlreadyEnrolled);
+    }
+    let secret = match account.totp_secret.clone() {
+        Some(secret) => secret,
+        None => {
+            let mut bytes = [0u8; 20];
+            getrandom::fill(&mut bytes).expect("the operating system's random source failed");
+            let secret = totp_rs::Secret::from(bytes.to_vec()).to_base32();
+            let mut pending = account.clone().into_active_model();
+            pending.totp_secret = Set(Some(secret.clone()));
+            pending.update(db).await?;
+            secret
+        }
+    };
+    let totp = totp(&secret, &account.email)
+        .ok_or_else(|| DbErr::Custom("a stored TOTP secret does not parse".into()))?;
+    let url = totp
+        .to_url()
+        .map_err(|err| DbErr::Custom(format!("TOTP address: {err}")))?;
+    let qr_svg = qrcode::QrCode::new(url.as_bytes())
+        .map(|code| {
+            code.render::<qrcode::render::svg::Color<'_>>()
+                .min_dimensions(200, 200)
+                .build()
+        })
+        .map_err(|err| DbErr::Custom(format!("QR code: {err}")))?;
+    Ok(Enrolment {
+        secret,
+        url,
+        qr_svg,
+    })
+}
+
+/// Finishes setting up the app with its first code; the session has then given its
+/// second factor.
+pub async fn finish_enrolment(
+    db: &DatabaseConnection,
+    token: &str,
+    code: &TotpCode,
+    now: DateTime<Utc>,
+) -> Result<Token, CodeError> {
+    let (found, account) = session_row(db, token, now).await?;
+    if account.totp_enabled_at.is_some() {
+        return Err(CodeError::AlreadyEnrolled);
+    }
+    let totp = account
+        .totp_secret
+        .as_deref()
+        .and_then(|secret| totp(secret, &account.email))
+        .ok_or(CodeError::NotEnrolled)?;
+    let step = accepted_step(&totp, code, account.totp_last_step, now).ok_or(CodeError::Wrong)?;
+    upgrade_session(db, found, account, step, true, now).await
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InviteError {
+    #[error("the email address is not valid")]
+    Email(FieldProblem),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// Sends a single-use link that grants `grant` to whoever sets a password from it. The
+/// invitation and its mail are written in one transaction.
+pub async fn invite(
+    db: &DatabaseConnection,
+    email: &str,
+    grant: Grant,
+    by: &str,
+    public_url: &str,
+    now: DateTime<Utc>,
+) -> Result<(), InviteError> {
+    let email = AccountEmail::parse(email).map_err(InviteError::Email)?;
+    let token = Token::generate();
+    let (role, campaign_id, union_id, local_id) = grant.columns();
+    let txn = db::begin_write(db).await?;
+    invitation::Entity::insert(invitation::ActiveModel {
+        token_hash: Set(token.hash().as_str().to_owned()),
+        email: Set(email.as_str().to_owned()),
+        role: Set(role.to_owned()),
+        campaign_id: Set(campaign_id),
+        union_id: Set(union_id),
+        local_id: Set(local_id),
+        invited_by: Set(by.to_owned()),
+        created_at: Set(now),
+        expires_at: Set(now + INVITATION_LIFETIME),
+        accepted_at: Set(None),
+        ..Default::default()
+    })
+    .exec_without_returning(&txn)
+    .await?;
+    let link = format!("{public_url}/invite/{}", token.as_str());
+    mail::enqueue(&txn, invitation_mail(email.as_str(), &link), now).await?;
+    audit_entry(
+        &txn,
+        by,
+        "user.invite",
+        json!({"email": email.as_str(), "grant": grant}),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+fn invitation_mail(to: &str, link: &str) -> MailDraft {
+    mail::invitation(to, link, INVITATION_LIFETIME.num_days())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AcceptError {
+    #[error("this invitation link is not valid, or was used already")]
+    Unknown,
+    #[error("this invitation has expired; ask for a new one")]
+    Expired,
+    #[error("the password must have at least {} characters", Password::MIN_CHARS)]
+    Password(FieldProblem),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// Who an invitation is for, before it is accepted.
+pub async fn invitation_for(
+    db: &impl ConnectionTrait,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<String, AcceptError> {
+    let found = live_invitation(db, token, now).await?;
+    Ok(found.email)
+}
+
+async fn live_invitation(
+    db: &impl ConnectionTrait,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<invitation::Model, AcceptError> {
+    let token = Token::parse(token).map_err(|_| AcceptError::Unknown)?;
+    let found = invitation::Entity::find()
+        .filter(invitation::Column::TokenHash.eq(token.hash().as_str()))
+        .one(db)
+        .await?
+        .filter(|i| i.accepted_at.is_none())
+        .ok_or(AcceptError::Unknown)?;
+    if found.expires_at <= now {
+        return Err(AcceptError::Expired);
+    }
+    Ok(found)
+}
+
+/// Accepts an invitation: the account is made with `password` (or, if the address has
+/// one already, given the role and its password left alone), the link is spent, and a
+/// session opens that still needs its second factor.
+pub async fn accept_invitation(
+    db: &DatabaseConnection,
+    token: &str,
+    password: &str,
+    now: DateTime<Utc>,
+) -> Result<SignedIn, AcceptError> {
+    let found = live_invitation(db, token, now).await?;
+    let existing = user::Entity::find()
+        .filter(user::Column::Email.eq(found.email.as_str()))
+        .one(db)
+        .await?;
+    let hash = match existing {
+        Some(_) => None,
+        None => {
+            let password = Password::parse(password).map_err(AcceptError::Password)?;
+            Some(hash_password(&password).await?)
+        }
+    };
+    let grant = Grant::from_columns(
+        &found.role,
+        found.campaign_id,
+        found.union_id,
+        found.local_id,
+    )
+    .ok_or(AcceptError::Unknown)?;
+    let txn = db::begin_write(db).await?;
+    // Spent in the same transaction, and only if still unspent: one account per link.
+    let spent = invitation::Entity::update_many()
+        .col_expr(invitation::Column::AcceptedAt, Expr::value(now))
+        .filter(invitation::Column::Id.eq(found.id))
+        .filter(invitation::Column::AcceptedAt.is_null())
+        .exec(&txn)
+        .await?;
+    if spent.rows_affected != 1 {
+        return Err(AcceptError::Unknown);
+    }
+    let (user_id, totp_enabled) = match (existing_user(&txn, &found.email).await?, hash) {
+        (Some(account), _) => (account.id, account.totp_enabled_at.is_some()),
+        (None, Some(hash)) => {
+            let email = AccountEmail::parse(&found.email).map_err(|_| AcceptError::Unknown)?;
+            let done = user::Entity::insert(new_user(&email, hash, now))
+                .exec(&txn)
+                .await?;
+            (done.last_insert_id, false)
+        }
+        (None, None) => return Err(AcceptError::Unknown),
+    };
+    insert_grant(&txn, user_id, grant, &found.invited_by, now).await?;
+    audit_entry(
+        &txn,
+        &format!("user:{user_id}"),
+        "user.accept_invitation",
+        json!({"invitation": found.id, "grant": grant}),
+        now,
+    )
+    .await?;
+    let token = open_session(&txn, user_id, false, now).await?;
+    txn.commit().await?;
+    Ok(SignedIn {
+        token,
+        next: if totp_enabled {
+            SecondStep::Code
+        } else {
+            SecondStep::Enrol
+        },
+    })
+}
+
+async fn existing_user(
+    db: &impl ConnectionTrait,
+    email: &str,
+) -> Result<Option<user::Model>, DbErr> {
+    user::Entity::find()
+        .filter(user::Column::Email.eq(email))
+        .one(db)
+        .await
+}
+
+/// Gives an existing account another grant (an admin's act, audited).
+pub async fn grant(
+    db: &DatabaseConnection,
+    user_id: i64,
+    grant: Grant,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let txn = db::begin_write(db).await?;
+    insert_grant(&txn, user_id, grant, by, now).await?;
+    audit_entry(
+        &txn,
+        by,
+        "user.grant",
+        json!({"user": user_id, "grant": grant}),
+        now,
+    )
+    .await?;
+    txn.commit().await
+}
