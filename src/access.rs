@@ -296,3 +296,37 @@ pub async fn invite_choices(db: &impl ConnectionTrait) -> Result<Vec<(String, St
     }
     Ok(choices)
 }
+
+/// Whether the caller keeps this local's records (its member count, its paper sheets):
+/// an admin, or the local's officer.
+pub fn keeps_local(caller: &Caller, local_id: i64) -> bool {
+    caller
+        .grants()
+        .iter()
+        .any(|g| *g == Grant::Admin || *g == Grant::Officer { local_id })
+}
+
+/// The locals whose records the caller keeps; every local for an admin.
+pub async fn kept_locals(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+) -> Result<Vec<local::Model>, DbErr> {
+    let query = local::Entity::find()
+        .order_by_asc(local::Column::UnionId)
+        .order_by_asc(local::Column::Id);
+    if caller.is_admin() {
+        return query.all(db).await;
+    }
+    let ids: Vec<i64> = caller
+        .grants()
+        .iter()
+        .filter_map(|g| match g {
+            Grant::Officer { local_id } => Some(*local_id),
+            _ => None,
+        })
+        .collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    query.filter(local::Column::Id.is_in(ids)).all(db).await
+}

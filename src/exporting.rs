@@ -94,10 +94,22 @@ pub struct Filter {
     pub local: Option<i64>,
     /// Community supporters only (no local).
     pub supporters_only: bool,
+    /// Only those confirmed by mail, or only those entered from paper; both if `None`.
+    pub verified_by: Option<VerifiedBy>,
     /// Confirmed at or after.
     pub since: Option<DateTime<Utc>>,
     /// Confirmed before.
     pub until: Option<DateTime<Utc>>,
+}
+
+/// How a confirmed signature came to count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VerifiedBy {
+    /// The signer pressed the link in their mail.
+    Email,
+    /// An officer entered it from a paper sheet.
+    Paper,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -135,6 +147,7 @@ struct Row {
     show_name: bool,
     created_at: DateTime<Utc>,
     confirmed_at: Option<DateTime<Utc>>,
+    attested_by: Option<String>,
 }
 
 /// Rows go out in chunks of about this many bytes.
@@ -231,6 +244,7 @@ fn rows_query(
             signature::Column::ShowName,
             signature::Column::CreatedAt,
             signature::Column::ConfirmedAt,
+            signature::Column::AttestedBy,
         ])
         .filter(signature::Column::CampaignId.eq(campaign_id))
         .filter(signature::Column::Status.eq(SignatureStatus::Confirmed.as_str()));
@@ -280,6 +294,13 @@ fn rows_query(
             Condition::all()
                 .add(signature::Column::LocalId.is_in(locals.into_iter().collect::<Vec<_>>())),
         );
+    }
+    match filter.verified_by {
+        Some(VerifiedBy::Email) => query = query.filter(signature::Column::AttestedBy.is_null()),
+        Some(VerifiedBy::Paper) => {
+            query = query.filter(signature::Column::AttestedBy.is_not_null());
+        }
+        None => {}
     }
     if let Some(since) = filter.since {
         query = query.filter(signature::Column::ConfirmedAt.gte(since));
@@ -375,7 +396,10 @@ fn write_row(
                 .get(&row.text_id)
                 .map(|v| v.to_string())
                 .unwrap_or_default(),
-            "email".to_owned(),
+            match &row.attested_by {
+                Some(by) => format!("paper, entered by {by}"),
+                None => "email".to_owned(),
+            },
             signed_at,
             confirmed_at,
             if row.show_name { "yes" } else { "no" }.to_owned(),

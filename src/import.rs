@@ -179,6 +179,7 @@ pub async fn import_locals(
                 member_count: Set(count),
                 as_of: Set(as_of),
                 recorded_at: Set(now),
+                recorded_by: Set("import".to_owned()),
                 ..Default::default()
             }
             .insert(&txn)

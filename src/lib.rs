@@ -20,6 +20,8 @@ pub mod client;
 #[cfg(feature = "ssr")]
 pub mod confirming;
 #[cfg(feature = "ssr")]
+pub mod dashboards;
+#[cfg(feature = "ssr")]
 pub mod db;
 #[cfg(feature = "ssr")]
 pub mod entities;
@@ -38,7 +40,11 @@ pub mod lookup;
 #[cfg(feature = "ssr")]
 pub mod mail;
 #[cfg(feature = "ssr")]
+pub mod membership;
+#[cfg(feature = "ssr")]
 pub mod names;
+#[cfg(feature = "ssr")]
+pub mod paper;
 #[cfg(feature = "ssr")]
 pub mod series;
 #[cfg(feature = "ssr")]

@@ -191,6 +191,7 @@ fn new_signature(
         withdrawn_at: Set(None),
         invalidated_at: Set(None),
         ip: Set(ctx.ip.map(|ip| ip.to_string())),
+        attested_by: Set(None),
     }
 }
 

@@ -190,3 +190,97 @@ pub struct SignatureView {
     pub show_name: bool,
     pub status: SignatureStatus,
 }
+
+/// One day's confirmed signatures, for a trend line.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayCount {
+    /// `YYYY-MM-DD`.
+    pub day: String,
+    pub count: u64,
+}
+
+/// A signer as their officer or organizer sees them on a dashboard.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignerRow {
+    pub given_name: String,
+    pub family_name: String,
+    /// RFC 3339.
+    pub confirmed_at: String,
+    /// Entered from a paper sheet.
+    pub paper: bool,
+}
+
+/// A member count a local had, and who recorded it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberCountEntry {
+    pub member_count: u64,
+    /// `YYYY-MM-DD`.
+    pub as_of: String,
+    pub recorded_by: String,
+    /// RFC 3339.
+    pub recorded_at: String,
+}
+
+/// A local's progress on one campaign.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalProgress {
+    pub campaign_slug: String,
+    pub campaign_title: String,
+    pub campaign_status: String,
+    /// Confirmed signatures (by mail and on paper).
+    pub confirmed: u64,
+    /// Of those, entered from paper.
+    pub paper: u64,
+    /// "17%" of the member count, if the local has one.
+    pub share: Option<String>,
+    /// The last 14 days, oldest first.
+    pub trend: Vec<DayCount>,
+    /// The latest confirmed signers, newest first.
+    pub recent: Vec<SignerRow>,
+}
+
+/// What a local's officer sees: the member count and its history, and the local's
+/// progress on every campaign it can sign.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalDashboard {
+    pub local_id: i64,
+    pub label: String,
+    pub member_count: Option<u64>,
+    pub member_count_as_of: Option<String>,
+    pub history: Vec<MemberCountEntry>,
+    pub campaigns: Vec<LocalProgress>,
+}
+
+/// A campaign's signatures by status, within what the viewer may see.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusCounts {
+    pub pending: u64,
+    pub confirmed: u64,
+    /// Of the confirmed, entered from paper.
+    pub paper: u64,
+    pub withdrawn: u64,
+    pub invalidated: u64,
+}
+
+/// One local's line on an organizer's dashboard.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalRow {
+    pub local_id: i64,
+    pub union: String,
+    pub label: String,
+    pub confirmed: u64,
+    pub member_count: Option<u64>,
+    pub share: Option<String>,
+}
+
+/// What an organizer sees of a campaign: counts by status, and the locals by share of
+/// membership, highest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CampaignDashboard {
+    pub slug: String,
+    pub title: String,
+    pub status: StatusCounts,
+    pub locals: Vec<LocalRow>,
+    /// Only for those who see all of the campaign's signers.
+    pub community_supporters: Option<u64>,
+}

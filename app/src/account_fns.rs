@@ -35,6 +35,20 @@ pub enum AccountFormError {
     InvalidEmail,
     #[error("too many attempts from your connection; please try again in {} minutes", retry_after_secs.div_ceil(60))]
     TooMany { retry_after_secs: u64 },
+    #[error("finish signing in with the code from your authenticator app")]
+    SecondFactorNeeded,
+    #[error("not found")]
+    NotFound,
+    #[error("the member count is a whole number of at least 1, as of a date not in the future")]
+    InvalidMemberCount,
+    #[error("some lines need attention")]
+    PaperLines(Vec<(usize, rollcall::domain::FieldErrors)>),
+    #[error("the sheet could not be read: {0}")]
+    Unreadable(String),
+    #[error("this local does not sign this campaign")]
+    NotSigning,
+    #[error("this campaign is not taking signatures")]
+    Closed,
     #[error("something went wrong on our side")]
     Unexpected,
     #[error("the request could not be sent: {0}")]
@@ -255,6 +269,8 @@ pub struct AccountView {
     pub totp_enabled: bool,
     pub roles: Vec<String>,
     pub campaigns: Vec<AccountCampaign>,
+    /// The locals whose records this user keeps: (id, label).
+    pub locals: Vec<(i64, String)>,
     /// Filled for admins only.
     pub invite_choices: Vec<InviteChoice>,
 }
@@ -320,12 +336,19 @@ pub async fn account() -> Result<AccountView, AccountFormError> {
     } else {
         Vec::new()
     };
+    let locals = rollcall::access::kept_locals(&state.db, &caller)
+        .await
+        .map_err(unexpected)?
+        .into_iter()
+        .map(|l| (l.id, l.name))
+        .collect();
     Ok(AccountView {
         email: user.email,
         needs_second_factor,
         totp_enabled: user.totp_enabled,
         roles,
         campaigns,
+        locals,
         invite_choices,
     })
 }
@@ -374,4 +397,169 @@ pub async fn invite(email: String, role: String) -> Result<(), AccountFormError>
         Err(rollcall::accounts::InviteError::Email(_)) => Err(AccountFormError::InvalidEmail),
         Err(rollcall::accounts::InviteError::Db(err)) => Err(unexpected(err)),
     }
+}
+
+/// The signed-in caller, who must have given the second factor.
+#[cfg(feature = "ssr")]
+async fn caller(state: &AppState) -> Result<rollcall::access::Caller, AccountFormError> {
+    let user = signed_in_user(state).await?;
+    if !user.second_factor {
+        return Err(AccountFormError::SecondFactorNeeded);
+    }
+    Ok(rollcall::access::Caller::User(user))
+}
+
+#[cfg(feature = "ssr")]
+fn dashboard_error(err: rollcall::dashboards::DashboardError) -> AccountFormError {
+    use rollcall::dashboards::DashboardError;
+    match err {
+        DashboardError::NotFound => AccountFormError::NotFound,
+        DashboardError::Forbidden => AccountFormError::Forbidden,
+        DashboardError::Db(err) => unexpected(err),
+    }
+}
+
+/// A local's dashboard, for its officers and admins.
+#[server(endpoint = "local_dashboard")]
+pub async fn local_dashboard(
+    local_id: i64,
+) -> Result<rollcall::views::LocalDashboard, AccountFormError> {
+    let state = state()?;
+    let caller = caller(&state).await?;
+    rollcall::dashboards::local_dashboard(&state.db, &caller, local_id, chrono::Utc::now())
+        .await
+        .map_err(dashboard_error)
+}
+
+/// A campaign's dashboard, for whoever may see any of its signers.
+#[server(endpoint = "campaign_dashboard")]
+pub async fn campaign_dashboard(
+    slug: String,
+) -> Result<rollcall::views::CampaignDashboard, AccountFormError> {
+    let state = state()?;
+    let caller = caller(&state).await?;
+    rollcall::dashboards::campaign_dashboard(&state.db, &caller, &slug)
+        .await
+        .map_err(dashboard_error)
+}
+
+/// An officer sets their local's member count as of a date.
+#[server(endpoint = "set_member_count")]
+pub async fn set_member_count(
+    local_id: i64,
+    member_count: String,
+    as_of: String,
+) -> Result<(), AccountFormError> {
+    use rollcall::membership::MemberCountError;
+    let state = state()?;
+    let caller = caller(&state).await?;
+    let count = member_count
+        .trim()
+        .replace([',', ' '], "")
+        .parse::<i64>()
+        .map_err(|_| AccountFormError::InvalidMemberCount)?;
+    let as_of = chrono::NaiveDate::parse_from_str(as_of.trim(), "%Y-%m-%d")
+        .map_err(|_| AccountFormError::InvalidMemberCount)?;
+    match rollcall::membership::set_member_count(
+        &state.db,
+        &caller,
+        local_id,
+        count,
+        as_of,
+        chrono::Utc::now(),
+    )
+    .await
+    {
+        Ok(()) => {
+            leptos_axum::redirect(&format!("/local/{local_id}?saved=1"));
+            Ok(())
+        }
+        Err(MemberCountError::UnknownLocal) => Err(AccountFormError::NotFound),
+        Err(MemberCountError::Forbidden) => Err(AccountFormError::Forbidden),
+        Err(MemberCountError::Invalid | MemberCountError::FutureDate) => {
+            Err(AccountFormError::InvalidMemberCount)
+        }
+        Err(MemberCountError::Db(err)) => Err(unexpected(err)),
+    }
+}
+
+#[cfg(feature = "ssr")]
+async fn enter_lines(
+    local_id: i64,
+    slug: &str,
+    lines: &[rollcall::domain::PaperInput],
+) -> Result<(), AccountFormError> {
+    use rollcall::paper::PaperError;
+    let state = state()?;
+    let caller = caller(&state).await?;
+    match rollcall::paper::enter(
+        &state.db,
+        &caller,
+        slug,
+        local_id,
+        lines,
+        chrono::Utc::now(),
+    )
+    .await
+    {
+        Ok(entered) => {
+            for _ in 0..entered.entered {
+                state.hub.record(entered.campaign_id, Some(local_id), 1);
+            }
+            leptos_axum::redirect(&format!(
+                "/local/{local_id}?entered={}&already={}",
+                entered.entered,
+                entered.already_signed.len()
+            ));
+            Ok(())
+        }
+        Err(PaperError::UnknownCampaign) => Err(AccountFormError::NotFound),
+        Err(PaperError::Forbidden) => Err(AccountFormError::Forbidden),
+        Err(PaperError::NotSigning) => Err(AccountFormError::NotSigning),
+        Err(PaperError::Closed) => Err(AccountFormError::Closed),
+        Err(PaperError::Unreadable(why)) => Err(AccountFormError::Unreadable(why)),
+        Err(PaperError::TooLong) => Err(AccountFormError::Unreadable(format!(
+            "a sheet has at most {} lines",
+            rollcall::paper::MAX_LINES
+        ))),
+        Err(PaperError::Invalid(lines)) => Err(AccountFormError::PaperLines(lines)),
+        Err(PaperError::Db(err)) => Err(unexpected(err)),
+    }
+}
+
+/// One signature from a paper sheet.
+#[server(endpoint = "enter_paper")]
+pub async fn enter_paper(
+    local_id: i64,
+    slug: String,
+    given_name: String,
+    family_name: String,
+    #[server(default)] email: String,
+    #[server(default)] postal_code: String,
+    #[server(default)] phone: String,
+    #[server(default)] employer: String,
+) -> Result<(), AccountFormError> {
+    let line = rollcall::domain::PaperInput {
+        given_name,
+        family_name,
+        email,
+        postal_code,
+        phone,
+        employer,
+    };
+    enter_lines(local_id, &slug, &[line]).await
+}
+
+/// A whole paper sheet as CSV (docs/formats.md), pasted or read from a file.
+#[server(endpoint = "upload_paper")]
+pub async fn upload_paper(
+    local_id: i64,
+    slug: String,
+    sheet: String,
+) -> Result<(), AccountFormError> {
+    let lines = rollcall::paper::read_sheet(&sheet).map_err(|err| match err {
+        rollcall::paper::PaperError::Unreadable(why) => AccountFormError::Unreadable(why),
+        other => AccountFormError::Unreadable(other.to_string()),
+    })?;
+    enter_lines(local_id, &slug, &lines).await
 }

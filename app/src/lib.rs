@@ -19,9 +19,9 @@ use leptos_router::{
 };
 
 use pages::{
-    AccountPage, CampaignPage, CodePage, ConfirmPage, ConfirmedPage, EmbedPage, HomePage,
-    InvitePage, NotFound, SignInPage, SignersPage, ThanksPage, TwoFactorPage, WithdrawPage,
-    WithdrawnPage,
+    AccountPage, CampaignDashboardPage, CampaignPage, CodePage, ConfirmPage, ConfirmedPage,
+    EmbedPage, HomePage, InvitePage, LocalPage, NotFound, SignInPage, SignersPage, ThanksPage,
+    TwoFactorPage, WithdrawPage, WithdrawnPage,
 };
 
 /// The HTML document around every page.
@@ -91,6 +91,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
                     <Route path=path!("/account/two-factor") view=TwoFactorPage ssr=SsrMode::Async/>
                     <Route path=path!("/invite/:token") view=InvitePage ssr=SsrMode::Async/>
+                    <Route path=path!("/account/c/:slug") view=CampaignDashboardPage ssr=SsrMode::Async/>
+                    <Route path=path!("/local/:id") view=LocalPage ssr=SsrMode::Async/>
                 </ParentRoute>
                 // Framed by other sites: no header, nothing but the counter.
                 <Route path=path!("/embed/:slug") view=EmbedPage ssr=SsrMode::Async/>

@@ -1,6 +1,8 @@
 //! Accounts: users with argon2 password hashes and TOTP, the roles they hold, their
 //! server-side sessions, single-use invitations, and API keys for exports. Secrets
 //! (session tokens, invitation tokens, API keys) are stored only as SHA-256 hashes.
+//! Also who recorded each member count, and which signatures an officer entered from a
+//! paper sheet.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -70,6 +72,18 @@ enum ApiKeys {
     Label,
     CreatedAt,
     RevokedAt,
+}
+
+#[derive(DeriveIden)]
+enum MemberCounts {
+    Table,
+    RecordedBy,
+}
+
+#[derive(DeriveIden)]
+enum Signatures {
+    Table,
+    AttestedBy,
 }
 
 #[derive(DeriveMigrationName)]
@@ -173,6 +187,23 @@ impl MigrationTrait for Migration {
                     .col(string(ApiKeys::Label))
                     .col(timestamp_with_time_zone(ApiKeys::CreatedAt))
                     .col(timestamp_with_time_zone_null(ApiKeys::RevokedAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(MemberCounts::Table)
+                    .add_column(string(MemberCounts::RecordedBy).default(""))
+                    .to_owned(),
+            )
+            .await?;
+        // Set when an officer entered the signature from a paper sheet: who did.
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Signatures::Table)
+                    .add_column(string_null(Signatures::AttestedBy))
                     .to_owned(),
             )
             .await

@@ -15,7 +15,7 @@ use axum::{
 use chrono::{DateTime, NaiveDate, Utc};
 use rollcall::{
     access::{self, Caller},
-    exporting::{self, ExportError, Filter, Preset},
+    exporting::{self, ExportError, Filter, Preset, VerifiedBy},
 };
 use serde_json::json;
 
@@ -126,11 +126,19 @@ fn parse_query(pairs: &[(String, String)]) -> Result<(Filter, Preset), Refusal> 
                     Refusal::BadQuery("local is a local's id, or `community`".into())
                 })?);
             }
-            "status" if value == "confirmed" => {}
             "status" => {
-                return Err(Refusal::BadQuery(
-                    "only confirmed signatures are exported (status=confirmed)".into(),
-                ));
+                filter.verified_by = match value {
+                    "confirmed" => None,
+                    "email" => Some(VerifiedBy::Email),
+                    "paper" => Some(VerifiedBy::Paper),
+                    _ => {
+                        return Err(Refusal::BadQuery(
+                            "only confirmed signatures are exported: status is `confirmed`, \
+                             `email` (confirmed by mail) or `paper` (entered by an officer)"
+                                .into(),
+                        ));
+                    }
+                };
             }
             "since" => filter.since = Some(time(value)?),
             "until" => filter.until = Some(time(value)?),

@@ -19,7 +19,9 @@ pub use fields::{
     CampaignSlug, CanonicalEmail, Employer, FieldProblem, Language, LocalChoice, Phone, PostalCode,
     SignerEmail, SignerName,
 };
-pub use signature::{Field, FieldError, FieldErrors, SignatureInput, SignatureRequest};
+pub use signature::{
+    Field, FieldError, FieldErrors, PaperInput, PaperSignature, SignatureInput, SignatureRequest,
+};
 #[cfg(feature = "ssr")]
 pub use text::{markdown_to_plain, render_markdown, text_sha256};
 pub use token::{Token, TokenError, TokenHash};

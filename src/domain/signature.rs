@@ -277,6 +277,77 @@ impl TryFrom<&SignatureInput> for SignatureRequest {
     }
 }
 
+/// One line of a paper sign-up sheet, as an officer types it in or uploads it.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PaperInput {
+    pub given_name: String,
+    pub family_name: String,
+    /// Paper sheets often have none.
+    pub email: String,
+    pub postal_code: String,
+    pub phone: String,
+    pub employer: String,
+}
+
+/// A paper signature that passed the same field rules as the sign form; only the email
+/// may be missing.
+#[derive(Clone)]
+pub struct PaperSignature {
+    pub given_name: SignerName,
+    pub family_name: SignerName,
+    pub email: Option<SignerEmail>,
+    pub employer: Option<Employer>,
+    pub postal_code: Option<PostalCode>,
+    pub phone: Option<Phone>,
+}
+
+impl PaperSignature {
+    pub fn parse(input: &PaperInput) -> Result<PaperSignature, FieldErrors> {
+        let mut errors = FieldErrors::default();
+        let given_name = errors.check(Field::GivenName, SignerName::parse(&input.given_name));
+        let family_name = errors.check(Field::FamilyName, SignerName::parse(&input.family_name));
+        let email = errors.check(
+            Field::Email,
+            if input.email.trim().is_empty() {
+                Ok(None)
+            } else {
+                SignerEmail::parse(&input.email).map(Some)
+            },
+        );
+        let employer = errors.check(Field::Employer, Employer::parse_optional(&input.employer));
+        let postal_code = errors.check(
+            Field::PostalCode,
+            PostalCode::parse_optional(&input.postal_code),
+        );
+        let phone = errors.check(Field::Phone, Phone::parse_optional(&input.phone));
+        match (given_name, family_name, email, employer, postal_code, phone) {
+            (
+                Some(given_name),
+                Some(family_name),
+                Some(email),
+                Some(employer),
+                Some(postal_code),
+                Some(phone),
+            ) => Ok(PaperSignature {
+                given_name,
+                family_name,
+                email,
+                employer,
+                postal_code,
+                phone,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+impl fmt::Debug for PaperSignature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PaperSignature").finish_non_exhaustive()
+    }
+}
+
 /// Signer data must not reach logs, so only the non-identifying fields are shown.
 impl fmt::Debug for SignatureRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -10,6 +10,8 @@ pub struct Model {
     pub member_count: i64,
     pub as_of: Date,
     pub recorded_at: DateTimeUtc,
+    /// Who set it: an officer, an admin, or an import.
+    pub recorded_by: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

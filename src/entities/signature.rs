@@ -29,6 +29,9 @@ pub struct Model {
     pub withdrawn_at: Option<DateTimeUtc>,
     pub invalidated_at: Option<DateTimeUtc>,
     pub ip: Option<String>,
+    /// Entered from a paper sheet by this officer (as the audit log names them); such a
+    /// signature is confirmed by their word, not by mail.
+    pub attested_by: Option<String>,
 }
 
 // Signer data never reaches a log line through `{:?}`.

@@ -214,7 +214,7 @@ pub fn AccountPage() -> impl IntoView {
                         let organizing = format!("{export}?preset=organizing");
                         view! {
                             <tr data-testid=format!("campaign-{}", c.slug)>
-                                <td><a href=format!("/c/{}", c.slug)>{c.slug.clone()}</a></td>
+                                <td><a href=format!("/account/c/{}", c.slug)>{c.slug.clone()}</a></td>
                                 <td>{c.status}</td>
                                 <td>{c.scope}</td>
                                 <td class="number">{c.confirmed}</td>
@@ -226,6 +226,12 @@ pub fn AccountPage() -> impl IntoView {
                             </tr>
                         }
                     }).collect_view();
+                    let locals = (!details.locals.is_empty()).then(|| {
+                        let items = details.locals.iter().map(|(id, name)| view! {
+                            <li><a href=format!("/local/{id}")>{name.clone()}</a></li>
+                        }).collect_view();
+                        view! { <h2>"Your locals"</h2><ul data-testid="locals">{items}</ul> }
+                    });
                     let admin = (!details.invite_choices.is_empty()).then(|| {
                         let choices = details.invite_choices.into_iter().map(|choice| view! {
                             <option value=choice.value>{choice.label}</option>
@@ -259,6 +265,7 @@ pub fn AccountPage() -> impl IntoView {
                                 </tr></thead>
                                 <tbody>{campaigns}</tbody>
                             </table>
+                            {locals}
                             {admin}
                             <ActionForm action=sign_out>
                                 <button type="submit">"Sign out"</button>
@@ -270,6 +277,248 @@ pub fn AccountPage() -> impl IntoView {
                     }.into_any()
                 })
             }}
+        </Suspense>
+    }
+}
+
+fn query_param(name: &str) -> Option<String> {
+    leptos_router::hooks::use_query_map().with_untracked(|query| query.get(name))
+}
+
+/// What an error page shows when a dashboard cannot be opened.
+fn refused_view(err: AccountFormError) -> AnyView {
+    match err {
+        AccountFormError::NotSignedIn => signed_out_view(),
+        AccountFormError::SecondFactorNeeded => {
+            set_status(401);
+            view! {
+                <section class="notice" data-testid="needs-second-factor">
+                    <h1>"Finish signing in"</h1>
+                    <p><a href="/sign-in/code">"Enter the code from your authenticator app"</a></p>
+                </section>
+            }
+            .into_any()
+        }
+        AccountFormError::Forbidden => {
+            set_status(403);
+            view! {
+                <section class="notice" data-testid="forbidden">
+                    <h1>"Not yours to see"</h1>
+                    <p>"Your role does not cover this page. " <a href="/account">"Your account"</a></p>
+                </section>
+            }
+            .into_any()
+        }
+        AccountFormError::NotFound => {
+            set_status(404);
+            view! { <section class="notice"><h1>"Not found"</h1></section> }.into_any()
+        }
+        err => view! { <section class="notice">{form_error(Some(err))}</section> }.into_any(),
+    }
+}
+
+/// A paper sheet's problems, line by line.
+fn paper_error(err: Option<AccountFormError>) -> impl IntoView {
+    match err {
+        Some(AccountFormError::PaperLines(lines)) => view! {
+            <div class="form-error" role="alert" data-testid="form-error">
+                <p>"Nothing was entered. These lines need attention:"</p>
+                <ul>
+                    {lines.into_iter().map(|(line, errors)| view! {
+                        <li>{format!("Line {line}: {errors}")}</li>
+                    }).collect_view()}
+                </ul>
+            </div>
+        }
+        .into_any(),
+        other => form_error(other).into_any(),
+    }
+}
+
+/// `/local/{id}`: a local's officer keeps its member count, enters paper sheets, and
+/// watches its share on every campaign it can sign.
+#[component]
+pub fn LocalPage() -> impl IntoView {
+    use crate::account_fns::{EnterPaper, SetMemberCount, UploadPaper, local_dashboard};
+    let local_id = use_params_map()
+        .with_untracked(|params| params.get("id").and_then(|id| id.parse::<i64>().ok()))
+        .unwrap_or(0);
+    let details = Resource::new(move || local_id, local_dashboard);
+    let set_count = ServerAction::<SetMemberCount>::new();
+    let paper = ServerAction::<EnterPaper>::new();
+    let sheet = ServerAction::<UploadPaper>::new();
+    let count_error = last_error(set_count);
+    let paper_problem = last_error(paper).or_else(|| last_error(sheet));
+    let entered = query_param("entered");
+    let already = query_param("already").filter(|n| n != "0");
+    view! {
+        <Title text="Your local · Rollcall"/>
+        <Meta name="robots" content="noindex"/>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || {
+                let (count_error, paper_problem) = (count_error.clone(), paper_problem.clone());
+                let (entered, already) = (entered.clone(), already.clone());
+                Suspend::new(async move {
+                    let details = match details.await {
+                        Ok(details) => details,
+                        Err(err) => return refused_view(err),
+                    };
+                    let today = {
+                        #[cfg(feature = "ssr")]
+                        { chrono::Utc::now().date_naive().to_string() }
+                        #[cfg(not(feature = "ssr"))]
+                        { String::new() }
+                    };
+                    let members = details.member_count.map_or_else(
+                        || "not set".to_owned(),
+                        |n| format!("{n} (as of {})", details.member_count_as_of.clone().unwrap_or_default()),
+                    );
+                    let history = details.history.iter().map(|h| view! {
+                        <tr><td class="number">{h.member_count}</td><td>{h.as_of.clone()}</td><td>{h.recorded_by.clone()}</td><td>{h.recorded_at.clone()}</td></tr>
+                    }).collect_view();
+                    let slugs: Vec<(String, String)> = details.campaigns.iter()
+                        .filter(|c| c.campaign_status == "open")
+                        .map(|c| (c.campaign_slug.clone(), c.campaign_title.clone()))
+                        .collect();
+                    let campaign_options = || slugs.iter().map(|(slug, title)| view! {
+                        <option value=slug.clone()>{title.clone()}</option>
+                    }).collect_view();
+                    let (paper_options, sheet_options) = (campaign_options(), campaign_options());
+                    let campaigns = details.campaigns.into_iter().map(|c| {
+                        let export = format!("/api/v1/campaigns/{}/signatures.csv?local={}", c.campaign_slug, details.local_id);
+                        let trend_max = c.trend.iter().map(|d| d.count).max().unwrap_or(0).max(1);
+                        let trend = c.trend.iter().map(|d| view! {
+                            <tr><td>{d.day.clone()}</td><td class="number">{d.count}</td>
+                                <td><span class="bar" style=format!("width: {}%", d.count * 100 / trend_max)></span></td></tr>
+                        }).collect_view();
+                        let recent = c.recent.iter().map(|r| view! {
+                            <li>{format!("{} {}", r.given_name, r.family_name)}
+                                {r.paper.then_some(" (paper)")}</li>
+                        }).collect_view();
+                        view! {
+                            <section class="local-campaign" data-testid=format!("progress-{}", c.campaign_slug)>
+                                <h2>{c.campaign_title.clone()}</h2>
+                                <p class="share">
+                                    <strong data-testid="confirmed">{c.confirmed}</strong>" confirmed"
+                                    {c.share.clone().map(|share| view! { ", " <strong data-testid="share">{share}</strong>" of members" })}
+                                    {format!(" ({} from paper sheets)", c.paper)}
+                                </p>
+                                <details>
+                                    <summary>"The last 14 days"</summary>
+                                    <table class="trend"><thead><tr><th scope="col">"Day"</th><th scope="col">"Confirmed"</th><th scope="col"><span class="visually-hidden">"Bar"</span></th></tr></thead>
+                                    <tbody>{trend}</tbody></table>
+                                </details>
+                                <h3>"Latest signers"</h3>
+                                <ul class="signers">{recent}</ul>
+                                <p><a href=export download>"Download this local's signers (CSV)"</a></p>
+                            </section>
+                        }
+                    }).collect_view();
+                    view! {
+                        <section class="local">
+                            <h1>{details.label.clone()}</h1>
+                            {entered.map(|n| view! {
+                                <p class="notice-ok" role="status" data-testid="entered">
+                                    {format!("{n} paper signatures entered.")}
+                                    {already.map(|a| format!(" {a} had already signed and were skipped."))}
+                                </p>
+                            })}
+                            <h2>"Member count"</h2>
+                            <p>"Now: " <strong data-testid="member-count">{members}</strong></p>
+                            {form_error(count_error)}
+                            <ActionForm action=set_count>
+                                <input type="hidden" name="local_id" value=details.local_id/>
+                                <label for="member-count">"Members"</label>
+                                <input id="member-count" name="member_count" inputmode="numeric" required/>
+                                <label for="as-of">"As of"</label>
+                                <input id="as-of" name="as_of" type="date" value=today required/>
+                                <button type="submit" class="button-primary">"Save the member count"</button>
+                            </ActionForm>
+                            <details>
+                                <summary>"History"</summary>
+                                <table><thead><tr><th scope="col">"Members"</th><th scope="col">"As of"</th><th scope="col">"Recorded by"</th><th scope="col">"When"</th></tr></thead>
+                                <tbody>{history}</tbody></table>
+                            </details>
+                            {campaigns}
+                            <h2>"Paper sign-up sheets"</h2>
+                            <p>"Signatures collected on paper count once you enter them, marked as entered by you."</p>
+                            {paper_error(paper_problem)}
+                            <ActionForm action=paper>
+                                <input type="hidden" name="local_id" value=details.local_id/>
+                                <label for="paper-campaign">"Campaign"</label>
+                                <select id="paper-campaign" name="slug">{paper_options}</select>
+                                <label for="paper-given">"Given name"</label>
+                                <input id="paper-given" name="given_name" required/>
+                                <label for="paper-family">"Family name"</label>
+                                <input id="paper-family" name="family_name" required/>
+                                <label for="paper-email">"Email (if on the sheet)"</label>
+                                <input id="paper-email" name="email" type="email"/>
+                                <label for="paper-postal">"Postal code"</label>
+                                <input id="paper-postal" name="postal_code"/>
+                                <label for="paper-phone">"Phone"</label>
+                                <input id="paper-phone" name="phone" type="tel"/>
+                                <button type="submit" class="button-primary">"Enter this signature"</button>
+                            </ActionForm>
+                            <ActionForm action=sheet>
+                                <input type="hidden" name="local_id" value=details.local_id/>
+                                <label for="sheet-campaign">"Campaign"</label>
+                                <select id="sheet-campaign" name="slug">{sheet_options}</select>
+                                <label for="sheet">"A whole sheet as CSV: given_name,family_name,email,postal_code,phone,employer"</label>
+                                <textarea id="sheet" name="sheet" rows="8"></textarea>
+                                <button type="submit">"Enter the sheet"</button>
+                            </ActionForm>
+                        </section>
+                    }.into_any()
+                })
+            }}
+        </Suspense>
+    }
+}
+
+/// `/account/c/{slug}`: a campaign by status and by local, for its organizers.
+#[component]
+pub fn CampaignDashboardPage() -> impl IntoView {
+    use crate::account_fns::campaign_dashboard;
+    let slug = use_params_map().with_untracked(|params| params.get("slug").unwrap_or_default());
+    let details = Resource::new(move || slug.clone(), campaign_dashboard);
+    view! {
+        <Title text="Campaign dashboard · Rollcall"/>
+        <Meta name="robots" content="noindex"/>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let details = match details.await {
+                    Ok(details) => details,
+                    Err(err) => return refused_view(err),
+                };
+                let rows = details.locals.into_iter().map(|l| view! {
+                    <tr id=format!("local-{}", l.local_id)>
+                        <th scope="row">{l.label}</th>
+                        <td class="number">{l.confirmed}</td>
+                        <td class="number">{l.member_count.map(|n| n.to_string()).unwrap_or_default()}</td>
+                        <td class="number">{l.share.unwrap_or_default()}</td>
+                    </tr>
+                }).collect_view();
+                let s = details.status;
+                view! {
+                    <section class="campaign-dashboard">
+                        <h1>{details.title}</h1>
+                        <dl class="status-counts" data-testid="status-counts">
+                            <dt>"Pending"</dt><dd>{s.pending}</dd>
+                            <dt>"Confirmed"</dt><dd data-testid="status-confirmed">{s.confirmed}</dd>
+                            <dt>"of which from paper"</dt><dd>{s.paper}</dd>
+                            <dt>"Withdrawn"</dt><dd>{s.withdrawn}</dd>
+                            <dt>"Invalidated"</dt><dd>{s.invalidated}</dd>
+                            {details.community_supporters.map(|n| view! { <dt>"Community supporters"</dt><dd>{n}</dd> })}
+                        </dl>
+                        <table class="breakdown">
+                            <caption>"Locals by share of membership"</caption>
+                            <thead><tr><th scope="col">"Local"</th><th scope="col">"Confirmed"</th><th scope="col">"Members"</th><th scope="col">"Share"</th></tr></thead>
+                            <tbody>{rows}</tbody>
+                        </table>
+                        <p><a href=format!("/api/v1/campaigns/{}/signatures.csv", details.slug) download>"Download the signers you may see (CSV)"</a></p>
+                    </section>
+                }.into_any()
+            })}
         </Suspense>
     }
 }

@@ -7,7 +7,9 @@ mod confirm;
 mod home;
 mod withdraw;
 
-pub use account::{AccountPage, CodePage, InvitePage, SignInPage, TwoFactorPage};
+pub use account::{
+    AccountPage, CampaignDashboardPage, CodePage, InvitePage, LocalPage, SignInPage, TwoFactorPage,
+};
 pub use campaign::{
     CampaignPage, ConfirmedPage, EmbedPage, SignersPage, ThanksPage, WithdrawnPage,
 };

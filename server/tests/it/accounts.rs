@@ -16,26 +16,26 @@ use uuid::Uuid;
 use crate::both_databases;
 use crate::harness::{Backend, TestApp};
 
-const PETITION: &str = "joint-statement-demo";
-const PLEDGE: &str = "general-strike-pledge-demo";
+pub const PETITION: &str = "joint-statement-demo";
+pub const PLEDGE: &str = "general-strike-pledge-demo";
 const PASSWORD: &str = "a long enough password";
 const WAIT: Duration = Duration::from_secs(15);
 
 /// The demo's ids the matrix needs: two UTW locals and a BNA local (BNA sponsors the
 /// petition but not the pledge), and the unions themselves.
-struct Fixture {
-    petition: i64,
-    local_a: i64,
-    local_b: i64,
-    local_c: i64,
-    utw: i64,
+pub struct Fixture {
+    pub petition: i64,
+    pub local_a: i64,
+    pub local_b: i64,
+    pub local_c: i64,
+    pub utw: i64,
 }
 
 async fn id(app: &TestApp, sql: &str) -> i64 {
     app.count(sql).await
 }
 
-async fn fixture(app: &TestApp) -> Fixture {
+pub async fn fixture(app: &TestApp) -> Fixture {
     let utw = id(app, "SELECT id FROM unions WHERE slug = 'utw'").await;
     let bna = id(app, "SELECT id FROM unions WHERE slug = 'bna'").await;
     let local = |union: i64, nth: i64| {
@@ -56,7 +56,7 @@ async fn fixture(app: &TestApp) -> Fixture {
 
 /// A signature written straight to the database: the export is what is under test here
 /// (signing and confirming over HTTP are tested in `signing.rs`, and once below).
-async fn seed(
+pub async fn seed(
     app: &TestApp,
     campaign: i64,
     local: Option<i64>,
@@ -94,6 +94,7 @@ async fn seed(
         withdrawn_at: Set(None),
         invalidated_at: Set(None),
         ip: Set(None),
+        attested_by: Set(None),
     })
     .exec_without_returning(&app.db)
     .await
@@ -102,7 +103,7 @@ async fn seed(
 
 /// Two confirmed in local A (one with a name a spreadsheet would run), one in B, one in
 /// C, one community supporter; a pending and a withdrawn one in A that never leave.
-async fn seed_petition(app: &TestApp, f: &Fixture) {
+pub async fn seed_petition(app: &TestApp, f: &Fixture) {
     seed(
         app,
         f.petition,
@@ -160,7 +161,7 @@ async fn seed_petition(app: &TestApp, f: &Fixture) {
     .await;
 }
 
-async fn key(app: &TestApp, what: KeyFor<'_>) -> String {
+pub async fn key(app: &TestApp, what: KeyFor<'_>) -> String {
     let (_, key) = access::create_key(&app.db, what, "test", Utc::now())
         .await
         .unwrap();
@@ -168,7 +169,7 @@ async fn key(app: &TestApp, what: KeyFor<'_>) -> String {
 }
 
 /// GETs an export with some credential; the status and the body.
-async fn export(app: &TestApp, path: &str, auth: Auth<'_>) -> (u16, String) {
+pub async fn export(app: &TestApp, path: &str, auth: Auth<'_>) -> (u16, String) {
     let mut request = app.http.get(app.url(path));
     request = match auth {
         Auth::None => request,
@@ -181,14 +182,14 @@ async fn export(app: &TestApp, path: &str, auth: Auth<'_>) -> (u16, String) {
 }
 
 #[derive(Clone, Copy)]
-enum Auth<'a> {
+pub enum Auth<'a> {
     None,
     Key(&'a str),
     Cookie(&'a str),
 }
 
 /// The email column of a full export, sorted.
-fn emails(csv: &str) -> Vec<String> {
+pub fn emails(csv: &str) -> Vec<String> {
     let mut reader = csv::Reader::from_reader(csv.as_bytes());
     let headers = reader.headers().unwrap().clone();
     let column = headers
@@ -203,12 +204,12 @@ fn emails(csv: &str) -> Vec<String> {
     emails
 }
 
-fn csv_path(slug: &str, query: &str) -> String {
+pub fn csv_path(slug: &str, query: &str) -> String {
     format!("/api/v1/campaigns/{slug}/signatures.csv{query}")
 }
 
 /// The session cookie a response sets (`rollcall_session=...`).
-fn session_cookie(response: &reqwest::Response) -> Option<String> {
+pub fn session_cookie(response: &reqwest::Response) -> Option<String> {
     response
         .headers()
         .get_all("set-cookie")
@@ -219,7 +220,7 @@ fn session_cookie(response: &reqwest::Response) -> Option<String> {
 }
 
 /// Posts a form to a server function as a browser without JavaScript does.
-async fn post_form(
+pub async fn post_form(
     app: &TestApp,
     endpoint: &str,
     cookie: Option<&str>,
@@ -237,7 +238,7 @@ async fn post_form(
     request.send().await.unwrap()
 }
 
-fn location(response: &reqwest::Response) -> String {
+pub fn location(response: &reqwest::Response) -> String {
     response
         .headers()
         .get("location")
@@ -302,7 +303,7 @@ async fn enrol(app: &TestApp, cookie: &str) -> (String, String) {
 }
 
 /// A user holding `grant`, signed in with both factors; their cookie.
-async fn signed_in(app: &TestApp, email: &str, grant: Grant) -> String {
+pub async fn signed_in(app: &TestApp, email: &str, grant: Grant) -> String {
     rollcall::accounts::create_user(&app.db, email, PASSWORD, &[grant], "test", Utc::now())
         .await
         .unwrap();

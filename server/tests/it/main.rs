@@ -5,6 +5,7 @@ mod abuse;
 mod accounts;
 mod harness;
 mod loading;
+mod officers;
 mod pages;
 mod signing;
 mod tallies;

@@ -1,0 +1,137 @@
+//! What officers and organizers do once signed in: member counts with their history,
+//! paper sign-up sheets, and the dashboards, each refused outside the caller's scope.
+
+use chrono::Utc;
+use rollcall::domain::Grant;
+
+use crate::accounts::{
+    Auth, PETITION, PLEDGE, csv_path, emails, export, fixture, location, post_form, seed_petition,
+    signed_in,
+};
+use crate::both_databases;
+use crate::harness::{Backend, TestApp};
+
+async fn page(app: &TestApp, path: &str, cookie: &str) -> (u16, String) {
+    let response = app
+        .http
+        .get(app.url(path))
+        .header("Cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+both_databases! {
+    async fn an_officer_keeps_the_member_count_and_sees_the_share_move(app: TestApp) {
+        let f = fixture(&app).await;
+        let officer = signed_in(&app, "officer@example.org", Grant::Officer { local_id: f.local_a }).await;
+        let today = Utc::now().date_naive().to_string();
+        let local = f.local_a.to_string();
+
+        let response = post_form(&app, "set_member_count", Some(&officer), &[("local_id", &local), ("member_count", "4"), ("as_of", &today)]).await;
+        assert_eq!(location(&response), format!("/local/{local}?saved=1"));
+        assert_eq!(app.count(&format!("SELECT member_count FROM locals WHERE id = {local}")).await, 4);
+        assert_eq!(
+            app.count(&format!("SELECT COUNT(*) FROM member_counts WHERE local_id = {local} AND recorded_by LIKE 'user:%officer@example.org'")).await,
+            1,
+            "the history names who set it"
+        );
+        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'local.member_count'").await, 1);
+
+        // Bad counts, a future date, and another local's count change nothing.
+        let tomorrow = (Utc::now() + chrono::Duration::days(1)).date_naive().to_string();
+        for (count, date) in [("0", today.as_str()), ("many", today.as_str()), ("5", tomorrow.as_str())] {
+            let response = post_form(&app, "set_member_count", Some(&officer), &[("local_id", &local), ("member_count", count), ("as_of", date)]).await;
+            assert!(location(&response).contains("__err="), "{count} {date}");
+        }
+        let other = f.local_b.to_string();
+        let response = post_form(&app, "set_member_count", Some(&officer), &[("local_id", &other), ("member_count", "9"), ("as_of", &today)]).await;
+        assert!(location(&response).contains("__err="));
+        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'local.member_count'").await, 1);
+
+        // One paper signature: 1 of 4 members.
+        let response = post_form(&app, "enter_paper", Some(&officer), &[
+            ("local_id", &local), ("slug", PETITION), ("given_name", "Rosa"), ("family_name", "Parks"),
+        ]).await;
+        assert_eq!(location(&response), format!("/local/{local}?entered=1&already=0"));
+        let (status, html) = page(&app, &format!("/local/{local}"), &officer).await;
+        assert_eq!(status, 200);
+        let section = html.split("data-testid=\"progress-joint-statement-demo\"").nth(1).expect("the petition's progress");
+        assert!(section.contains("data-testid=\"share\">25%"), "{section}");
+        assert!(section.contains("Rosa Parks"), "the officer sees their own signers");
+
+        // Another local's page is not theirs.
+        let (status, _) = page(&app, &format!("/local/{other}"), &officer).await;
+        assert_eq!(status, 403);
+        app.finish().await;
+    }
+
+    async fn a_paper_sheet_is_all_or_nothing_counted_and_exported_apart(app: TestApp) {
+        let f = fixture(&app).await;
+        let officer = signed_in(&app, "officer@example.org", Grant::Officer { local_id: f.local_a }).await;
+        let local = f.local_a.to_string();
+        let bad = "given_name,family_name,email,postal_code,phone,employer\n\
+                   Ana,Ruiz,ana@example.org,60601,,\n\
+                   ,Lee,lee@example.org,,,\n";
+        let response = post_form(&app, "upload_paper", Some(&officer), &[("local_id", &local), ("slug", PETITION), ("sheet", bad)]).await;
+        assert!(location(&response).contains("__err="));
+        assert_eq!(app.count("SELECT COUNT(*) FROM signatures").await, 0, "a sheet with a bad line writes nothing");
+
+        let good = "given_name,family_name,email,postal_code,phone,employer\n\
+                    Ana,Ruiz,ana@example.org,60601,,\n\
+                    Kim,Lee,,,+1 312 555 0101,\n\
+                    Sam,Ortiz,sam@example.org,,,\"Acme, Inc.\"\n";
+        let response = post_form(&app, "upload_paper", Some(&officer), &[("local_id", &local), ("slug", PETITION), ("sheet", good)]).await;
+        assert_eq!(location(&response), format!("/local/{local}?entered=3&already=0"));
+        // The same person again (their address in another form) is skipped, not counted.
+        let again = "given_name,family_name,email\nAna,Ruiz,ANA@example.org\n";
+        let response = post_form(&app, "upload_paper", Some(&officer), &[("local_id", &local), ("slug", PETITION), ("sheet", again)]).await;
+        assert_eq!(location(&response), format!("/local/{local}?entered=0&already=1"));
+        assert_eq!(app.tally(PETITION).await["total"], 3, "paper signatures are counted");
+
+        let (status, body) = export(&app, &csv_path(PETITION, "?status=paper"), Auth::Cookie(&officer)).await;
+        assert_eq!(status, 200);
+        assert_eq!(body.matches("paper, entered by user:").count(), 3, "{body}");
+        assert!(body.contains("\"Acme, Inc.\""));
+        let (_, body) = export(&app, &csv_path(PETITION, "?status=email"), Auth::Cookie(&officer)).await;
+        assert!(emails(&body).is_empty());
+
+        // Not for another local, nor for a campaign the local's union does not sponsor.
+        let other = f.local_b.to_string();
+        let response = post_form(&app, "upload_paper", Some(&officer), &[("local_id", &other), ("slug", PETITION), ("sheet", good)]).await;
+        assert!(location(&response).contains("__err="));
+        let bna = signed_in(&app, "bna@example.org", Grant::Officer { local_id: f.local_c }).await;
+        let c = f.local_c.to_string();
+        let response = post_form(&app, "upload_paper", Some(&bna), &[("local_id", &c), ("slug", PLEDGE), ("sheet", good)]).await;
+        assert!(location(&response).contains("__err="));
+        assert_eq!(app.count("SELECT COUNT(*) FROM signatures").await, 3);
+        app.finish().await;
+    }
+
+    async fn a_campaign_dashboard_counts_by_status_within_the_scope(app: TestApp) {
+        let f = fixture(&app).await;
+        seed_petition(&app, &f).await;
+        let campaign_id = f.petition;
+        let organizer = signed_in(&app, "org@example.org", Grant::CampaignOrganizer { campaign_id }).await;
+        let (status, html) = page(&app, &format!("/account/c/{PETITION}"), &organizer).await;
+        assert_eq!(status, 200);
+        assert!(html.contains("data-testid=\"status-confirmed\">5<"), "{html}");
+        assert!(html.contains("<dt>Pending</dt><dd>1</dd>"), "{html}");
+        assert!(html.contains("<dt>Withdrawn</dt><dd>1</dd>"));
+        assert!(html.contains("Community supporters"));
+
+        let officer = signed_in(&app, "officer@example.org", Grant::Officer { local_id: f.local_a }).await;
+        let (status, html) = page(&app, &format!("/account/c/{PETITION}"), &officer).await;
+        assert_eq!(status, 200);
+        assert!(html.contains("data-testid=\"status-confirmed\">2<"), "an officer counts their own local: {html}");
+        assert!(!html.contains("Community supporters"));
+        assert!(!html.contains(&format!("id=\"local-{}\"", f.local_c)), "and lists only it");
+
+        let pledge_id = app.count(&format!("SELECT id FROM campaigns WHERE slug = '{PLEDGE}'")).await;
+        let stranger = signed_in(&app, "pledge@example.org", Grant::CampaignOrganizer { campaign_id: pledge_id }).await;
+        assert_eq!(page(&app, &format!("/account/c/{PETITION}"), &stranger).await.0, 403);
+        assert_eq!(page(&app, &format!("/account/c/{PETITION}"), "rollcall_session=nothing").await.0, 401);
+        app.finish().await;
+    }
+}
