@@ -298,5 +298,6 @@ pub async fn campaign_dashboard(
         locals,
         community_supporters: matches!(scope, SignerScope::Everyone)
             .then_some(counts.community_supporters),
+        can_moderate: organizer,
     })
 }

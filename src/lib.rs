@@ -42,6 +42,8 @@ pub mod mail;
 #[cfg(feature = "ssr")]
 pub mod membership;
 #[cfg(feature = "ssr")]
+pub mod moderation;
+#[cfg(feature = "ssr")]
 pub mod names;
 #[cfg(feature = "ssr")]
 pub mod paper;

@@ -283,4 +283,6 @@ pub struct CampaignDashboard {
     pub locals: Vec<LocalRow>,
     /// Only for those who see all of the campaign's signers.
     pub community_supporters: Option<u64>,
+    /// Whether the viewer may invalidate and restore signatures (organizers, admins).
+    pub can_moderate: bool,
 }

@@ -49,6 +49,8 @@ pub enum AccountFormError {
     NotSigning,
     #[error("this campaign is not taking signatures")]
     Closed,
+    #[error("{0}")]
+    Moderation(String),
     #[error("something went wrong on our side")]
     Unexpected,
     #[error("the request could not be sent: {0}")]
@@ -562,4 +564,53 @@ pub async fn upload_paper(
         other => AccountFormError::Unreadable(other.to_string()),
     })?;
     enter_lines(local_id, &slug, &lines).await
+}
+
+/// An organizer invalidates or restores one signature, found by its email.
+#[server(endpoint = "moderate")]
+pub async fn moderate(
+    slug: String,
+    email: String,
+    action: String,
+    reason: String,
+) -> Result<(), AccountFormError> {
+    use rollcall::moderation::{Action, ModerationError};
+    let state = state()?;
+    let caller = caller(&state).await?;
+    let action = match action.as_str() {
+        "invalidate" => Action::Invalidate,
+        "restore" => Action::Restore,
+        _ => return Err(AccountFormError::Forbidden),
+    };
+    match rollcall::moderation::moderate(
+        &state.db,
+        &caller,
+        &slug,
+        &email,
+        action,
+        &reason,
+        chrono::Utc::now(),
+    )
+    .await
+    {
+        Ok(done) => {
+            if done.delta != 0 {
+                state
+                    .hub
+                    .record(done.campaign_id, done.local_id, done.delta);
+            }
+            leptos_axum::redirect(&format!("/account/c/{slug}?moderated=1"));
+            Ok(())
+        }
+        Err(ModerationError::UnknownCampaign | ModerationError::NotFound) => {
+            Err(AccountFormError::NotFound)
+        }
+        Err(ModerationError::Forbidden) => Err(AccountFormError::Forbidden),
+        Err(
+            err @ (ModerationError::NoReason
+            | ModerationError::Unchanged(_)
+            | ModerationError::NeverConfirmed),
+        ) => Err(AccountFormError::Moderation(err.to_string())),
+        Err(ModerationError::Db(err)) => Err(unexpected(err)),
+    }
 }

@@ -20,9 +20,13 @@ fn form_error(err: Option<AccountFormError>) -> impl IntoView {
     })
 }
 
-fn last_error<T: 'static + Send + Sync + Clone>(action: ServerAction<T>) -> Option<AccountFormError>
+fn last_error<T>(action: ServerAction<T>) -> Option<AccountFormError>
 where
-    T: leptos::server_fn::ServerFn<Output = (), Error = AccountFormError>,
+    T: leptos::server_fn::ServerFn<Output = (), Error = AccountFormError>
+        + 'static
+        + Send
+        + Sync
+        + Clone,
 {
     match action.value().get_untracked() {
         Some(Err(err)) => Some(err),
@@ -478,18 +482,45 @@ pub fn LocalPage() -> impl IntoView {
 /// `/account/c/{slug}`: a campaign by status and by local, for its organizers.
 #[component]
 pub fn CampaignDashboardPage() -> impl IntoView {
-    use crate::account_fns::campaign_dashboard;
+    use crate::account_fns::{Moderate, campaign_dashboard};
     let slug = use_params_map().with_untracked(|params| params.get("slug").unwrap_or_default());
     let details = Resource::new(move || slug.clone(), campaign_dashboard);
+    let moderate = ServerAction::<Moderate>::new();
+    let moderation_error = last_error(moderate);
+    let moderated = query_param("moderated").is_some();
     view! {
         <Title text="Campaign dashboard · Rollcall"/>
         <Meta name="robots" content="noindex"/>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
+            {move || {
+                let moderation_error = moderation_error.clone();
+                Suspend::new(async move {
                 let details = match details.await {
                     Ok(details) => details,
                     Err(err) => return refused_view(err),
                 };
+                let slug = details.slug.clone();
+                let moderation = details.can_moderate.then(|| view! {
+                    <section aria-labelledby="moderate-heading">
+                        <h2 id="moderate-heading">"Invalidate or restore a signature"</h2>
+                        <p>"For a signature that should not count (a report of fraud, someone who says it was not them), or one invalidated by mistake. The tally follows at once; the reason goes to the audit log."</p>
+                        {moderated.then(|| view! { <p class="notice-ok" role="status" data-testid="moderated">"Done."</p> })}
+                        {form_error(moderation_error)}
+                        <ActionForm action=moderate>
+                            <input type="hidden" name="slug" value=slug/>
+                            <label for="moderate-email">"The signer's email"</label>
+                            <input id="moderate-email" name="email" type="email" required/>
+                            <label for="moderate-action">"Action"</label>
+                            <select id="moderate-action" name="action">
+                                <option value="invalidate">"Invalidate"</option>
+                                <option value="restore">"Restore"</option>
+                            </select>
+                            <label for="moderate-reason">"Reason"</label>
+                            <input id="moderate-reason" name="reason" required/>
+                            <button type="submit" class="button-primary">"Apply"</button>
+                        </ActionForm>
+                    </section>
+                });
                 let rows = details.locals.into_iter().map(|l| view! {
                     <tr id=format!("local-{}", l.local_id)>
                         <th scope="row">{l.label}</th>
@@ -500,7 +531,7 @@ pub fn CampaignDashboardPage() -> impl IntoView {
                 }).collect_view();
                 let s = details.status;
                 view! {
-                    <section class="campaign-dashboard">
+                    <section class="campaign-dashboard account">
                         <h1>{details.title}</h1>
                         <dl class="status-counts" data-testid="status-counts">
                             <dt>"Pending"</dt><dd>{s.pending}</dd>
@@ -516,9 +547,10 @@ pub fn CampaignDashboardPage() -> impl IntoView {
                             <tbody>{rows}</tbody>
                         </table>
                         <p><a href=format!("/api/v1/campaigns/{}/signatures.csv", details.slug) download>"Download the signers you may see (CSV)"</a></p>
+                        {moderation}
                     </section>
                 }.into_any()
-            })}
+            })}}
         </Suspense>
     }
 }

@@ -134,4 +134,42 @@ both_databases! {
         assert_eq!(page(&app, &format!("/account/c/{PETITION}"), "rollcall_session=nothing").await.0, 401);
         app.finish().await;
     }
+
+    async fn an_organizer_invalidates_and_restores_one_signature_and_the_tally_follows(app: TestApp) {
+        let f = fixture(&app).await;
+        let officer = signed_in(&app, "officer@example.org", Grant::Officer { local_id: f.local_a }).await;
+        let local = f.local_a.to_string();
+        let sheet = "given_name,family_name,email\nAna,Ruiz,ana@example.org\nKim,Lee,kim@example.org\n";
+        post_form(&app, "upload_paper", Some(&officer), &[("local_id", &local), ("slug", PETITION), ("sheet", sheet)]).await;
+        assert_eq!(app.tally(PETITION).await["total"], 2);
+
+        let organizer = signed_in(&app, "org@example.org", Grant::CampaignOrganizer { campaign_id: f.petition }).await;
+        let form = |action: &'static str, reason: &'static str| {
+            [("slug", PETITION), ("email", "Ana@Example.org"), ("action", action), ("reason", reason)]
+        };
+        // Without a reason nothing changes.
+        let response = post_form(&app, "moderate", Some(&organizer), &form("invalidate", " ")).await;
+        assert!(location(&response).contains("__err="));
+        assert_eq!(app.tally(PETITION).await["total"], 2);
+
+        let response = post_form(&app, "moderate", Some(&organizer), &form("invalidate", "the signer says it was not them")).await;
+        assert_eq!(location(&response), format!("/account/c/{PETITION}?moderated=1"));
+        assert_eq!(app.tally(PETITION).await["total"], 1);
+        assert_eq!(app.count("SELECT COUNT(*) FROM signatures WHERE status = 'invalidated'").await, 1);
+        let (_, body) = export(&app, &csv_path(PETITION, ""), Auth::Cookie(&organizer)).await;
+        assert_eq!(emails(&body), ["kim@example.org"], "an invalidated signature is not exported");
+        // Twice is refused; restoring brings it back.
+        let response = post_form(&app, "moderate", Some(&organizer), &form("invalidate", "again")).await;
+        assert!(location(&response).contains("__err="));
+        let response = post_form(&app, "moderate", Some(&organizer), &form("restore", "a mistake")).await;
+        assert_eq!(location(&response), format!("/account/c/{PETITION}?moderated=1"));
+        assert_eq!(app.tally(PETITION).await["total"], 2);
+        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action IN ('signature.invalidate', 'signature.restore')").await, 2);
+
+        // An officer sees their signers but does not strike them off.
+        let response = post_form(&app, "moderate", Some(&officer), &form("invalidate", "no")).await;
+        assert!(location(&response).contains("__err="));
+        assert_eq!(app.tally(PETITION).await["total"], 2);
+        app.finish().await;
+    }
 }
