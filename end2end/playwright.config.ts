@@ -6,6 +6,8 @@ import * as path from "node:path";
 const port = process.env.E2E_PORT ?? "3100";
 export const baseURL = `http://127.0.0.1:${port}`;
 export const mailDir = path.resolve(__dirname, ".e2e", "mail");
+/** The admin scripts/e2e-server.sh makes from the command line. */
+export const admin = { email: "admin@example.org", password: "an admin password for e2e" };
 
 export default defineConfig({
   testDir: "./tests",
@@ -32,6 +34,11 @@ export default defineConfig({
     url: `${baseURL}/readyz`,
     reuseExistingServer: false,
     timeout: 120_000,
-    env: { E2E_PORT: port, E2E_DIR: path.resolve(__dirname, ".e2e") },
+    env: {
+      E2E_PORT: port,
+      E2E_DIR: path.resolve(__dirname, ".e2e"),
+      E2E_ADMIN_EMAIL: admin.email,
+      E2E_ADMIN_PASSWORD: admin.password,
+    },
   },
 });

@@ -170,5 +170,10 @@ sleep 1
 "$tool" --base "http://127.0.0.1:$nginx_port" --seconds "$secs" --json "$results" --label nginx page --path /page.html --clients 32
 
 say "writing BENCHMARKS.md"
-python3 scripts/bench_report.py "$results" "$work" > BENCHMARKS.md
+python3 scripts/bench_report.py "$results" "$work" > "$work/BENCHMARKS.md"
+# The export figures come from scripts/bench_export.sh; they are kept as they were.
+if grep -q '<!-- exports:begin -->' BENCHMARKS.md 2>/dev/null; then
+  { echo; sed -n '/<!-- exports:begin -->/,/<!-- exports:end -->/p' BENCHMARKS.md; } >> "$work/BENCHMARKS.md"
+fi
+cp "$work/BENCHMARKS.md" BENCHMARKS.md
 cat BENCHMARKS.md

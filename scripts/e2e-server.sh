@@ -13,4 +13,6 @@ export PUBLIC_URL="http://127.0.0.1:${E2E_PORT:-3100}"
 bin="${ROLLCALL_BIN:-${CARGO_TARGET_DIR:-$root/target}/debug/rollcall}"
 cd "$dir"
 "$bin" --config /dev/null demo
+# The first admin, as a union's web person makes it; the officer spec signs in as them.
+printf '%s\n' "${E2E_ADMIN_PASSWORD:?}" | "$bin" --config /dev/null admin create --email "${E2E_ADMIN_EMAIL:?}"
 exec "$bin" --config /dev/null serve
