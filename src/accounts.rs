@@ -278,6 +278,12 @@ pub async fn sign_in(
             .exec(db)
             .await?;
     }
+    // Sessions end by themselves when touched late; those never touched again go here.
+    session::Entity::delete_many()
+        .filter(session::Column::UserId.eq(account.id))
+        .filter(session::Column::ExpiresAt.lte(now))
+        .exec(db)
+        .await?;
     let token = open_session(db, account.id, false, now).await?;
     let next = if account.totp_enabled_at.is_some() {
         SecondStep::Code
@@ -580,22 +586,29 @@ pub async fn finish_enrolment(
 
 #[derive(Debug, thiserror::Error)]
 pub enum InviteError {
+    #[error("only admins invite")]
+    Forbidden,
     #[error("the email address is not valid")]
     Email(FieldProblem),
     #[error(transparent)]
     Db(#[from] DbErr),
 }
 
-/// Sends a single-use link that grants `grant` to whoever sets a password from it. The
-/// invitation and its mail are written in one transaction.
+/// An admin sends a single-use link that grants `grant` to whoever sets a password
+/// from it. The invitation, its mail and the audit entry are written in one transaction.
 pub async fn invite(
     db: &DatabaseConnection,
+    caller: &crate::access::Caller,
     email: &str,
     grant: Grant,
-    by: &str,
     public_url: &str,
     now: DateTime<Utc>,
 ) -> Result<(), InviteError> {
+    if !caller.is_admin() {
+        return Err(InviteError::Forbidden);
+    }
+    let by = caller.label();
+    let by = by.as_str();
     let email = AccountEmail::parse(email).map_err(InviteError::Email)?;
     let token = Token::generate();
     let (role, campaign_id, union_id, local_id) = grant.columns();

@@ -299,5 +299,6 @@ pub async fn campaign_dashboard(
         community_supporters: matches!(scope, SignerScope::Everyone)
             .then_some(counts.community_supporters),
         can_moderate: organizer,
+        can_edit: matches!(scope, SignerScope::Everyone),
     })
 }

@@ -468,6 +468,12 @@ impl TallyHub {
     }
 
     /// Another process moved these campaigns.
+    /// Re-reads a campaign this process changed outside the tally (its settings, its
+    /// sponsors), if it is live here.
+    pub fn refresh(&self, campaign_id: i64) {
+        self.moved_elsewhere([campaign_id]);
+    }
+
     fn moved_elsewhere(&self, campaign_ids: impl IntoIterator<Item = i64>) {
         for id in campaign_ids {
             if let Some(live) = self.loaded(id) {

@@ -190,33 +190,34 @@ pub async fn import_locals(
     Ok(report)
 }
 
+/// A campaign as its file (docs/formats.md) or the editor gives it.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct CampaignFile {
-    slug: String,
-    kind: String,
-    addressee: String,
+pub struct CampaignFile {
+    pub slug: String,
+    pub kind: String,
+    pub addressee: String,
     #[serde(default)]
-    status: Option<String>,
+    pub status: Option<String>,
     #[serde(default)]
-    goal: Option<i64>,
+    pub goal: Option<i64>,
     #[serde(default)]
-    opens_at: Option<DateTime<Utc>>,
+    pub opens_at: Option<DateTime<Utc>>,
     #[serde(default)]
-    closes_at: Option<DateTime<Utc>>,
+    pub closes_at: Option<DateTime<Utc>>,
     #[serde(default)]
-    sponsors: Vec<String>,
+    pub sponsors: Vec<String>,
     #[serde(default = "yes")]
-    allow_community: bool,
+    pub allow_community: bool,
     #[serde(default)]
-    public_breakdown: Option<String>,
+    pub public_breakdown: Option<String>,
     #[serde(default)]
-    smallest_group: Option<i32>,
+    pub smallest_group: Option<i32>,
     #[serde(default)]
-    demo: bool,
+    pub demo: bool,
     #[serde(default)]
-    default_language: Option<String>,
-    text: Vec<TextFile>,
+    pub default_language: Option<String>,
+    pub text: Vec<TextFile>,
 }
 
 /// Fewer signers than this in one local are not shown apart, unless a campaign says so.
@@ -226,13 +227,14 @@ fn yes() -> bool {
     true
 }
 
+/// One language's text of a campaign: the body is Markdown.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct TextFile {
-    language: String,
-    title: String,
-    summary: String,
-    body: String,
+pub struct TextFile {
+    pub language: String,
+    pub title: String,
+    pub summary: String,
+    pub body: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -250,6 +252,17 @@ pub async fn import_campaign(
     now: DateTime<Utc>,
 ) -> Result<CampaignImported, ImportError> {
     let file: CampaignFile = toml::from_str(toml_text)?;
+    save_campaign(db, &file, "command line", now).await
+}
+
+/// Creates or updates a campaign and its texts, in one transaction with its audit entry
+/// naming `actor`. A text that changed gets a new version.
+pub async fn save_campaign(
+    db: &DatabaseConnection,
+    file: &CampaignFile,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<CampaignImported, ImportError> {
     let fail = |message: String| ImportError::Campaign(message);
     let slug = CampaignSlug::parse(&file.slug)
         .map_err(|_| fail(format!("slug {:?} may hold only a-z, 0-9 and -", file.slug)))?;
@@ -387,6 +400,22 @@ pub async fn import_campaign(
         .await?;
         new_versions.push(language.code().to_owned());
     }
+    crate::accounts::audit_entry(
+        &txn,
+        actor,
+        if created {
+            "campaign.create"
+        } else {
+            "campaign.save"
+        },
+        serde_json::json!({
+            "campaign": campaign.slug,
+            "status": campaign.status,
+            "new_text_versions": new_versions,
+        }),
+        now,
+    )
+    .await?;
     txn.commit().await?;
     Ok(CampaignImported {
         slug: campaign.slug,

@@ -285,4 +285,42 @@ pub struct CampaignDashboard {
     pub community_supporters: Option<u64>,
     /// Whether the viewer may invalidate and restore signatures (organizers, admins).
     pub can_moderate: bool,
+    /// Whether the viewer may edit the campaign (its organizers, admins).
+    pub can_edit: bool,
+}
+
+/// One language's text in the campaign editor, with its Markdown rendered as the
+/// campaign page shows it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EditorText {
+    pub language: String,
+    pub version: i32,
+    pub title: String,
+    pub summary: String,
+    pub body: String,
+    /// Sanitised HTML, rendered on the server.
+    pub preview_html: String,
+}
+
+/// What the campaign editor shows.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CampaignEditor {
+    pub is_new: bool,
+    pub slug: String,
+    pub kind: String,
+    pub addressee: String,
+    pub status: String,
+    pub goal: Option<i64>,
+    /// `YYYY-MM-DDTHH:MM`, UTC.
+    pub opens_at: Option<String>,
+    pub closes_at: Option<String>,
+    /// Union slugs.
+    pub sponsors: Vec<String>,
+    pub allow_community: bool,
+    pub public_breakdown: String,
+    pub smallest_group: i32,
+    pub default_language: String,
+    pub texts: Vec<EditorText>,
+    /// Every union: (slug, name).
+    pub unions: Vec<(String, String)>,
 }

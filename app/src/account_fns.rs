@@ -51,6 +51,8 @@ pub enum AccountFormError {
     Closed,
     #[error("{0}")]
     Moderation(String),
+    #[error("{0}")]
+    Campaign(String),
     #[error("something went wrong on our side")]
     Unexpected,
     #[error("the request could not be sent: {0}")]
@@ -65,12 +67,12 @@ impl FromServerFnError for AccountFormError {
 }
 
 #[cfg(feature = "ssr")]
-fn state() -> Result<AppState, AccountFormError> {
+pub(crate) fn state() -> Result<AppState, AccountFormError> {
     use_context::<AppState>().ok_or(AccountFormError::Unexpected)
 }
 
 #[cfg(feature = "ssr")]
-fn unexpected(err: impl std::fmt::Debug) -> AccountFormError {
+pub(crate) fn unexpected(err: impl std::fmt::Debug) -> AccountFormError {
     tracing::error!(error = ?err, "an account action failed");
     AccountFormError::Unexpected
 }
@@ -358,15 +360,10 @@ pub async fn account() -> Result<AccountView, AccountFormError> {
 /// An admin invites someone by email to a role.
 #[server(endpoint = "invite")]
 pub async fn invite(email: String, role: String) -> Result<(), AccountFormError> {
-    use rollcall::access::Caller;
     use rollcall::domain::Grant;
 
     let state = state()?;
-    let user = signed_in_user(&state).await?;
-    let caller = Caller::User(user);
-    if !caller.is_admin() {
-        return Err(AccountFormError::Forbidden);
-    }
+    let caller = caller(&state).await?;
     let id = |text: &str| text.parse::<i64>().map_err(|_| AccountFormError::Forbidden);
     let grant = match role.split_once(':') {
         None if role == "admin" => Grant::Admin,
@@ -383,9 +380,9 @@ pub async fn invite(email: String, role: String) -> Result<(), AccountFormError>
     };
     match rollcall::accounts::invite(
         &state.db,
+        &caller,
         &email,
         grant,
-        &caller.label(),
         &state.public_url,
         chrono::Utc::now(),
     )
@@ -396,6 +393,7 @@ pub async fn invite(email: String, role: String) -> Result<(), AccountFormError>
             leptos_axum::redirect("/account?invited=1");
             Ok(())
         }
+        Err(rollcall::accounts::InviteError::Forbidden) => Err(AccountFormError::Forbidden),
         Err(rollcall::accounts::InviteError::Email(_)) => Err(AccountFormError::InvalidEmail),
         Err(rollcall::accounts::InviteError::Db(err)) => Err(unexpected(err)),
     }
@@ -403,7 +401,7 @@ pub async fn invite(email: String, role: String) -> Result<(), AccountFormError>
 
 /// The signed-in caller, who must have given the second factor.
 #[cfg(feature = "ssr")]
-async fn caller(state: &AppState) -> Result<rollcall::access::Caller, AccountFormError> {
+pub(crate) async fn caller(state: &AppState) -> Result<rollcall::access::Caller, AccountFormError> {
     let user = signed_in_user(state).await?;
     if !user.second_factor {
         return Err(AccountFormError::SecondFactorNeeded);

@@ -5,6 +5,7 @@
 pub mod account_fns;
 pub mod charts;
 pub mod components;
+pub mod editor_fns;
 pub mod pages;
 pub mod server_fns;
 #[cfg(feature = "ssr")]
@@ -19,9 +20,9 @@ use leptos_router::{
 };
 
 use pages::{
-    AccountPage, CampaignDashboardPage, CampaignPage, CodePage, ConfirmPage, ConfirmedPage,
-    EmbedPage, HomePage, InvitePage, LocalPage, NotFound, SignInPage, SignersPage, ThanksPage,
-    TwoFactorPage, WithdrawPage, WithdrawnPage,
+    AccountPage, CampaignDashboardPage, CampaignEditorPage, CampaignPage, CodePage, ConfirmPage,
+    ConfirmedPage, EmbedPage, HomePage, InvitePage, LocalPage, NotFound, SignInPage, SignersPage,
+    ThanksPage, TwoFactorPage, WithdrawPage, WithdrawnPage,
 };
 
 /// The HTML document around every page.
@@ -92,6 +93,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account/two-factor") view=TwoFactorPage ssr=SsrMode::Async/>
                     <Route path=path!("/invite/:token") view=InvitePage ssr=SsrMode::Async/>
                     <Route path=path!("/account/c/:slug") view=CampaignDashboardPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account/c/:slug/edit") view=CampaignEditorPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account/new-campaign") view=CampaignEditorPage ssr=SsrMode::Async/>
                     <Route path=path!("/local/:id") view=LocalPage ssr=SsrMode::Async/>
                 </ParentRoute>
                 // Framed by other sites: no header, nothing but the counter.

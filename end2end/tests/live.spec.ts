@@ -62,7 +62,7 @@ test("the embed counter moves live inside another site's iframe", async ({ brows
   await expect(frame.getByRole("link", { name: "Sign" })).toHaveAttribute("href", `${baseURL}${campaign}`);
 
   // The island in the frame is live: only its stream can move the number now.
-  await expect(frame.locator(".live-tally[data-live]")).toBeAttached({ timeout: 10_000 });
+  await expect(frame.locator(".live-tally[data-live]")).toBeAttached({ timeout: 20_000 });
   await signAndConfirm(browser, request, `embed-${Date.now()}@example.org`);
   await expect(total).toHaveText(String(before + 1), { timeout: 5_000 });
   unionSite.close();

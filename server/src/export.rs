@@ -198,9 +198,9 @@ async fn export_csv(
         ExportError::Db(err) => Refusal::Unexpected(err),
     })?;
     let disposition = format!("attachment; filename=\"{}\"", export.file_name);
-    let body = Body::from_stream(futures::stream::unfold(export.body, |mut rx| async move {
-        rx.recv().await.map(|chunk| (chunk, rx))
-    }));
+    // A stream that may be polled again after its end (the compression layer does).
+    let mut chunks = export.body;
+    let body = Body::from_stream(futures::stream::poll_fn(move |cx| chunks.poll_recv(cx)));
     let mut response = (
         [
             (

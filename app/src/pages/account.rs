@@ -12,7 +12,7 @@ use crate::account_fns::{
 };
 
 /// The message a failed step shows, tied to the form by `aria-describedby`.
-fn form_error(err: Option<AccountFormError>) -> impl IntoView {
+pub(super) fn form_error(err: Option<AccountFormError>) -> impl IntoView {
     err.map(|err| {
         view! {
             <p class="form-error" id="form-error" role="alert" data-testid="form-error">{err.to_string()}</p>
@@ -20,7 +20,7 @@ fn form_error(err: Option<AccountFormError>) -> impl IntoView {
     })
 }
 
-fn last_error<T>(action: ServerAction<T>) -> Option<AccountFormError>
+pub(super) fn last_error<T>(action: ServerAction<T>) -> Option<AccountFormError>
 where
     T: leptos::server_fn::ServerFn<Output = (), Error = AccountFormError>
         + 'static
@@ -236,7 +236,8 @@ pub fn AccountPage() -> impl IntoView {
                         }).collect_view();
                         view! { <h2>"Your locals"</h2><ul data-testid="locals">{items}</ul> }
                     });
-                    let admin = (!details.invite_choices.is_empty()).then(|| {
+                    let is_admin = !details.invite_choices.is_empty();
+                    let admin = is_admin.then(|| {
                         let choices = details.invite_choices.into_iter().map(|choice| view! {
                             <option value=choice.value>{choice.label}</option>
                         }).collect_view();
@@ -261,6 +262,7 @@ pub fn AccountPage() -> impl IntoView {
                             {second_step}
                             <p>"Roles: " {details.roles.join("; ")}</p>
                             <h2>"Campaigns"</h2>
+                            {is_admin.then(|| view! { <p><a href="/account/new-campaign">"Start a new campaign"</a></p> })}
                             <table class="breakdown">
                                 <thead><tr>
                                     <th scope="col">"Campaign"</th><th scope="col">"Status"</th>
@@ -290,7 +292,7 @@ fn query_param(name: &str) -> Option<String> {
 }
 
 /// What an error page shows when a dashboard cannot be opened.
-fn refused_view(err: AccountFormError) -> AnyView {
+pub(super) fn refused_view(err: AccountFormError) -> AnyView {
     match err {
         AccountFormError::NotSignedIn => signed_out_view(),
         AccountFormError::SecondFactorNeeded => {
@@ -547,6 +549,7 @@ pub fn CampaignDashboardPage() -> impl IntoView {
                             <tbody>{rows}</tbody>
                         </table>
                         <p><a href=format!("/api/v1/campaigns/{}/signatures.csv", details.slug) download>"Download the signers you may see (CSV)"</a></p>
+                        {details.can_edit.then(|| view! { <p><a href=format!("/account/c/{}/edit", details.slug)>"Edit this campaign"</a></p> })}
                         {moderation}
                     </section>
                 }.into_any()

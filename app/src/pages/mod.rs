@@ -4,6 +4,7 @@
 mod account;
 mod campaign;
 mod confirm;
+mod editor;
 mod home;
 mod withdraw;
 
@@ -14,6 +15,7 @@ pub use campaign::{
     CampaignPage, ConfirmedPage, EmbedPage, SignersPage, ThanksPage, WithdrawnPage,
 };
 pub use confirm::ConfirmPage;
+pub use editor::CampaignEditorPage;
 pub use home::HomePage;
 pub use withdraw::WithdrawPage;
 

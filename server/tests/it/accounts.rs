@@ -387,6 +387,14 @@ both_databases! {
         assert!(body.contains("\r\n"), "RFC 4180 line ends");
         assert!(body.contains(",Community supporter,"), "supporters are named");
 
+        // Compressed for a browser that asks: the stream ends cleanly (a stream polled
+        // past its end once broke the download).
+        let response = app.http.get(app.url(&csv_path(PETITION, ""))).bearer_auth(&organizer)
+            .header("Accept-Encoding", "gzip").send().await.unwrap();
+        assert_eq!(response.headers()["content-encoding"], "gzip");
+        let gzipped = response.bytes().await.expect("the whole compressed body");
+        assert_eq!(&gzipped[..2], &[0x1f, 0x8b]);
+
         let (_, body) = export(&app, &csv_path(PETITION, "?preset=organizing"), Auth::Key(&organizer)).await;
         assert!(body.starts_with("first_name,last_name,email,zip_code,phone,union,local,signed_at,confirmed_at\r\n"), "{body}");
         app.finish().await;
@@ -433,12 +441,14 @@ both_databases! {
         let (cookie, next) = password_step(&app, "officer@example.org", PASSWORD).await;
         assert_eq!(next, "/sign-in/code");
         let cookie = cookie.unwrap();
-        let spent = code(&secret, Utc::now().timestamp());
+        // The code of the step the enrolment spent, whatever the clock says now.
+        let spent_step = app.count("SELECT totp_last_step FROM users").await;
+        let spent = code(&secret, spent_step * 30);
         let response = post_form(&app, "check_code", Some(&cookie), &[("code", &spent)]).await;
         assert_ne!(location(&response), "/account", "a spent code is refused");
         assert!(session_cookie(&response).is_none());
         // The next code (the app's clock may run ahead by one step) is taken.
-        let next_code = code(&secret, Utc::now().timestamp() + 30);
+        let next_code = code(&secret, (spent_step + 1) * 30);
         let response = post_form(&app, "check_code", Some(&cookie), &[("code", &next_code)]).await;
         assert_eq!(location(&response), "/account");
         let second = session_cookie(&response).unwrap();

@@ -172,4 +172,62 @@ both_databases! {
         assert_eq!(app.tally(PETITION).await["total"], 2);
         app.finish().await;
     }
+
+    async fn the_editor_creates_and_versions_campaigns_for_those_allowed(app: TestApp) {
+        let f = fixture(&app).await;
+        let admin = signed_in(&app, "admin@example.org", Grant::Admin).await;
+        let new_campaign = [
+            ("form[slug]", "fair-schedules"), ("form[kind]", "petition"), ("form[addressee]", "The transit board"),
+            ("form[status]", "draft"), ("form[goal]", "1,000"), ("form[opens_at]", "2026-01-01T00:00"), ("form[closes_at]", ""),
+            ("form[sponsors]", "utw, bna"), ("form[allow_community]", "on"), ("form[public_breakdown]", "by_union"),
+            ("form[smallest_group]", "5"), ("form[default_language]", "en"),
+            ("form[en_title]", "Fair schedules"), ("form[en_summary]", "Two weeks' notice."), ("form[en_body]", "We ask for **two weeks**."),
+        ];
+        let response = post_form(&app, "save_campaign", Some(&admin), &new_campaign).await;
+        assert_eq!(location(&response), "/account/c/fair-schedules/edit?saved=1");
+        assert_eq!(app.count("SELECT goal FROM campaigns WHERE slug = 'fair-schedules'").await, 1000);
+        assert_eq!(app.count("SELECT COUNT(*) FROM campaign_sponsors WHERE campaign_id = (SELECT id FROM campaigns WHERE slug = 'fair-schedules')").await, 2);
+        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'campaign.create' AND actor LIKE 'user:%admin@example.org'").await, 1);
+
+        // The petition's organizer edits its text: a new version; the old one stays.
+        let organizer = signed_in(&app, "org@example.org", Grant::CampaignOrganizer { campaign_id: f.petition }).await;
+        let (status, page) = {
+            let response = app.http.get(app.url(&format!("/account/c/{PETITION}/edit"))).header("Cookie", &organizer).send().await.unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        };
+        assert_eq!(status, 200);
+        assert!(page.contains("Safe Staffing and the Freedom to Organize"), "the editor shows the text");
+        let versions_sql = format!(
+            "SELECT CAST(MAX(version) AS BIGINT) FROM campaign_texts WHERE language = 'en' AND campaign_id = {}",
+            f.petition
+        );
+        let before = app.count(&versions_sql).await;
+        let edited = [
+            ("form[slug]", PETITION), ("form[kind]", "petition"), ("form[addressee]", "Congress"), ("form[status]", "open"),
+            ("form[goal]", "50000"), ("form[opens_at]", "2026-01-01T00:00"), ("form[closes_at]", "2027-12-31T23:59"),
+            ("form[sponsors]", "utw,bna,fct,ldww,hfsg,cbt,pesu,fofu,slcw,cawu"), ("form[allow_community]", "on"),
+            ("form[public_breakdown]", "by_union"), ("form[smallest_group]", "5"), ("form[default_language]", "en"),
+            ("form[en_title]", "Safe Staffing, Now"), ("form[en_summary]", "Staffing."), ("form[en_body]", "A new text."),
+        ];
+        let response = post_form(&app, "save_campaign", Some(&organizer), &edited).await;
+        assert_eq!(location(&response), format!("/account/c/{PETITION}/edit?saved=1"));
+        assert_eq!(app.count(&versions_sql).await, before + 1);
+
+        // Backwards in status, another campaign, and an officer: refused, nothing saved.
+        let mut backwards = edited;
+        backwards[3] = ("form[status]", "draft");
+        let response = post_form(&app, "save_campaign", Some(&organizer), &backwards).await;
+        assert!(location(&response).contains("__err="));
+        let mut theirs = new_campaign;
+        theirs[13] = ("form[en_title]", "Taken over");
+        let response = post_form(&app, "save_campaign", Some(&organizer), &theirs).await;
+        assert!(location(&response).contains("__err="));
+        let officer = signed_in(&app, "officer@example.org", Grant::Officer { local_id: f.local_a }).await;
+        let response = post_form(&app, "save_campaign", Some(&officer), &edited).await;
+        assert!(location(&response).contains("__err="));
+        assert_eq!(app.count(&versions_sql).await, before + 1);
+        assert_eq!(app.count("SELECT COUNT(*) FROM campaign_texts WHERE title = 'Taken over'").await, 0);
+        assert_eq!(app.count(&format!("SELECT COUNT(*) FROM campaigns WHERE status = 'open' AND id = {}", f.petition)).await, 1);
+        app.finish().await;
+    }
 }

@@ -1,0 +1,156 @@
+//! Server functions behind the campaign editor: load it, and save what the form sends
+//! through `rollcall::editing`, which checks the caller's role and the campaign's rules.
+
+use leptos::prelude::*;
+
+use crate::account_fns::AccountFormError;
+#[cfg(feature = "ssr")]
+use crate::account_fns::{caller, state, unexpected};
+
+#[cfg(feature = "ssr")]
+fn edit_error(err: rollcall::editing::EditError) -> AccountFormError {
+    use rollcall::editing::EditError;
+    match err {
+        EditError::Forbidden => AccountFormError::Forbidden,
+        EditError::StatusBackwards => AccountFormError::Campaign(err.to_string()),
+        EditError::Invalid(message) => AccountFormError::Campaign(message),
+        EditError::Db(err) => unexpected(err),
+    }
+}
+
+/// The editor's fields for `slug`, or empty ones for a new campaign (`slug` empty).
+#[server(endpoint = "campaign_editor")]
+pub async fn campaign_editor(
+    slug: String,
+) -> Result<rollcall::views::CampaignEditor, AccountFormError> {
+    let state = state()?;
+    let caller = caller(&state).await?;
+    let slug = Some(slug).filter(|s| !s.is_empty());
+    rollcall::editing::load(&state.db, &caller, slug.as_deref())
+        .await
+        .map_err(edit_error)
+}
+
+/// The editor's form. Its inputs are named `form[FIELD]`.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct CampaignForm {
+    pub slug: String,
+    pub kind: String,
+    pub addressee: String,
+    pub status: String,
+    pub goal: String,
+    /// `YYYY-MM-DDTHH:MM`, UTC.
+    pub opens_at: String,
+    pub closes_at: String,
+    /// Union slugs, separated by commas.
+    pub sponsors: String,
+    /// Present when the box is ticked.
+    pub allow_community: Option<String>,
+    pub public_breakdown: String,
+    pub smallest_group: String,
+    pub default_language: String,
+    pub en_title: String,
+    pub en_summary: String,
+    pub en_body: String,
+    pub es_title: String,
+    pub es_summary: String,
+    pub es_body: String,
+}
+
+/// Saves the editor's form. Texts are given per language; a language whose title is
+/// left empty is not saved.
+#[server(endpoint = "save_campaign")]
+pub async fn save_campaign(form: CampaignForm) -> Result<(), AccountFormError> {
+    use rollcall::import::{CampaignFile, TextFile};
+
+    let state = state()?;
+    let caller = caller(&state).await?;
+    let CampaignForm {
+        slug,
+        kind,
+        addressee,
+        status,
+        goal,
+        opens_at,
+        closes_at,
+        sponsors,
+        allow_community,
+        public_breakdown,
+        smallest_group,
+        default_language,
+        en_title,
+        en_summary,
+        en_body,
+        es_title,
+        es_summary,
+        es_body,
+    } = form;
+    let bad = |what: &str| AccountFormError::Campaign(what.to_owned());
+    let minute = |text: &str| -> Result<Option<chrono::DateTime<chrono::Utc>>, AccountFormError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M")
+            .map(|t| Some(t.and_utc()))
+            .map_err(|_| bad("times are YYYY-MM-DDTHH:MM, in UTC"))
+    };
+    let goal = match goal.trim() {
+        "" => None,
+        text => Some(
+            text.replace([',', ' '], "")
+                .parse::<i64>()
+                .map_err(|_| bad("the goal is a whole number"))?,
+        ),
+    };
+    let smallest_group = smallest_group
+        .trim()
+        .parse::<i32>()
+        .map_err(|_| bad("the smallest group shown is a whole number"))?;
+    let mut texts = Vec::new();
+    for (language, title, summary, body) in [
+        ("en", en_title, en_summary, en_body),
+        ("es", es_title, es_summary, es_body),
+    ] {
+        if !title.trim().is_empty() {
+            texts.push(TextFile {
+                language: language.to_owned(),
+                title,
+                summary,
+                body,
+            });
+        }
+    }
+    let file = CampaignFile {
+        slug: slug.trim().to_owned(),
+        kind,
+        addressee,
+        status: Some(status),
+        goal,
+        opens_at: minute(&opens_at)?,
+        closes_at: minute(&closes_at)?,
+        sponsors: sponsors
+            .split([',', ' '])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        allow_community: allow_community.is_some(),
+        public_breakdown: Some(public_breakdown),
+        smallest_group: Some(smallest_group),
+        demo: false,
+        default_language: Some(default_language),
+        text: texts,
+    };
+    let saved = rollcall::editing::save(&state.db, &caller, file, chrono::Utc::now())
+        .await
+        .map_err(edit_error)?;
+    // Pages and tallies read the campaign from the hub: let it re-read now.
+    if let Ok(Some(found)) = rollcall::campaigns::by_slug(&state.db, &saved.slug).await {
+        let _ = rollcall::hub::announce_change(&state.db, found.id).await;
+        state.hub.refresh(found.id);
+    }
+    leptos_axum::redirect(&format!("/account/c/{}/edit?saved=1", saved.slug));
+    Ok(())
+}

@@ -1,0 +1,129 @@
+//! The campaign editor: `/account/c/{slug}/edit` for a campaign's organizers and admins,
+//! `/account/new-campaign` for admins. A plain form; the saved text is previewed as the
+//! campaign page renders it.
+
+use leptos::prelude::*;
+use leptos_meta::{Meta, Title};
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use super::account::{form_error, last_error, refused_view};
+use crate::editor_fns::{SaveCampaign, campaign_editor};
+use rollcall::views::EditorText;
+
+fn selected(value: &str, current: &str) -> bool {
+    value == current
+}
+
+fn text_fields(
+    language: &'static str,
+    name: &'static str,
+    text: Option<EditorText>,
+) -> impl IntoView {
+    let text = text.unwrap_or_default();
+    let id = |field: &str| format!("{language}-{field}");
+    let version = (text.version > 0).then(|| format!(" (version {})", text.version));
+    let preview = (!text.preview_html.is_empty()).then(|| {
+        view! {
+            <details>
+                <summary>{format!("Preview of the saved {name} text")}</summary>
+                <div class="statement" inner_html=text.preview_html.clone()></div>
+            </details>
+        }
+    });
+    view! {
+        <fieldset>
+            <legend>{name}{version}</legend>
+            <label for=id("title")>"Title"</label>
+            <input id=id("title") name=format!("form[{language}_title]") value=text.title/>
+            <label for=id("summary")>"Summary"</label>
+            <input id=id("summary") name=format!("form[{language}_summary]") value=text.summary/>
+            <label for=id("body")>"Text (Markdown)"</label>
+            <textarea id=id("body") name=format!("form[{language}_body]") rows="12">{text.body}</textarea>
+            {preview}
+        </fieldset>
+    }
+}
+
+#[component]
+pub fn CampaignEditorPage() -> impl IntoView {
+    let slug = use_params_map().with_untracked(|params| params.get("slug").unwrap_or_default());
+    let details = Resource::new(move || slug.clone(), campaign_editor);
+    let save = ServerAction::<SaveCampaign>::new();
+    let error = last_error(save);
+    let saved = use_query_map().with_untracked(|q| q.get("saved").is_some());
+    view! {
+        <Title text="Campaign editor · Rollcall"/>
+        <Meta name="robots" content="noindex"/>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || {
+                let error = error.clone();
+                Suspend::new(async move {
+                    let c = match details.await {
+                        Ok(c) => c,
+                        Err(err) => return refused_view(err),
+                    };
+                    let text = |language: &str| c.texts.iter().find(|t| t.language == language).cloned();
+                    let (en, es) = (text("en"), text("es"));
+                    let statuses = ["draft", "open", "closed", "archived"].map(|s| view! {
+                        <option value=s selected=selected(s, &c.status)>{s}</option>
+                    });
+                    let breakdowns = [("total_only", "The total only"), ("by_union", "By union"), ("by_local", "By local")]
+                        .map(|(value, label)| view! {
+                            <option value=value selected=selected(value, &c.public_breakdown)>{label}</option>
+                        });
+                    let unions = c.unions.iter().map(|(slug, name)| format!("{slug} ({name})")).collect::<Vec<_>>().join(", ");
+                    let heading = if c.is_new { "New campaign".to_owned() } else { format!("Edit {}", c.slug) };
+                    let public = (!c.is_new).then(|| view! {
+                        <p><a href=format!("/c/{}", c.slug)>"See the campaign page"</a></p>
+                    });
+                    view! {
+                        <section class="account editor">
+                            <h1>{heading}</h1>
+                            {saved.then(|| view! { <p class="notice-ok" role="status" data-testid="saved">"Saved."</p> })}
+                            {public}
+                            {form_error(error)}
+                            <ActionForm action=save>
+                                <label for="slug">"Address (a-z, 0-9 and -; fixed once made)"</label>
+                                <input id="slug" name="form[slug]" value=c.slug.clone() readonly=!c.is_new required/>
+                                <label for="kind">"Kind"</label>
+                                <select id="kind" name="form[kind]">
+                                    <option value="petition" selected=selected("petition", &c.kind)>"Petition"</option>
+                                    <option value="pledge" selected=selected("pledge", &c.kind)>"Pledge"</option>
+                                </select>
+                                <label for="addressee">"Addressed to"</label>
+                                <input id="addressee" name="form[addressee]" value=c.addressee.clone() required/>
+                                <label for="status">"Status (only moves forward)"</label>
+                                <select id="status" name="form[status]">{statuses}</select>
+                                <label for="goal">"Goal (signatures)"</label>
+                                <input id="goal" name="form[goal]" inputmode="numeric" value=c.goal.map(|g| g.to_string()).unwrap_or_default()/>
+                                <label for="opens-at">"Opens (UTC)"</label>
+                                <input id="opens-at" name="form[opens_at]" type="datetime-local" value=c.opens_at.clone().unwrap_or_default()/>
+                                <label for="closes-at">"Closes (UTC)"</label>
+                                <input id="closes-at" name="form[closes_at]" type="datetime-local" value=c.closes_at.clone().unwrap_or_default()/>
+                                <label for="sponsors">"Sponsoring unions: their short names, separated by commas"</label>
+                                <input id="sponsors" name="form[sponsors]" value=c.sponsors.join(", ") aria-describedby="sponsors-hint"/>
+                                <p class="hint" id="sponsors-hint">{format!("Known unions: {unions}. Every local of a sponsoring union can sign.")}</p>
+                                <div class="checkbox">
+                                    <input id="allow-community" name="form[allow_community]" type="checkbox" value="on" checked=c.allow_community/>
+                                    <label for="allow-community">"Community supporters (not members of a sponsoring union) may sign"</label>
+                                </div>
+                                <label for="breakdown">"What the public sees of the count"</label>
+                                <select id="breakdown" name="form[public_breakdown]">{breakdowns}</select>
+                                <label for="smallest">"Groups smaller than this are shown only within \"other\""</label>
+                                <input id="smallest" name="form[smallest_group]" inputmode="numeric" value=c.smallest_group.to_string()/>
+                                <label for="default-language">"Language shown when the reader's is missing"</label>
+                                <select id="default-language" name="form[default_language]">
+                                    <option value="en" selected=selected("en", &c.default_language)>"English"</option>
+                                    <option value="es" selected=selected("es", &c.default_language)>"Español"</option>
+                                </select>
+                                {text_fields("en", "English", en)}
+                                {text_fields("es", "Spanish", es)}
+                                <button type="submit" class="button-primary">"Save"</button>
+                            </ActionForm>
+                        </section>
+                    }.into_any()
+                })
+            }}
+        </Suspense>
+    }
+}
