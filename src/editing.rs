@@ -98,6 +98,7 @@ pub async fn load(
             public_breakdown: "by_local".into(),
             smallest_group: import::DEFAULT_SMALLEST_GROUP,
             default_language: "en".into(),
+            retention_days: 90,
             unions,
             ..CampaignEditor::default()
         });
@@ -154,6 +155,8 @@ pub async fn load(
         public_breakdown: found.public_breakdown,
         smallest_group: found.smallest_group,
         default_language: found.default_language,
+        retention_days: found.retention_days,
+        purged_at: found.purged_at.map(|at| at.to_rfc3339()),
         texts,
         unions,
     })

@@ -217,6 +217,9 @@ pub struct CampaignFile {
     pub demo: bool,
     #[serde(default)]
     pub default_language: Option<String>,
+    /// Days the signers' details are kept once the campaign is archived.
+    #[serde(default)]
+    pub retention_days: Option<i32>,
     pub text: Vec<TextFile>,
 }
 
@@ -337,6 +340,7 @@ pub async fn save_campaign(
         .one(&txn)
         .await?;
     let created = existing.is_none();
+    let archived_at = existing.as_ref().and_then(|c| c.archived_at);
     let mut active = match existing {
         Some(found) => found.into_active_model(),
         None => campaign::ActiveModel {
@@ -356,6 +360,16 @@ pub async fn save_campaign(
     active.allow_community = Set(file.allow_community);
     active.default_language = Set(default_language.code().to_owned());
     active.is_demo = Set(file.demo);
+    if let Some(days) = file.retention_days {
+        if !(0..=3650).contains(&days) {
+            return Err(fail(format!("retention_days {days} is not from 0 to 3650")));
+        }
+        active.retention_days = Set(days);
+    }
+    // The retention period runs from the first archiving.
+    if status == CampaignStatus::Archived && archived_at.is_none() {
+        active.archived_at = Set(Some(now));
+    }
     let campaign = active.save(&txn).await?.try_into_model()?;
 
     campaign_sponsor::Entity::delete_many()

@@ -50,6 +50,8 @@ pub mod names;
 #[cfg(feature = "ssr")]
 pub mod paper;
 #[cfg(feature = "ssr")]
+pub mod retention;
+#[cfg(feature = "ssr")]
 pub mod series;
 #[cfg(feature = "ssr")]
 pub mod signing;

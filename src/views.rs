@@ -320,6 +320,10 @@ pub struct CampaignEditor {
     pub public_breakdown: String,
     pub smallest_group: i32,
     pub default_language: String,
+    /// Days the signers' details are kept after archiving.
+    pub retention_days: i32,
+    /// When they were purged, if they were (RFC 3339).
+    pub purged_at: Option<String>,
     pub texts: Vec<EditorText>,
     /// Every union: (slug, name).
     pub unions: Vec<(String, String)>,

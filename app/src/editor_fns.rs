@@ -50,6 +50,7 @@ pub struct CampaignForm {
     pub public_breakdown: String,
     pub smallest_group: String,
     pub default_language: String,
+    pub retention_days: String,
     pub en_title: String,
     pub en_summary: String,
     pub en_body: String,
@@ -79,6 +80,7 @@ pub async fn save_campaign(form: CampaignForm) -> Result<(), AccountFormError> {
         public_breakdown,
         smallest_group,
         default_language,
+        retention_days,
         en_title,
         en_summary,
         en_body,
@@ -141,6 +143,13 @@ pub async fn save_campaign(form: CampaignForm) -> Result<(), AccountFormError> {
         smallest_group: Some(smallest_group),
         demo: false,
         default_language: Some(default_language),
+        retention_days: match retention_days.trim() {
+            "" => None,
+            days => Some(
+                days.parse::<i32>()
+                    .map_err(|_| bad("the retention period is a whole number of days"))?,
+            ),
+        },
         text: texts,
     };
     let saved = rollcall::editing::save(&state.db, &caller, file, chrono::Utc::now())

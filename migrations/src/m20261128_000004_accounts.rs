@@ -1,8 +1,8 @@
 //! Accounts: users with argon2 password hashes and TOTP, the roles they hold, their
 //! server-side sessions, single-use invitations, and API keys for exports. Secrets
 //! (session tokens, invitation tokens, API keys) are stored only as SHA-256 hashes.
-//! Also who recorded each member count, and which signatures an officer entered from a
-//! paper sheet.
+//! Also who recorded each member count, which signatures an officer entered from a
+//! paper sheet, and how long an archived campaign keeps its signers' details.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -84,6 +84,14 @@ enum MemberCounts {
 enum Signatures {
     Table,
     AttestedBy,
+}
+
+#[derive(DeriveIden)]
+enum Campaigns {
+    Table,
+    RetentionDays,
+    ArchivedAt,
+    PurgedAt,
 }
 
 #[derive(DeriveMigrationName)]
@@ -206,6 +214,22 @@ impl MigrationTrait for Migration {
                     .add_column(string_null(Signatures::AttestedBy))
                     .to_owned(),
             )
-            .await
+            .await?;
+        // SQLite adds one column per ALTER TABLE.
+        for column in [
+            integer(Campaigns::RetentionDays).default(90).to_owned(),
+            timestamp_with_time_zone_null(Campaigns::ArchivedAt),
+            timestamp_with_time_zone_null(Campaigns::PurgedAt),
+        ] {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(Campaigns::Table)
+                        .add_column(column)
+                        .to_owned(),
+                )
+                .await?;
+        }
+        Ok(())
     }
 }

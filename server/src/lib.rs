@@ -62,6 +62,10 @@ pub async fn start(
         mail_wake.clone(),
         shutdown_rx.clone(),
     ));
+    tokio::spawn(rollcall::retention::run_worker(
+        db.clone(),
+        shutdown_rx.clone(),
+    ));
     let hub = TallyHub::new(db.clone());
     let guard = Arc::new(guard::Guard::new(&settings)?);
     tokio::spawn(guard::Guard::forget_idle(Arc::downgrade(&guard)));

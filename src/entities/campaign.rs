@@ -23,6 +23,11 @@ pub struct Model {
     pub default_language: String,
     pub is_demo: bool,
     pub created_at: DateTimeUtc,
+    /// Days an archived campaign keeps its signers' details before they are purged.
+    pub retention_days: i32,
+    pub archived_at: Option<DateTimeUtc>,
+    /// When the signers' details were purged; the counts stay.
+    pub purged_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -116,6 +116,12 @@ pub fn CampaignEditorPage() -> impl IntoView {
                                     <option value="en" selected=selected("en", &c.default_language)>"English"</option>
                                     <option value="es" selected=selected("es", &c.default_language)>"Español"</option>
                                 </select>
+                                <label for="retention">"Days signers' details are kept once archived (then names and addresses are erased; counts stay)"</label>
+                                <input id="retention" name="form[retention_days]" inputmode="numeric" value=c.retention_days.to_string() aria-describedby="retention-hint"/>
+                                <p class="hint" id="retention-hint">{c.purged_at.clone().map_or_else(
+                                    || "Nothing has been erased.".to_owned(),
+                                    |at| format!("Signers' details were erased on {at}."),
+                                )}</p>
                                 {text_fields("en", "English", en)}
                                 {text_fields("es", "Spanish", es)}
                                 <button type="submit" class="button-primary">"Save"</button>

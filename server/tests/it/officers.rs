@@ -230,4 +230,38 @@ both_databases! {
         assert_eq!(app.count(&format!("SELECT COUNT(*) FROM campaigns WHERE status = 'open' AND id = {}", f.petition)).await, 1);
         app.finish().await;
     }
+
+    async fn archiving_erases_the_signers_details_after_the_stated_days_and_keeps_the_counts(app: TestApp) {
+        let f = fixture(&app).await;
+        let officer = signed_in(&app, "officer@example.org", Grant::Officer { local_id: f.local_a }).await;
+        let local = f.local_a.to_string();
+        let sheet = "given_name,family_name,email,phone\nAna,Ruiz,ana@example.org,+1 312 555 0100\nKim,Lee,,\n";
+        post_form(&app, "upload_paper", Some(&officer), &[("local_id", &local), ("slug", PETITION), ("sheet", sheet)]).await;
+        assert_eq!(app.tally(PETITION).await["total"], 2);
+
+        let admin = signed_in(&app, "admin@example.org", Grant::Admin).await;
+        let archive = [
+            ("form[slug]", PETITION), ("form[kind]", "petition"), ("form[addressee]", "Congress"),
+            ("form[status]", "archived"), ("form[sponsors]", "utw,bna"), ("form[public_breakdown]", "by_union"),
+            ("form[smallest_group]", "5"), ("form[default_language]", "en"), ("form[retention_days]", "0"),
+            ("form[en_title]", "Safe Staffing"), ("form[en_summary]", "S."), ("form[en_body]", "B."),
+        ];
+        let response = post_form(&app, "save_campaign", Some(&admin), &archive).await;
+        assert_eq!(location(&response), format!("/account/c/{PETITION}/edit?saved=1"));
+
+        let purged = rollcall::retention::purge_due(&app.db, Utc::now()).await.unwrap();
+        assert_eq!(purged.campaigns, [PETITION]);
+        assert_eq!(purged.signatures, 2);
+        assert_eq!(app.count("SELECT COUNT(*) FROM signatures WHERE given_name <> '' OR email <> '' OR phone IS NOT NULL").await, 0);
+        assert_eq!(app.count("SELECT COUNT(*) FROM signatures WHERE canonical_email LIKE 'purged:%'").await, 2);
+        assert_eq!(app.tally(PETITION).await["total"], 2, "the counts stay");
+        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'campaign.purge'").await, 1);
+        // Once is enough; and an archived campaign stays archived.
+        assert!(rollcall::retention::purge_due(&app.db, Utc::now()).await.unwrap().campaigns.is_empty());
+        let mut reopen = archive;
+        reopen[3] = ("form[status]", "open");
+        let response = post_form(&app, "save_campaign", Some(&admin), &reopen).await;
+        assert!(location(&response).contains("__err="));
+        app.finish().await;
+    }
 }
