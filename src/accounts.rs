@@ -456,9 +456,23 @@ pub async fn verify_code(
     code: &TotpCode,
     now: DateTime<Utc>,
 ) -> Result<Token, CodeError> {
+    spend_code(db, token, code, false, now).await
+}
+
+/// A code checked against the session's account, spent once, and the session upgraded;
+/// `enrolling` for the first code of a newly set-up app, which also turns TOTP on.
+async fn spend_code(
+    db: &DatabaseConnection,
+    token: &str,
+    code: &TotpCode,
+    enrolling: bool,
+    now: DateTime<Utc>,
+) -> Result<Token, CodeError> {
     let (found, account) = session_row(db, token, now).await?;
-    if account.totp_enabled_at.is_none() {
-        return Err(CodeError::NotEnrolled);
+    match (enrolling, account.totp_enabled_at.is_some()) {
+        (false, false) => return Err(CodeError::NotEnrolled),
+        (true, true) => return Err(CodeError::AlreadyEnrolled),
+        _ => {}
     }
     let totp = account
         .totp_secret
@@ -466,7 +480,7 @@ pub async fn verify_code(
         .and_then(|secret| totp(secret, &account.email))
         .ok_or(CodeError::NotEnrolled)?;
     let step = accepted_step(&totp, code, account.totp_last_step, now).ok_or(CodeError::Wrong)?;
-    upgrade_session(db, found, account, step, false, now).await
+    upgrade_session(db, found, account, step, enrolling, now).await
 }
 
 async fn upgrade_session(
@@ -571,17 +585,7 @@ pub async fn finish_enrolment(
     code: &TotpCode,
     now: DateTime<Utc>,
 ) -> Result<Token, CodeError> {
-    let (found, account) = session_row(db, token, now).await?;
-    if account.totp_enabled_at.is_some() {
-        return Err(CodeError::AlreadyEnrolled);
-    }
-    let totp = account
-        .totp_secret
-        .as_deref()
-        .and_then(|secret| totp(secret, &account.email))
-        .ok_or(CodeError::NotEnrolled)?;
-    let step = accepted_step(&totp, code, account.totp_last_step, now).ok_or(CodeError::Wrong)?;
-    upgrade_session(db, found, account, step, true, now).await
+    spend_code(db, token, code, true, now).await
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -686,15 +690,24 @@ async fn live_invitation(
     Ok(found)
 }
 
+/// What accepting an invitation did.
+#[derive(Debug)]
+pub enum Accepted {
+    /// A new account, signed in up to its second factor.
+    NewAccount(SignedIn),
+    /// The address had an account: it holds the role now, and its owner signs in as
+    /// ever. The link opens no session for it (it does not prove the password).
+    RoleAdded,
+}
+
 /// Accepts an invitation: the account is made with `password` (or, if the address has
-/// one already, given the role and its password left alone), the link is spent, and a
-/// session opens that still needs its second factor.
+/// one already, given the role and its password left alone) and the link is spent.
 pub async fn accept_invitation(
     db: &DatabaseConnection,
     token: &str,
     password: &str,
     now: DateTime<Utc>,
-) -> Result<SignedIn, AcceptError> {
+) -> Result<Accepted, AcceptError> {
     let found = live_invitation(db, token, now).await?;
     let existing = user::Entity::find()
         .filter(user::Column::Email.eq(found.email.as_str()))
@@ -725,14 +738,14 @@ pub async fn accept_invitation(
     if spent.rows_affected != 1 {
         return Err(AcceptError::Unknown);
     }
-    let (user_id, totp_enabled) = match (existing_user(&txn, &found.email).await?, hash) {
-        (Some(account), _) => (account.id, account.totp_enabled_at.is_some()),
+    let (user_id, is_new) = match (existing_user(&txn, &found.email).await?, hash) {
+        (Some(account), _) => (account.id, false),
         (None, Some(hash)) => {
             let email = AccountEmail::parse(&found.email).map_err(|_| AcceptError::Unknown)?;
             let done = user::Entity::insert(new_user(&email, hash, now))
                 .exec(&txn)
                 .await?;
-            (done.last_insert_id, false)
+            (done.last_insert_id, true)
         }
         (None, None) => return Err(AcceptError::Unknown),
     };
@@ -745,16 +758,16 @@ pub async fn accept_invitation(
         now,
     )
     .await?;
+    if !is_new {
+        txn.commit().await?;
+        return Ok(Accepted::RoleAdded);
+    }
     let token = open_session(&txn, user_id, false, now).await?;
     txn.commit().await?;
-    Ok(SignedIn {
+    Ok(Accepted::NewAccount(SignedIn {
         token,
-        next: if totp_enabled {
-            SecondStep::Code
-        } else {
-            SecondStep::Enrol
-        },
-    })
+        next: SecondStep::Enrol,
+    }))
 }
 
 async fn existing_user(

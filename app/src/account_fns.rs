@@ -201,11 +201,13 @@ pub async fn invitation(token: String) -> Result<String, AccountFormError> {
 #[server(endpoint = "accept_invitation")]
 pub async fn accept_invitation(token: String, password: String) -> Result<(), AccountFormError> {
     let state = state()?;
-    let signed_in =
-        rollcall::accounts::accept_invitation(&state.db, &token, &password, chrono::Utc::now())
-            .await
-            .map_err(accept_error)?;
-    after_password(&state, signed_in);
+    match rollcall::accounts::accept_invitation(&state.db, &token, &password, chrono::Utc::now())
+        .await
+        .map_err(accept_error)?
+    {
+        rollcall::accounts::Accepted::NewAccount(signed_in) => after_password(&state, signed_in),
+        rollcall::accounts::Accepted::RoleAdded => leptos_axum::redirect("/sign-in?role_added=1"),
+    }
     Ok(())
 }
 

@@ -34,6 +34,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <AutoReload options=options.clone()/>
+                // Islands hydrate when the browser is idle. A page that is never idle (an
+                // embed in a busy site's iframe, a slow phone) would stay dead, so idle
+                // work gets a two-second backstop, as Leptos gives its non-island script.
+                <script nonce=leptos::nonce::use_nonce()>
+                    "(()=>{const r=window.requestIdleCallback;if(r){window.requestIdleCallback=(c,o)=>r.call(window,c,Object.assign({timeout:2000},o))}})()"
+                </script>
                 <HydrationScripts options=options.clone() islands=true/>
                 <HashedStylesheet options=options.clone() id="leptos"/>
                 <MetaTags/>

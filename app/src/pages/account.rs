@@ -47,6 +47,9 @@ pub fn SignInPage() -> impl IntoView {
         <section class="notice account-form">
             <h1>"Sign in"</h1>
             <p>"For organizers, local officers and admins. Signing a campaign needs no account."</p>
+            {query_param("role_added").map(|_| view! {
+                <p class="notice-ok" role="status" data-testid="role-added">"Your account has its new role. Sign in as usual."</p>
+            })}
             {form_error(error)}
             <ActionForm action=sign_in>
                 <label for="email">"Email"</label>

@@ -532,6 +532,17 @@ both_databases! {
         let response = post_form(&app, "invite", Some(&cookie), &[("email", "x@example.org"), ("role", "admin")]).await;
         assert_ne!(location(&response), "/account?invited=1");
         assert_eq!(app.count("SELECT COUNT(*) FROM invitations").await, 1);
+
+        // Inviting an address that has an account adds the role and opens no session:
+        // the link does not prove the password.
+        let role_b = format!("local:{}", f.local_b);
+        post_form(&app, "invite", Some(&admin), &[("email", "officer@example.org"), ("role", &role_b)]).await;
+        let link = app.wait_for_mails(2, WAIT).await[1].link("/invite/").expect("a second invitation");
+        let token = link.rsplit('/').next().unwrap().to_owned();
+        let response = post_form(&app, "accept_invitation", None, &[("token", &token), ("password", "")]).await;
+        assert_eq!(location(&response), "/sign-in?role_added=1");
+        assert!(session_cookie(&response).is_none());
+        assert_eq!(app.count("SELECT COUNT(*) FROM role_grants WHERE user_id = (SELECT id FROM users WHERE email = 'officer@example.org')").await, 2);
         app.finish().await;
     }
 }
