@@ -8,7 +8,6 @@
 #   SIZES="100000" scripts/bench_export.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$(pwd)
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/rollcall/target}"
 sizes="${SIZES:-1000000 5000000}"
 pg="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}"
@@ -20,8 +19,8 @@ say() { printf '\033[1mbench-export:\033[0m %s\n' "$*"; }
 scripts/setup.sh --test
 command -v sqlite3 >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sqlite3 >/dev/null
 
-say "building the release server"
-cargo leptos build --release >/dev/null
+say "building the release server (the API alone: no site is needed)"
+cargo build --release -p server >/dev/null
 bin="$CARGO_TARGET_DIR/release/rollcall"
 
 work=$(mktemp -d)
@@ -79,7 +78,7 @@ measure() { # label db_url n
   key=$(DATABASE_URL="$db_url" "$bin" --config /dev/null api-key create --role organizer --campaign "$slug" \
     | tail -n 1 | awk '{print $NF}')
   DATABASE_URL="$db_url" MAIL_URL="file://$work/mail" LEPTOS_ENV=prod LEPTOS_SITE_ADDR="127.0.0.1:$port" \
-    LEPTOS_SITE_ROOT="$root/target/site" RUST_LOG=warn \
+    RUST_LOG=warn \
     "$bin" --config /dev/null serve >"$work/server.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done

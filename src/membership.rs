@@ -1,6 +1,7 @@
 //! A local's member count, the denominator of its share: set by its officer (or an
 //! admin) with the date it was true on. Every value is kept in the history with who
-//! recorded it, and every change is audited, in one transaction.
+//! recorded it, and every change is audited, in one transaction. Admins also import
+//! unions and locals from the locals CSV here, as the command line does.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
@@ -100,4 +101,77 @@ pub async fn history(
         .order_by_desc(member_count::Column::Id)
         .all(db)
         .await
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportLocalsError {
+    #[error("only admins import unions and locals")]
+    Forbidden,
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// An admin imports unions and locals from the locals CSV (docs/formats.md), as
+/// `rollcall locals import` does; audited with who did it.
+pub async fn import_locals(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    csv_text: &str,
+    now: DateTime<Utc>,
+) -> Result<crate::import::LocalsImported, ImportLocalsError> {
+    if !caller.is_admin() {
+        return Err(ImportLocalsError::Forbidden);
+    }
+    let report = crate::import::import_locals(db, csv_text, now)
+        .await
+        .map_err(|err| match err {
+            crate::import::ImportError::Database(err) => ImportLocalsError::Db(err),
+            other => ImportLocalsError::Invalid(other.to_string()),
+        })?;
+    audit_entry(
+        db,
+        &caller.label(),
+        "locals.import",
+        json!({
+            "unions_created": report.unions_created,
+            "locals_created": report.locals_created,
+            "locals_updated": report.locals_updated,
+        }),
+        now,
+    )
+    .await?;
+    Ok(report)
+}
+
+/// Every union with how many locals it has and their members, for the admin page.
+pub async fn unions_overview(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+) -> Result<Vec<crate::views::UnionLine>, ImportLocalsError> {
+    use crate::entities::union;
+    if !caller.is_admin() {
+        return Err(ImportLocalsError::Forbidden);
+    }
+    let locals = local::Entity::find().all(db).await?;
+    Ok(union::Entity::find()
+        .order_by_asc(union::Column::Name)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| {
+            let own: Vec<&local::Model> = locals.iter().filter(|l| l.union_id == u.id).collect();
+            crate::views::UnionLine {
+                slug: u.slug,
+                name: u.name,
+                locals: own.len() as u64,
+                members: own
+                    .iter()
+                    .filter_map(|l| l.member_count)
+                    .map(crate::tally::non_negative)
+                    .sum(),
+            }
+        })
+        .collect())
 }

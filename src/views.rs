@@ -328,3 +328,13 @@ pub struct CampaignEditor {
     /// Every union: (slug, name).
     pub unions: Vec<(String, String)>,
 }
+
+/// A union on the admin's page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnionLine {
+    pub slug: String,
+    pub name: String,
+    pub locals: u64,
+    /// The sum of its locals' member counts.
+    pub members: u64,
+}

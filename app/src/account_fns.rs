@@ -614,3 +614,39 @@ pub async fn moderate(
         Err(ModerationError::Db(err)) => Err(unexpected(err)),
     }
 }
+
+#[cfg(feature = "ssr")]
+fn locals_error(err: rollcall::membership::ImportLocalsError) -> AccountFormError {
+    use rollcall::membership::ImportLocalsError;
+    match err {
+        ImportLocalsError::Forbidden => AccountFormError::Forbidden,
+        ImportLocalsError::Invalid(why) => AccountFormError::Unreadable(why),
+        ImportLocalsError::Db(err) => unexpected(err),
+    }
+}
+
+/// The unions and how many locals and members each has (admins).
+#[server(endpoint = "unions_overview")]
+pub async fn unions_overview() -> Result<Vec<rollcall::views::UnionLine>, AccountFormError> {
+    let state = state()?;
+    let caller = caller(&state).await?;
+    rollcall::membership::unions_overview(&state.db, &caller)
+        .await
+        .map_err(locals_error)
+}
+
+/// An admin pastes the locals CSV (docs/formats.md).
+#[server(endpoint = "import_locals")]
+pub async fn import_locals(sheet: String) -> Result<(), AccountFormError> {
+    let state = state()?;
+    let caller = caller(&state).await?;
+    let report =
+        rollcall::membership::import_locals(&state.db, &caller, &sheet, chrono::Utc::now())
+            .await
+            .map_err(locals_error)?;
+    leptos_axum::redirect(&format!(
+        "/admin/locals?unions={}&created={}&updated={}",
+        report.unions_created, report.locals_created, report.locals_updated
+    ));
+    Ok(())
+}

@@ -21,8 +21,8 @@ use leptos_router::{
 
 use pages::{
     AccountPage, CampaignDashboardPage, CampaignEditorPage, CampaignPage, CodePage, ConfirmPage,
-    ConfirmedPage, EmbedPage, HomePage, InvitePage, LocalPage, NotFound, SignInPage, SignersPage,
-    ThanksPage, TwoFactorPage, WithdrawPage, WithdrawnPage,
+    ConfirmedPage, EmbedPage, HomePage, InvitePage, LocalPage, LocalsAdminPage, NotFound,
+    SignInPage, SignersPage, ThanksPage, TwoFactorPage, WithdrawPage, WithdrawnPage,
 };
 
 /// The HTML document around every page.
@@ -102,6 +102,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account/c/:slug/edit") view=CampaignEditorPage ssr=SsrMode::Async/>
                     <Route path=path!("/account/new-campaign") view=CampaignEditorPage ssr=SsrMode::Async/>
                     <Route path=path!("/local/:id") view=LocalPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/locals") view=LocalsAdminPage ssr=SsrMode::Async/>
                 </ParentRoute>
                 // Framed by other sites: no header, nothing but the counter.
                 <Route path=path!("/embed/:slug") view=EmbedPage ssr=SsrMode::Async/>

@@ -265,7 +265,9 @@ pub fn AccountPage() -> impl IntoView {
                             {second_step}
                             <p>"Roles: " {details.roles.join("; ")}</p>
                             <h2>"Campaigns"</h2>
-                            {is_admin.then(|| view! { <p><a href="/account/new-campaign">"Start a new campaign"</a></p> })}
+                            {is_admin.then(|| view! {
+                                <p><a href="/account/new-campaign">"Start a new campaign"</a>" · "<a href="/admin/locals">"Unions and locals"</a></p>
+                            })}
                             <table class="breakdown">
                                 <thead><tr>
                                     <th scope="col">"Campaign"</th><th scope="col">"Status"</th>
@@ -557,6 +559,60 @@ pub fn CampaignDashboardPage() -> impl IntoView {
                     </section>
                 }.into_any()
             })}}
+        </Suspense>
+    }
+}
+
+/// `/admin/locals`: the unions and their locals, and the locals CSV import (admins).
+#[component]
+pub fn LocalsAdminPage() -> impl IntoView {
+    use crate::account_fns::{ImportLocals, unions_overview};
+    let details = Resource::new(|| (), |()| unions_overview());
+    let import = ServerAction::<ImportLocals>::new();
+    let error = last_error(import);
+    let report = query_param("created").map(|created| {
+        format!(
+            "Imported: {} unions and {created} locals created, {} locals updated.",
+            query_param("unions").unwrap_or_default(),
+            query_param("updated").unwrap_or_default()
+        )
+    });
+    view! {
+        <Title text="Unions and locals · Rollcall"/>
+        <Meta name="robots" content="noindex"/>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || {
+                let (error, report) = (error.clone(), report.clone());
+                Suspend::new(async move {
+                    let unions = match details.await {
+                        Ok(unions) => unions,
+                        Err(err) => return refused_view(err),
+                    };
+                    let rows = unions.into_iter().map(|u| view! {
+                        <tr><th scope="row">{u.name}</th><td>{u.slug}</td>
+                            <td class="number">{u.locals}</td><td class="number">{u.members}</td></tr>
+                    }).collect_view();
+                    view! {
+                        <section class="account">
+                            <h1>"Unions and locals"</h1>
+                            {report.map(|r| view! { <p class="notice-ok" role="status" data-testid="imported">{r}</p> })}
+                            <table class="breakdown">
+                                <thead><tr><th scope="col">"Union"</th><th scope="col">"Short name"</th>
+                                    <th scope="col">"Locals"</th><th scope="col">"Members"</th></tr></thead>
+                                <tbody>{rows}</tbody>
+                            </table>
+                            <h2>"Import locals"</h2>
+                            <p>"The locals file as in the documentation (docs/formats.md): a union is made the first time its short name appears, a local is matched by its name within its union, and a changed member count goes into the history. Importing the same file twice changes nothing."</p>
+                            {form_error(error)}
+                            <ActionForm action=import>
+                                <label for="locals-sheet">"union_slug,union_name,union_short_name,local,city,region,member_count,member_count_as_of"</label>
+                                <textarea id="locals-sheet" name="sheet" rows="10"></textarea>
+                                <button type="submit" class="button-primary">"Import"</button>
+                            </ActionForm>
+                        </section>
+                    }.into_any()
+                })
+            }}
         </Suspense>
     }
 }

@@ -9,7 +9,8 @@ mod home;
 mod withdraw;
 
 pub use account::{
-    AccountPage, CampaignDashboardPage, CodePage, InvitePage, LocalPage, SignInPage, TwoFactorPage,
+    AccountPage, CampaignDashboardPage, CodePage, InvitePage, LocalPage, LocalsAdminPage,
+    SignInPage, TwoFactorPage,
 };
 pub use campaign::{
     CampaignPage, ConfirmedPage, EmbedPage, SignersPage, ThanksPage, WithdrawnPage,

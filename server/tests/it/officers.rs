@@ -264,4 +264,28 @@ both_databases! {
         assert!(location(&response).contains("__err="));
         app.finish().await;
     }
+
+    async fn an_admin_imports_locals_from_the_web_and_nobody_else_can(app: TestApp) {
+        let f = fixture(&app).await;
+        let admin = signed_in(&app, "admin@example.org", Grant::Admin).await;
+        let sheet = "union_slug,union_name,union_short_name,local,city,region,member_count,member_count_as_of\n\
+                     nnu,Nurses United (test),NNU,Local 9,Oakland,CA,420,2026-11-01\n";
+        let response = post_form(&app, "import_locals", Some(&admin), &[("sheet", sheet)]).await;
+        assert_eq!(location(&response), "/admin/locals?unions=1&created=1&updated=0");
+        assert_eq!(app.count("SELECT COUNT(*) FROM locals WHERE union_id = (SELECT id FROM unions WHERE slug = 'nnu')").await, 1);
+        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'locals.import'").await, 1);
+        let (status, html) = page(&app, "/admin/locals", &admin).await;
+        assert_eq!(status, 200);
+        assert!(html.contains("Nurses United (test)"));
+
+        let officer = signed_in(&app, "officer@example.org", Grant::Officer { local_id: f.local_a }).await;
+        let response = post_form(&app, "import_locals", Some(&officer), &[("sheet", sheet)]).await;
+        assert!(location(&response).contains("__err="));
+        assert_eq!(page(&app, "/admin/locals", &officer).await.0, 403);
+        // A malformed sheet changes nothing and says why.
+        let response = post_form(&app, "import_locals", Some(&admin), &[("sheet", "union_slug,local\nnnu\n")]).await;
+        assert!(location(&response).contains("__err="));
+        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'locals.import'").await, 1);
+        app.finish().await;
+    }
 }
