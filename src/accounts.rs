@@ -800,3 +800,46 @@ pub async fn grant(
     .await?;
     txn.commit().await
 }
+
+/// For a person who lost their authenticator: their TOTP is turned off and every session
+/// ends, so their next sign-in sets up a new app. An admin's act on the command line,
+/// audited. Whether there was such an account.
+pub async fn reset_second_factor(
+    db: &DatabaseConnection,
+    email: &str,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let Ok(email) = AccountEmail::parse(email) else {
+        return Ok(false);
+    };
+    let txn = db::begin_write(db).await?;
+    let Some(account) = existing_user(&txn, email.as_str()).await? else {
+        return Ok(false);
+    };
+    user::Entity::update_many()
+        .col_expr(
+            user::Column::TotpSecret,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            user::Column::TotpEnabledAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        // The steps spent belong to the old key; the new one starts afresh.
+        .col_expr(user::Column::TotpLastStep, Expr::value(Option::<i64>::None))
+        .filter(user::Column::Id.eq(account.id))
+        .exec(&txn)
+        .await?;
+    sign_out_everywhere(&txn, account.id).await?;
+    audit_entry(
+        &txn,
+        by,
+        "user.reset_second_factor",
+        json!({"user": account.id}),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(true)
+}

@@ -106,6 +106,15 @@ enum AdminCommand {
         #[arg(long)]
         email: String,
     },
+    /// For someone who lost their authenticator app: turns their TOTP off and ends their
+    /// sessions; their next sign-in sets up a new app. Audited.
+    ResetSecondFactor {
+        #[arg(long)]
+        email: String,
+        /// Who is doing this (for the audit log).
+        #[arg(long)]
+        by: String,
+    },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -328,6 +337,19 @@ async fn main() -> anyhow::Result<()> {
                 "admin {id} created for {email}; sign in at {}/sign-in and set up an authenticator app",
                 settings.public_url()
             );
+        }
+        Command::Admin {
+            command: AdminCommand::ResetSecondFactor { email, by },
+        } => {
+            anyhow::ensure!(
+                !by.trim().is_empty(),
+                "say --by who: it goes to the audit log"
+            );
+            if rollcall::accounts::reset_second_factor(&db, &email, by.trim(), now).await? {
+                println!("{email}: authenticator app reset; every session ended");
+            } else {
+                anyhow::bail!("no account for {email}");
+            }
         }
         Command::ApiKey { command } => api_key(&db, command, now).await?,
     }

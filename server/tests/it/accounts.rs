@@ -459,6 +459,13 @@ both_databases! {
         assert_eq!(location(&response), "/sign-in");
         assert_eq!(export(&app, &csv_path(PETITION, ""), Auth::Cookie(&first)).await.0, 401);
         assert_eq!(export(&app, &csv_path(PETITION, ""), Auth::Cookie(&second)).await.0, 401);
+
+        // A lost phone: after an admin's reset the next sign-in sets up a new app.
+        assert!(rollcall::accounts::reset_second_factor(&app.db, "officer@example.org", "test", Utc::now()).await.unwrap());
+        let (cookie, next) = password_step(&app, "officer@example.org", PASSWORD).await;
+        assert_eq!(next, "/account/two-factor");
+        let (_, new_secret) = enrol(&app, &cookie.unwrap()).await;
+        assert_ne!(new_secret, secret, "a new key");
         app.finish().await;
     }
 
@@ -624,6 +631,31 @@ async fn the_command_line_makes_the_first_admin_and_api_keys() {
         ok && out.contains("organizer") && out.contains("crm") && out.contains("live"),
         "{out}"
     );
+    // A lost authenticator: reset from the command line, audited.
+    let (ok, out, err) = run(
+        &[
+            "admin",
+            "reset-second-factor",
+            "--email",
+            "first@example.org",
+            "--by",
+            "ops",
+        ],
+        "",
+    );
+    assert!(ok && out.contains("reset"), "{out}{err}");
+    let (ok, _, err) = run(
+        &[
+            "admin",
+            "reset-second-factor",
+            "--email",
+            "nobody@example.org",
+            "--by",
+            "ops",
+        ],
+        "",
+    );
+    assert!(!ok && err.contains("no account"), "{err}");
     let (ok, out, _) = run(&["api-key", "revoke", "1"], "");
     assert!(ok && out.contains("revoked"), "{out}");
     let (_, out, _) = run(&["api-key", "list"], "");
