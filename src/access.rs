@@ -107,11 +107,31 @@ pub fn signer_scope(
     (!locals.is_empty()).then_some(SignerScope::Locals(locals))
 }
 
-/// The campaigns a caller has any signers to see on, newest first.
+/// Whether, within `scope`, the caller organizes: all of the campaign's signers (an
+/// admin, its organizer), or a sponsoring union's. Organizers moderate and see every
+/// local's count; officers see their own.
+pub fn organizes(caller: &Caller, scope: &SignerScope) -> bool {
+    *scope == SignerScope::Everyone
+        || caller
+            .grants()
+            .iter()
+            .any(|g| matches!(g, Grant::UnionOrganizer { .. }))
+}
+
+/// Whether the caller may edit the campaign: an admin, or its organizer.
+pub fn edits_campaign(caller: &Caller, campaign_id: i64) -> bool {
+    caller
+        .grants()
+        .iter()
+        .any(|g| *g == Grant::Admin || *g == Grant::CampaignOrganizer { campaign_id })
+}
+
+/// The campaigns a caller has any signers to see on, newest first, each with the scope
+/// and the directory of its signing locals.
 pub async fn visible_campaigns(
     db: &impl ConnectionTrait,
     caller: &Caller,
-) -> Result<Vec<(campaign::Model, SignerScope)>, DbErr> {
+) -> Result<Vec<(campaign::Model, SignerScope, Directory)>, DbErr> {
     if caller.grants().is_empty() {
         return Ok(Vec::new());
     }
@@ -123,7 +143,7 @@ pub async fn visible_campaigns(
     {
         let directory = campaigns::directory(db, found.id).await?;
         if let Some(scope) = signer_scope(caller, &found, &directory) {
-            visible.push((found, scope));
+            visible.push((found, scope, directory));
         }
     }
     Ok(visible)
@@ -258,14 +278,17 @@ pub async fn list_keys(db: &impl ConnectionTrait) -> Result<Vec<api_key::Model>,
 /// organizer, a union's organizer, a local's officer.
 pub async fn invite_choices(db: &impl ConnectionTrait) -> Result<Vec<(String, String)>, DbErr> {
     use crate::entities::union;
-    let mut choices = vec![("admin".to_owned(), "Admin (everything)".to_owned())];
+    let mut choices = vec![(Grant::Admin.choice(), "Admin (everything)".to_owned())];
     for found in campaign::Entity::find()
         .order_by_desc(campaign::Column::CreatedAt)
         .all(db)
         .await?
     {
         choices.push((
-            format!("campaign:{}", found.id),
+            Grant::CampaignOrganizer {
+                campaign_id: found.id,
+            }
+            .choice(),
             format!("Organizer of campaign {}", found.slug),
         ));
     }
@@ -275,7 +298,7 @@ pub async fn invite_choices(db: &impl ConnectionTrait) -> Result<Vec<(String, St
         .await?;
     for found in &unions {
         choices.push((
-            format!("union:{}", found.id),
+            Grant::UnionOrganizer { union_id: found.id }.choice(),
             format!("Organizer for {}", found.name),
         ));
     }
@@ -290,7 +313,7 @@ pub async fn invite_choices(db: &impl ConnectionTrait) -> Result<Vec<(String, St
             .find(|u| u.id == found.union_id)
             .map_or("", |u| u.short_name.as_str());
         choices.push((
-            format!("local:{}", found.id),
+            Grant::Officer { local_id: found.id }.choice(),
             format!("Officer of {union} {}", found.name),
         ));
     }

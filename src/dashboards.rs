@@ -13,7 +13,7 @@ use sea_orm::{
 use crate::{
     access::{self, Caller, SignerScope},
     campaigns,
-    domain::{Grant, Language, SignatureStatus, format_share_percent, share_of_membership},
+    domain::{Language, SignatureStatus, format_share_percent, share_of_membership},
     entities::{campaign, campaign_sponsor, local, signature, union},
     membership, tally,
     views::{
@@ -226,11 +226,7 @@ pub async fn campaign_dashboard(
     let directory = campaigns::directory(db, found.id).await?;
     let scope =
         access::signer_scope(caller, &found, &directory).ok_or(DashboardError::Forbidden)?;
-    let organizer = matches!(scope, SignerScope::Everyone)
-        || caller
-            .grants()
-            .iter()
-            .any(|g| matches!(g, Grant::UnionOrganizer { .. }));
+    let organizer = access::organizes(caller, &scope);
 
     let rows = signature::Entity::find()
         .select_only()

@@ -5,9 +5,9 @@
 //! a new version, so each signature keeps the version it signed.
 
 use crate::{
-    access::Caller,
+    access::{self, Caller},
     campaigns,
-    domain::{CampaignStatus, Grant},
+    domain::CampaignStatus,
     import::{self, CampaignFile, CampaignImported, ImportError},
     views::{CampaignEditor, EditorText},
 };
@@ -36,13 +36,7 @@ pub async fn save(
     let existing = campaigns::by_slug(db, file.slug.trim()).await?;
     let allowed = match &existing {
         None => caller.is_admin(),
-        Some(found) => caller.grants().iter().any(|g| {
-            *g == Grant::Admin
-                || *g
-                    == Grant::CampaignOrganizer {
-                        campaign_id: found.id,
-                    }
-        }),
+        Some(found) => access::edits_campaign(caller, found.id),
     };
     if !allowed {
         return Err(EditError::Forbidden);
@@ -106,14 +100,7 @@ pub async fn load(
     let found = campaigns::by_slug(db, slug)
         .await?
         .ok_or_else(|| EditError::Invalid(format!("no campaign {slug:?}")))?;
-    let allowed = caller.grants().iter().any(|g| {
-        *g == Grant::Admin
-            || *g
-                == Grant::CampaignOrganizer {
-                    campaign_id: found.id,
-                }
-    });
-    if !allowed {
+    if !access::edits_campaign(caller, found.id) {
         return Err(EditError::Forbidden);
     }
     let sponsors = campaigns::sponsors(db, found.id)

@@ -8,10 +8,10 @@ use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, 
 use serde_json::json;
 
 use crate::{
-    access::{self, Caller, SignerScope},
+    access::{self, Caller},
     accounts::audit_entry,
     campaigns, db,
-    domain::{Grant, SignatureStatus, SignerEmail},
+    domain::{SignatureStatus, SignerEmail},
     entities::signature,
     tally,
 };
@@ -71,12 +71,7 @@ pub async fn moderate(
     let scope =
         access::signer_scope(caller, &campaign, &directory).ok_or(ModerationError::Forbidden)?;
     // Officers see their signers but do not strike them off.
-    let organizer = scope == SignerScope::Everyone
-        || caller
-            .grants()
-            .iter()
-            .any(|g| matches!(g, Grant::UnionOrganizer { .. }));
-    if !organizer {
+    if !access::organizes(caller, &scope) {
         return Err(ModerationError::Forbidden);
     }
     let canonical = SignerEmail::parse(email)

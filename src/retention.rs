@@ -21,6 +21,8 @@ use crate::{
 
 /// How long a signature's network address is kept for abuse review.
 pub const IP_RETENTION: Duration = Duration::days(30);
+/// How long after start-up the worker first looks.
+const FIRST_PASS: std::time::Duration = std::time::Duration::from_secs(60);
 /// How often the worker looks.
 pub const EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
 
@@ -120,8 +122,13 @@ pub async fn purge_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Pu
     Ok(purged)
 }
 
-/// Purges every hour until `closing` says stop.
+/// Purges every hour until `closing` says stop. The first pass waits a minute, so a
+/// process starting up (or a test) is not slowed by it.
 pub async fn run_worker(db: DatabaseConnection, mut closing: tokio::sync::watch::Receiver<bool>) {
+    tokio::select! {
+        () = tokio::time::sleep(FIRST_PASS) => {}
+        _ = closing.wait_for(|stop| *stop) => return,
+    }
     loop {
         match purge_due(&db, Utc::now()).await {
             Ok(purged) if !purged.campaigns.is_empty() => {

@@ -291,15 +291,12 @@ pub async fn account() -> Result<AccountView, AccountFormError> {
     let needs_second_factor = !user.second_factor;
     let caller = Caller::User(user.clone());
     let mut campaigns = Vec::new();
-    for (found, scope) in rollcall::access::visible_campaigns(&state.db, &caller)
+    for (found, scope, directory) in rollcall::access::visible_campaigns(&state.db, &caller)
         .await
         .map_err(unexpected)?
     {
         // The raw counts, not the public tally: an officer's own small local is not folded.
         let counts = rollcall::tally::counts(&state.db, found.id)
-            .await
-            .map_err(unexpected)?;
-        let directory = rollcall::campaigns::directory(&state.db, found.id)
             .await
             .map_err(unexpected)?;
         let (scope, confirmed) = match &scope {
@@ -366,20 +363,7 @@ pub async fn invite(email: String, role: String) -> Result<(), AccountFormError>
 
     let state = state()?;
     let caller = caller(&state).await?;
-    let id = |text: &str| text.parse::<i64>().map_err(|_| AccountFormError::Forbidden);
-    let grant = match role.split_once(':') {
-        None if role == "admin" => Grant::Admin,
-        Some(("campaign", campaign)) => Grant::CampaignOrganizer {
-            campaign_id: id(campaign)?,
-        },
-        Some(("union", union)) => Grant::UnionOrganizer {
-            union_id: id(union)?,
-        },
-        Some(("local", local)) => Grant::Officer {
-            local_id: id(local)?,
-        },
-        _ => return Err(AccountFormError::Forbidden),
-    };
+    let grant = Grant::parse_choice(&role).ok_or(AccountFormError::Forbidden)?;
     match rollcall::accounts::invite(
         &state.db,
         &caller,

@@ -132,6 +132,34 @@ impl Grant {
         }
     }
 
+    /// How a form names it: `admin`, `campaign:ID`, `union:ID` or `local:ID`.
+    pub fn choice(&self) -> String {
+        match *self {
+            Grant::Admin => "admin".to_owned(),
+            Grant::CampaignOrganizer { campaign_id } => format!("campaign:{campaign_id}"),
+            Grant::UnionOrganizer { union_id } => format!("union:{union_id}"),
+            Grant::Officer { local_id } => format!("local:{local_id}"),
+        }
+    }
+
+    /// Back from [`Grant::choice`]; `None` for anything it could not have written.
+    pub fn parse_choice(input: &str) -> Option<Grant> {
+        let id = |text: &str| text.parse::<i64>().ok();
+        match input.split_once(':') {
+            None if input == "admin" => Some(Grant::Admin),
+            Some(("campaign", id_text)) => Some(Grant::CampaignOrganizer {
+                campaign_id: id(id_text)?,
+            }),
+            Some(("union", id_text)) => Some(Grant::UnionOrganizer {
+                union_id: id(id_text)?,
+            }),
+            Some(("local", id_text)) => Some(Grant::Officer {
+                local_id: id(id_text)?,
+            }),
+            _ => None,
+        }
+    }
+
     /// The columns it is stored in: (role, campaign, union, local).
     pub fn columns(&self) -> (&'static str, Option<i64>, Option<i64>, Option<i64>) {
         match *self {
@@ -192,5 +220,20 @@ mod tests {
             assert_eq!(Grant::from_columns(role, c, u, l), Some(grant));
         }
         assert_eq!(Grant::from_columns("officer", Some(1), None, None), None);
+    }
+
+    #[test]
+    fn a_grant_survives_its_form_value_and_nothing_else_parses() {
+        for grant in [
+            Grant::Admin,
+            Grant::CampaignOrganizer { campaign_id: 3 },
+            Grant::UnionOrganizer { union_id: 4 },
+            Grant::Officer { local_id: 5 },
+        ] {
+            assert_eq!(Grant::parse_choice(&grant.choice()), Some(grant));
+        }
+        for bad in ["", "root", "local:", "local:x", "campaign:1:2", "admin:1"] {
+            assert_eq!(Grant::parse_choice(bad), None, "{bad}");
+        }
     }
 }
