@@ -141,7 +141,7 @@ pub async fn visible_campaigns(
         .all(db)
         .await?
     {
-        let directory = campaigns::directory(db, found.id).await?;
+        let directory = campaigns::directory(db, &found).await?;
         if let Some(scope) = signer_scope(caller, &found, &directory) {
             visible.push((found, scope, directory));
         }

@@ -1,6 +1,8 @@
 //! Reading campaigns as the public sees them: the open list, one campaign with its
 //! text in the reader's language, its sponsors and the locals that can sign.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -8,8 +10,9 @@ use sea_orm::{
 
 use crate::{
     domain::{CampaignKind, CampaignStatus, Language, render_markdown},
-    entities::{campaign, campaign_sponsor, campaign_text, local, union},
+    entities::{campaign, campaign_local, campaign_sponsor, campaign_text, local, union},
     hub::TallyHub,
+    pledges,
     tally::{self, Directory},
     views::{CampaignDetail, CampaignSummary, LocalView, UnionView},
 };
@@ -97,21 +100,37 @@ pub async fn sponsors(
         .await
 }
 
-/// The locals that can sign a campaign: every local of its sponsoring unions.
-pub async fn signing_locals(
+/// The locals that can sign a campaign: those it lists, or else every local of its
+/// sponsoring unions. A pledge's locals carry the member count frozen when it opened.
+/// Also the campaign's rows of listed locals.
+async fn listed_locals(
     db: &impl ConnectionTrait,
+    campaign_id: i64,
     unions: &[union::Model],
-) -> Result<Vec<LocalView>, DbErr> {
-    let locals = local::Entity::find()
-        .filter(local::Column::UnionId.is_in(unions.iter().map(|u| u.id)))
-        .order_by_asc(local::Column::UnionId)
-        .order_by_asc(local::Column::Id)
+) -> Result<(Vec<LocalView>, Vec<campaign_local::Model>), DbErr> {
+    let rows = campaign_local::Entity::find()
+        .filter(campaign_local::Column::CampaignId.eq(campaign_id))
         .all(db)
         .await?;
-    Ok(locals
+    let mut query = local::Entity::find()
+        .filter(local::Column::UnionId.is_in(unions.iter().map(|u| u.id)))
+        .order_by_asc(local::Column::UnionId)
+        .order_by_asc(local::Column::Id);
+    if !rows.is_empty() {
+        query = query.filter(local::Column::Id.is_in(rows.iter().map(|row| row.local_id)));
+    }
+    let frozen: BTreeMap<i64, Option<i64>> = rows
+        .iter()
+        .filter(|row| row.frozen_at.is_some())
+        .map(|row| (row.local_id, row.member_count))
+        .collect();
+    let locals = query
+        .all(db)
+        .await?
         .into_iter()
         .filter_map(|local| {
             let union = unions.iter().find(|u| u.id == local.union_id)?;
+            let member_count = frozen.get(&local.id).copied().unwrap_or(local.member_count);
             Some(LocalView {
                 id: local.id,
                 union: union.slug.clone(),
@@ -119,10 +138,20 @@ pub async fn signing_locals(
                 name: local.name,
                 city: local.city,
                 region: local.region,
-                member_count: local.member_count.map(tally::non_negative),
+                member_count: member_count.map(tally::non_negative),
             })
         })
-        .collect())
+        .collect();
+    Ok((locals, rows))
+}
+
+/// The locals that can sign a campaign (see [`listed_locals`]).
+pub async fn signing_locals(
+    db: &impl ConnectionTrait,
+    campaign_id: i64,
+    unions: &[union::Model],
+) -> Result<Vec<LocalView>, DbErr> {
+    Ok(listed_locals(db, campaign_id, unions).await?.0)
 }
 
 fn union_view(union: union::Model) -> UnionView {
@@ -134,17 +163,28 @@ fn union_view(union: union::Model) -> UnionView {
     }
 }
 
-/// The unions and locals that sign a campaign, as its public tally names them.
-pub async fn directory(db: &impl ConnectionTrait, campaign_id: i64) -> Result<Directory, DbErr> {
-    let sponsors = sponsors(db, campaign_id).await?;
-    let locals = signing_locals(db, &sponsors).await?;
+/// The unions and locals that sign a campaign, as its public tally names them, and for
+/// a pledge where each local stands.
+pub async fn directory(
+    db: &impl ConnectionTrait,
+    campaign: &campaign::Model,
+) -> Result<Directory, DbErr> {
+    let sponsors = sponsors(db, campaign.id).await?;
+    let (locals, rows) = listed_locals(db, campaign.id, &sponsors).await?;
+    let standing = if pledges::is_pledge(campaign) {
+        pledges::standing(db, campaign, &rows).await?
+    } else {
+        BTreeMap::new()
+    };
     Ok(Directory {
         unions: sponsors.into_iter().map(union_view).collect(),
         locals: locals.into_iter().map(|local| (local.id, local)).collect(),
+        standing,
     })
 }
 
-/// Whether `local_id` belongs to one of the campaign's sponsoring unions.
+/// Whether `local_id` may sign: a local of one of the campaign's sponsoring unions, and
+/// one it lists, if it lists any.
 pub async fn local_can_sign(
     db: &impl ConnectionTrait,
     campaign_id: i64,
@@ -153,12 +193,26 @@ pub async fn local_can_sign(
     let Some(local) = local::Entity::find_by_id(local_id).one(db).await? else {
         return Ok(false);
     };
-    Ok(
-        campaign_sponsor::Entity::find_by_id((campaign_id, local.union_id))
-            .one(db)
-            .await?
-            .is_some(),
-    )
+    if campaign_sponsor::Entity::find_by_id((campaign_id, local.union_id))
+        .one(db)
+        .await?
+        .is_none()
+    {
+        return Ok(false);
+    }
+    if campaign_local::Entity::find_by_id((campaign_id, local_id))
+        .one(db)
+        .await?
+        .is_some()
+    {
+        return Ok(true);
+    }
+    let lists_any = campaign_local::Entity::find()
+        .filter(campaign_local::Column::CampaignId.eq(campaign_id))
+        .one(db)
+        .await?
+        .is_some();
+    Ok(!lists_any)
 }
 
 fn rfc3339(at: DateTime<Utc>) -> String {
@@ -221,8 +275,10 @@ pub async fn campaign_detail(
         return Ok(None);
     };
     let sponsors = sponsors(db, campaign.id).await?;
-    let locals = signing_locals(db, &sponsors).await?;
+    let locals = signing_locals(db, campaign.id, &sponsors).await?;
     let (tally, series) = hub.view(&campaign).await?;
+    let rule = pledges::rule_of(&campaign);
+    let pledge = (pledges::is_pledge(&campaign) && rule.is_set()).then_some(rule);
     Ok(Some(CampaignDetail {
         url: format!("{}/c/{}", public_url.trim_end_matches('/'), campaign.slug),
         accepting: accepts_signatures(&campaign, now),
@@ -243,6 +299,7 @@ pub async fn campaign_detail(
         opens_at: campaign.opens_at.map(rfc3339),
         closes_at: campaign.closes_at.map(rfc3339),
         is_demo: campaign.is_demo,
+        pledge,
         tally,
         series,
         form_stamp: None,

@@ -10,7 +10,7 @@ use crate::{
     domain::{Language, SignatureStatus, Token, markdown_to_plain, render_markdown},
     entities::{campaign_text, signature},
     lookup::{Found, LookupError, find_by_token, signature_view},
-    mail, tally,
+    mail, pledges, tally,
     views::SignatureView,
 };
 
@@ -79,6 +79,10 @@ pub struct Confirmed {
     pub local_id: Option<i64>,
     /// False when the signature had already been confirmed (a second press).
     pub newly_counted: bool,
+    /// A pledge's: its standing is worth judging again.
+    pub pledge: bool,
+    /// This confirmation carried its local over the pledge's threshold.
+    pub crossed: bool,
 }
 
 /// Confirms the signature behind `token` and counts it. Pressing twice counts once.
@@ -90,14 +94,16 @@ pub async fn confirm(
 ) -> Result<Confirmed, ConfirmError> {
     let txn = db::begin_write(db).await?;
     let found = find_by_token(&txn, signature::Column::ConfirmTokenHash, token).await?;
-    let confirmed = |newly_counted| Confirmed {
+    let confirmed = |newly_counted, crossed| Confirmed {
         campaign_id: found.campaign.id,
         campaign_slug: found.campaign.slug.clone(),
         local_id: found.signature.local_id,
         newly_counted,
+        pledge: pledges::is_pledge(&found.campaign),
+        crossed,
     };
     match SignatureStatus::parse(&found.signature.status) {
-        Some(SignatureStatus::Confirmed) => return Ok(confirmed(false)),
+        Some(SignatureStatus::Confirmed) => return Ok(confirmed(false, false)),
         Some(SignatureStatus::Pending) => {}
         _ => return Err(ConfirmError::Unknown),
     }
@@ -123,7 +129,7 @@ pub async fn confirm(
         .exec(&txn)
         .await?;
     if updated.rows_affected != 1 {
-        return Ok(confirmed(false));
+        return Ok(confirmed(false, false));
     }
     let signature = &found.signature;
     tally::add(
@@ -134,6 +140,10 @@ pub async fn confirm(
         1,
     )
     .await?;
+    let crossed = match signature.local_id {
+        Some(local_id) => pledges::check_local(&txn, &found.campaign, local_id, now).await?,
+        None => false,
+    };
 
     let text = campaign_text::Entity::find_by_id(signature.text_id)
         .one(&txn)
@@ -154,5 +164,5 @@ pub async fn confirm(
     );
     mail::enqueue(&txn, draft, now).await?;
     txn.commit().await?;
-    Ok(confirmed(true))
+    Ok(confirmed(true, crossed))
 }

@@ -15,7 +15,7 @@ use crate::{
     campaigns,
     domain::{Language, SignatureStatus, format_share_percent, share_of_membership},
     entities::{campaign, campaign_sponsor, local, signature, union},
-    membership, tally,
+    announcing, membership, pledges, tally,
     views::{
         CampaignDashboard, DayCount, LocalDashboard, LocalProgress, LocalRow, LocalView,
         MemberCountEntry, SignerRow, StatusCounts,
@@ -89,7 +89,9 @@ pub async fn local_dashboard(
         .all(db)
         .await?
     {
-        progress.push(local_progress(db, &each, local_id, members, now).await?);
+        if campaigns::local_can_sign(db, each.id, local_id).await? {
+            progress.push(local_progress(db, &each, local_id, members, now).await?);
+        }
     }
     let history = membership::history(db, local_id)
         .await?
@@ -160,7 +162,19 @@ async fn local_progress(
             *count += 1;
         }
     }
-    let recent = confirmed_here()
+    let pledge = if pledges::is_pledge(found) {
+        let directory = campaigns::directory(db, found).await?;
+        pledges::standings(db, found, &directory)
+            .await?
+            .remove(&local_id)
+    } else {
+        None
+    };
+    let sealed = pledge.as_ref().is_some_and(|standing| standing.sealed);
+    let recent = if sealed {
+        Vec::new()
+    } else {
+        confirmed_here()
         .select_only()
         .columns([
             signature::Column::GivenName,
@@ -180,7 +194,8 @@ async fn local_progress(
             confirmed_at: row.confirmed_at.map(rfc3339).unwrap_or_default(),
             paper: row.attested_by.is_some(),
         })
-        .collect();
+        .collect()
+    };
     let language = Language::parse(&found.default_language).unwrap_or_default();
     let title = campaigns::current_text(db, found, language)
         .await?
@@ -192,7 +207,8 @@ async fn local_progress(
         campaign_status: found.status.clone(),
         confirmed,
         paper,
-        share: share(confirmed, members),
+        share: share(confirmed, pledge.as_ref().map_or(members, |p| p.member_count)),
+        pledge,
         trend: days
             .into_iter()
             .map(|(day, count)| DayCount {
@@ -223,7 +239,7 @@ pub async fn campaign_dashboard(
     let found = campaigns::by_slug(db, slug)
         .await?
         .ok_or(DashboardError::NotFound)?;
-    let directory = campaigns::directory(db, found.id).await?;
+    let directory = campaigns::directory(db, &found).await?;
     let scope =
         access::signer_scope(caller, &found, &directory).ok_or(DashboardError::Forbidden)?;
     let organizer = access::organizes(caller, &scope);
@@ -258,6 +274,7 @@ pub async fn campaign_dashboard(
         }
     }
     let counts = tally::counts(db, found.id).await?;
+    let mut standings = pledges::standings(db, &found, &directory).await?;
     let mut locals: Vec<LocalRow> = directory
         .locals
         .values()
@@ -271,6 +288,7 @@ pub async fn campaign_dashboard(
                 confirmed,
                 member_count: l.member_count,
                 share: share(confirmed, l.member_count),
+                pledge: standings.remove(&l.id),
             }
         })
         .collect();
@@ -287,7 +305,23 @@ pub async fn campaign_dashboard(
         .await?
         .map(|text| text.title)
         .unwrap_or_else(|| found.slug.clone());
+    let can_edit = access::edits_campaign(caller, found.id);
+    let announcements = if can_edit {
+        let labels = directory
+            .locals
+            .values()
+            .map(|l| (l.id, l.label()))
+            .collect();
+        announcing::list(db, found.id, &labels).await?
+    } else {
+        Vec::new()
+    };
+    let rule = pledges::rule_of(&found);
     Ok(CampaignDashboard {
+        pledge: pledges::state_of(&found).map(|_| rule),
+        state: pledges::state_of(&found),
+        reached_at: found.reached_at.map(rfc3339),
+        announcements,
         slug: found.slug,
         title,
         status,
@@ -295,6 +329,6 @@ pub async fn campaign_dashboard(
         community_supporters: matches!(scope, SignerScope::Everyone)
             .then_some(counts.community_supporters),
         can_moderate: organizer,
-        can_edit: matches!(scope, SignerScope::Everyone),
+        can_edit,
     })
 }

@@ -9,7 +9,7 @@ use crate::{
     campaigns,
     domain::CampaignStatus,
     import::{self, CampaignFile, CampaignImported, ImportError},
-    views::{CampaignEditor, EditorText},
+    views::{CampaignEditor, EditorText, PledgeForm},
 };
 use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, DbErr};
@@ -128,6 +128,24 @@ pub async fn load(
         });
     }
     let minute = |at: DateTime<Utc>| at.format("%Y-%m-%dT%H:%M").to_string();
+    let locals = crate::pledges::listed_slugs(db, found.id).await?;
+    let rule = crate::pledges::rule_of(&found);
+    let number = |n: Option<u64>| n.map(|n| n.to_string()).unwrap_or_default();
+    let pledge = PledgeForm {
+        share_of_members: rule
+            .share_label()
+            .map(|label| label.trim_end_matches('%').to_owned())
+            .unwrap_or_default(),
+        signers_per_local: number(rule.per_local_needed),
+        signers_in_all: number(rule.total_needed),
+        locals_needed: number(rule.locals_needed.map(u64::from)),
+        verified_only: rule.verified_only,
+        without_member_count: rule.without_member_count.as_str().to_owned(),
+        sealed_names: found.sealed_names,
+        auto_release: found.auto_release,
+        reached_message: found.reached_message.clone(),
+        unmet_message: found.unmet_message.clone(),
+    };
     Ok(CampaignEditor {
         is_new: false,
         slug: found.slug,
@@ -146,5 +164,7 @@ pub async fn load(
         purged_at: found.purged_at.map(|at| at.to_rfc3339()),
         texts,
         unions,
+        locals,
+        pledge,
     })
 }

@@ -169,9 +169,13 @@ pub async fn export(
     let campaign = campaigns::by_slug(db, slug)
         .await?
         .ok_or(ExportError::UnknownCampaign)?;
-    let directory = campaigns::directory(db, campaign.id).await?;
+    let directory = campaigns::directory(db, &campaign).await?;
     let scope = signer_scope(caller, &campaign, &directory).ok_or(ExportError::Forbidden)?;
-    let query = rows_query(campaign.id, &scope, filter, &directory)?;
+    let mut query = rows_query(campaign.id, &scope, filter, &directory)?;
+    // A sealed pledge names nobody in a local that has not reached its threshold.
+    if let Some(open) = crate::pledges::unsealed_locals(&campaign, &directory) {
+        query = query.filter(signature::Column::LocalId.is_in(open));
+    }
     let rows = query.clone().count(export_db).await?;
     audit_entry(
         db,

@@ -252,8 +252,9 @@ impl Live {
         let mut state = lock(&self.state);
         let fresh = state.publish();
         let old = &state.published;
-        let same_view = (fresh.breakdown, fresh.smallest_group, fresh.goal)
-            == (old.breakdown, old.smallest_group, old.goal);
+        let same_view = (fresh.breakdown, fresh.smallest_group, fresh.goal, fresh.state)
+            == (old.breakdown, old.smallest_group, old.goal, old.state)
+            && fresh.reached_at == old.reached_at;
         let by_local = moved(
             &old.by_local,
             &fresh.by_local,
@@ -377,7 +378,7 @@ impl TallyHub {
         if let Some(live) = self.touch(campaign.id) {
             return Ok(live);
         }
-        let directory = campaigns::directory(&self.db, campaign.id).await?;
+        let directory = campaigns::directory(&self.db, campaign).await?;
         let counts = tally::counts(&self.db, campaign.id).await?;
         let mut map = lock(&self.live);
         // The series is built by the campaign's task, in the background.
@@ -573,7 +574,10 @@ async fn reread(
 ) -> Result<(Counts, Option<(campaign::Model, Directory)>), DbErr> {
     let counts = tally::counts(db, campaign_id).await?;
     let source = match campaign::Entity::find_by_id(campaign_id).one(db).await? {
-        Some(campaign) => Some((campaign, campaigns::directory(db, campaign_id).await?)),
+        Some(campaign) => {
+            let directory = campaigns::directory(db, &campaign).await?;
+            Some((campaign, directory))
+        }
         None => None,
     };
     Ok((counts, source))

@@ -12,8 +12,12 @@ use serde::Deserialize;
 
 use crate::{
     db,
-    domain::{CampaignKind, CampaignSlug, CampaignStatus, Language, PublicBreakdown, text_sha256},
+    domain::{
+        CampaignKind, CampaignSlug, CampaignStatus, Language, PledgeRule, PublicBreakdown,
+        WithoutMemberCount, text_sha256,
+    },
     entities::{campaign, campaign_sponsor, campaign_text, local, member_count, union},
+    pledges,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -220,7 +224,83 @@ pub struct CampaignFile {
     /// Days the signers' details are kept once the campaign is archived.
     #[serde(default)]
     pub retention_days: Option<i32>,
+    /// The locals that may sign, as `union/local` slugs; none: every sponsor's local.
+    #[serde(default)]
+    pub locals: Vec<String>,
+    /// A pledge's threshold rule and announcements.
+    #[serde(default)]
+    pub pledge: Option<PledgeFile>,
     pub text: Vec<TextFile>,
+}
+
+/// A pledge's `[pledge]` table: when it binds, and what pledgers are told.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PledgeFile {
+    /// Percent of each local's members, such as `60` or `66.67`.
+    #[serde(default)]
+    pub share_of_members: Option<f64>,
+    #[serde(default)]
+    pub signers_per_local: Option<u64>,
+    #[serde(default)]
+    pub signers_in_all: Option<u64>,
+    #[serde(default)]
+    pub locals_needed: Option<u32>,
+    #[serde(default)]
+    pub verified_only: bool,
+    /// `count_only` (the default) or `not_eligible`.
+    #[serde(default)]
+    pub without_member_count: Option<String>,
+    #[serde(default)]
+    pub sealed_names: bool,
+    /// `organizer` (the default: an organizer releases each announcement) or `automatic`.
+    #[serde(default)]
+    pub release: Option<String>,
+    #[serde(default)]
+    pub reached_message: String,
+    #[serde(default)]
+    pub unmet_message: String,
+}
+
+impl PledgeFile {
+    /// The threshold rule the table states.
+    pub fn rule(&self) -> Result<PledgeRule, String> {
+        let share_needed_bp = match self.share_of_members {
+            None => None,
+            Some(percent) if percent.is_finite() && percent > 0.0 && percent <= 100.0 => {
+                Some((percent * 100.0).round() as u32)
+            }
+            Some(percent) => {
+                return Err(format!(
+                    "share_of_members {percent} must be more than 0 and at most 100"
+                ));
+            }
+        };
+        let without_member_count = match self.without_member_count.as_deref() {
+            None => WithoutMemberCount::CountOnly,
+            Some(word) => WithoutMemberCount::parse(word).ok_or_else(|| {
+                format!("without_member_count {word:?} is not count_only or not_eligible")
+            })?,
+        };
+        let rule = PledgeRule {
+            share_needed_bp,
+            per_local_needed: self.signers_per_local,
+            total_needed: self.signers_in_all,
+            locals_needed: self.locals_needed,
+            verified_only: self.verified_only,
+            without_member_count,
+        };
+        rule.check().map_err(|problem| problem.to_string())?;
+        Ok(rule)
+    }
+
+    fn auto_release(&self) -> Result<bool, String> {
+        match self.release.as_deref() {
+            None | Some("organizer") => Ok(false),
+            Some("automatic") => Ok(true),
+            Some(other) => Err(format!("release {other:?} is not organizer or automatic")),
+        }
+    }
 }
 
 /// Fewer signers than this in one local are not shown apart, unless a campaign says so.
@@ -319,6 +399,13 @@ pub async fn save_campaign(
     {
         return Err(fail("closes_at must be after opens_at".into()));
     }
+    let (rule, auto_release) = match &file.pledge {
+        Some(_) if kind != CampaignKind::Pledge => {
+            return Err(fail("only a pledge has a [pledge] table".into()));
+        }
+        Some(pledge) => (pledge.rule().map_err(fail)?, pledge.auto_release().map_err(fail)?),
+        None => (PledgeRule::default(), false),
+    };
 
     let txn = db::begin_write(db).await?;
     let mut sponsor_ids = Vec::new();
@@ -341,6 +428,15 @@ pub async fn save_campaign(
         .await?;
     let created = existing.is_none();
     let archived_at = existing.as_ref().and_then(|c| c.archived_at);
+    // The moment a pledge binds must be honest: its rule holds still once it is open.
+    if let Some(found) = &existing
+        && found.status != CampaignStatus::Draft.as_str()
+        && pledges::rule_of(found) != rule
+    {
+        return Err(fail(
+            "the threshold rule of a pledge cannot change once it has opened".into(),
+        ));
+    }
     let mut active = match existing {
         Some(found) => found.into_active_model(),
         None => campaign::ActiveModel {
@@ -366,6 +462,12 @@ pub async fn save_campaign(
         }
         active.retention_days = Set(days);
     }
+    pledges::set_rule(&mut active, &rule);
+    let pledge = file.pledge.as_ref();
+    active.auto_release = Set(auto_release);
+    active.sealed_names = Set(pledge.is_some_and(|p| p.sealed_names));
+    active.reached_message = Set(pledge.map(|p| p.reached_message.trim().to_owned()).unwrap_or_default());
+    active.unmet_message = Set(pledge.map(|p| p.unmet_message.trim().to_owned()).unwrap_or_default());
     // The retention period runs from the first archiving.
     if status == CampaignStatus::Archived && archived_at.is_none() {
         active.archived_at = Set(Some(now));
@@ -376,7 +478,7 @@ pub async fn save_campaign(
         .filter(campaign_sponsor::Column::CampaignId.eq(campaign.id))
         .exec(&txn)
         .await?;
-    for union_id in sponsor_ids {
+    for &union_id in &sponsor_ids {
         campaign_sponsor::ActiveModel {
             campaign_id: Set(campaign.id),
             union_id: Set(union_id),
@@ -384,6 +486,40 @@ pub async fn save_campaign(
         .insert(&txn)
         .await?;
     }
+    let mut chosen = Vec::with_capacity(file.locals.len());
+    for name in &file.locals {
+        let found = match name.trim().split_once('/') {
+            Some((union_slug, local_slug)) => {
+                let union = union::Entity::find()
+                    .filter(union::Column::Slug.eq(union_slug))
+                    .one(&txn)
+                    .await?;
+                match union {
+                    Some(union) => {
+                        local::Entity::find()
+                            .filter(local::Column::UnionId.eq(union.id))
+                            .filter(local::Column::Slug.eq(local_slug))
+                            .one(&txn)
+                            .await?
+                    }
+                    None => None,
+                }
+            }
+            None => None,
+        };
+        let local = found
+            .filter(|local| sponsor_ids.contains(&local.union_id))
+            .ok_or_else(|| fail(format!("local {name:?} is not a local (union/local) of a sponsor")))?;
+        chosen.push(local.id);
+    }
+    pledges::set_locals(&txn, &campaign, &sponsor_ids, chosen, now)
+        .await
+        .map_err(|err| match err {
+            pledges::LocalsError::Leaving => fail(
+                "a local cannot leave a pledge once it has opened".into(),
+            ),
+            pledges::LocalsError::Db(err) => ImportError::Database(err),
+        })?;
 
     let mut new_versions = Vec::new();
     for text in &file.text {

@@ -12,6 +12,8 @@ pub mod access;
 #[cfg(feature = "ssr")]
 pub mod accounts;
 #[cfg(feature = "ssr")]
+pub mod announcing;
+#[cfg(feature = "ssr")]
 pub mod blocks;
 #[cfg(feature = "ssr")]
 pub mod campaigns;
@@ -50,6 +52,8 @@ pub mod names;
 #[cfg(feature = "ssr")]
 pub mod paper;
 #[cfg(feature = "ssr")]
+pub mod pledges;
+#[cfg(feature = "ssr")]
 pub mod retention;
 #[cfg(feature = "ssr")]
 pub mod series;
@@ -59,5 +63,7 @@ pub mod signing;
 pub mod stamp;
 #[cfg(feature = "ssr")]
 pub mod tally;
+#[cfg(feature = "ssr")]
+pub mod verifying;
 #[cfg(feature = "ssr")]
 pub mod withdrawing;

@@ -73,6 +73,8 @@ pub async fn set_member_count(
     })
     .exec_without_returning(&txn)
     .await?;
+    // A pledge that has opened keeps the count it froze until an organizer accepts this.
+    crate::pledges::propose_member_count(&txn, local_id, count, &caller.label(), now).await?;
     audit_entry(
         &txn,
         &caller.label(),

@@ -67,7 +67,7 @@ pub async fn moderate(
     let campaign = campaigns::by_slug(db, slug)
         .await?
         .ok_or(ModerationError::UnknownCampaign)?;
-    let directory = campaigns::directory(db, campaign.id).await?;
+    let directory = campaigns::directory(db, &campaign).await?;
     let scope =
         access::signer_scope(caller, &campaign, &directory).ok_or(ModerationError::Forbidden)?;
     // Officers see their signers but do not strike them off.
@@ -121,6 +121,9 @@ pub async fn moderate(
     }
     if delta != 0 {
         tally::add(&txn, campaign.id, found.local_id, found.id, delta).await?;
+    }
+    if let (1, Some(local_id)) = (delta, found.local_id) {
+        crate::pledges::check_local(&txn, &campaign, local_id, now).await?;
     }
     audit_entry(
         &txn,

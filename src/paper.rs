@@ -157,12 +157,17 @@ pub async fn enter(
             invalidated_at: Set(None),
             ip: Set(None),
             attested_by: Set(Some(attested_by.clone())),
+            // The officer who collected the sheet vouches for the signer's membership.
+            verification: Set(Some(crate::pledges::VERIFIED.to_owned())),
+            verified_by: Set(Some(attested_by.clone())),
+            verified_at: Set(Some(now)),
         })
         .exec_without_returning(&txn)
         .await?;
         tally::add(&txn, campaign.id, Some(local_id), id, 1).await?;
         entered.entered += 1;
     }
+    crate::pledges::check_local(&txn, &campaign, local_id, now).await?;
     audit_entry(
         &txn,
         &attested_by,

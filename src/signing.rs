@@ -192,6 +192,9 @@ fn new_signature(
         invalidated_at: Set(None),
         ip: Set(ctx.ip.map(|ip| ip.to_string())),
         attested_by: Set(None),
+        verification: Set(None),
+        verified_by: Set(None),
+        verified_at: Set(None),
     }
 }
 

@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, SecondsFormat, Utc};
+
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
     sea_query::{Expr, ExprTrait, OnConflict},
@@ -11,7 +13,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    domain::{PublicBreakdown, SignatureStatus},
+    domain::{PledgeState, PublicBreakdown, SignatureStatus},
     entities::{campaign, local_tally, signature, supporter_tally},
     views::{LocalCount, LocalView, Tally, UnionCount, UnionView},
 };
@@ -99,6 +101,10 @@ pub async fn add_at_shard(
         }
     }
     Ok(())
+}
+
+fn rfc3339(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 /// `SUM(col)` as a 64-bit integer: PostgreSQL sums BIGINT into NUMERIC.
@@ -223,6 +229,20 @@ pub async fn counts(db: &impl ConnectionTrait, campaign_id: i64) -> Result<Count
 pub struct Directory {
     pub unions: Vec<UnionView>,
     pub locals: BTreeMap<i64, LocalView>,
+    /// A pledge: each local's standing against its threshold.
+    pub standing: BTreeMap<i64, Standing>,
+}
+
+/// A local's standing in a pledge, as the public tally shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Standing {
+    /// Pledges needed to reach its threshold; None when it cannot.
+    pub needed: Option<u64>,
+    pub reached_at: Option<DateTime<Utc>>,
+    /// Signers who withdrew after it reached.
+    pub withdrawn_since: u64,
+    /// An officer's newer member count, waiting for an organizer.
+    pub proposed_member_count: Option<u64>,
 }
 
 impl Directory {
@@ -238,6 +258,9 @@ pub struct Publication {
     pub breakdown: PublicBreakdown,
     pub smallest_group: u64,
     pub goal: Option<u64>,
+    /// A pledge with a rule: where it stands, and when it was met.
+    pub state: Option<PledgeState>,
+    pub reached_at: Option<DateTime<Utc>>,
 }
 
 impl Publication {
@@ -247,6 +270,8 @@ impl Publication {
                 .unwrap_or(PublicBreakdown::TotalOnly),
             smallest_group: Ord::max(u64::try_from(campaign.smallest_group).unwrap_or(1), 1),
             goal: campaign.goal.map(non_negative),
+            state: crate::pledges::state_of(campaign),
+            reached_at: campaign.reached_at,
         }
     }
 }
@@ -265,6 +290,8 @@ pub fn publish(
         goal: publication.goal,
         breakdown: publication.breakdown,
         smallest_group: publication.smallest_group,
+        state: publication.state,
+        reached_at: publication.reached_at.map(rfc3339),
         updated_at,
         ..Tally::default()
     };
@@ -294,12 +321,18 @@ pub fn publish(
         PublicBreakdown::ByLocal => {
             for (local_id, &count) in &counts.by_local {
                 match directory.locals.get(local_id) {
-                    Some(local) if shown(count) => tally.by_local.push(LocalCount {
-                        local_id: *local_id,
-                        label: local.label(),
-                        count,
-                        member_count: local.member_count,
-                    }),
+                    Some(local) if shown(count) => {
+                        let standing = directory.standing.get(local_id);
+                        tally.by_local.push(LocalCount {
+                            local_id: *local_id,
+                            label: local.label(),
+                            count,
+                            member_count: local.member_count,
+                            needed: standing.and_then(|s| s.needed),
+                            reached_at: standing.and_then(|s| s.reached_at).map(rfc3339),
+                            withdrawn_since: standing.map_or(0, |s| s.withdrawn_since),
+                        });
+                    }
                     _ => tally.other += count,
                 }
             }
@@ -356,6 +389,7 @@ mod tests {
                 .into_iter()
                 .map(|l| (l.id, l))
                 .collect(),
+            standing: BTreeMap::new(),
         }
     }
 
@@ -371,6 +405,8 @@ mod tests {
             breakdown,
             smallest_group,
             goal: Some(1000),
+            state: None,
+            reached_at: None,
         }
     }
 

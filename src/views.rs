@@ -3,7 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{CampaignKind, CampaignStatus, Language, PublicBreakdown, SignatureStatus};
+use crate::domain::{
+    CampaignKind, CampaignStatus, Language, PledgeRule, PledgeState, PublicBreakdown,
+    SignatureStatus,
+};
 
 /// A campaign in the list of open campaigns.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -46,6 +49,8 @@ pub struct CampaignDetail {
     pub is_demo: bool,
     /// The campaign page's full address, for sharing and for the embed snippet.
     pub url: String,
+    /// A pledge's threshold rule: when it binds.
+    pub pledge: Option<PledgeRule>,
     pub tally: Tally,
     pub series: Series,
     /// The sign form's signed render time (the page only; not in the JSON API).
@@ -102,6 +107,10 @@ pub struct Tally {
     pub other: u64,
     /// Signers who are not members of the sponsoring unions (zero with `total_only`).
     pub community_supporters: u64,
+    /// A pledge with a rule: gathering, reached or not reached.
+    pub state: Option<PledgeState>,
+    /// When the pledge's rule was met (RFC 3339).
+    pub reached_at: Option<String>,
     pub updated_at: String,
 }
 
@@ -116,6 +125,8 @@ impl Default for Tally {
             by_local: Vec::new(),
             other: 0,
             community_supporters: 0,
+            state: None,
+            reached_at: None,
             updated_at: String::new(),
         }
     }
@@ -128,6 +139,12 @@ pub struct LocalCount {
     pub label: String,
     pub count: u64,
     pub member_count: Option<u64>,
+    /// A pledge: the pledges this local needs to reach its threshold.
+    pub needed: Option<u64>,
+    /// A pledge: when this local reached its threshold (RFC 3339).
+    pub reached_at: Option<String>,
+    /// A pledge: signers who withdrew after the local reached its threshold.
+    pub withdrawn_since: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -235,8 +252,32 @@ pub struct LocalProgress {
     pub share: Option<String>,
     /// The last 14 days, oldest first.
     pub trend: Vec<DayCount>,
-    /// The latest confirmed signers, newest first.
+    /// The latest confirmed signers, newest first (none while a sealed pledge's local
+    /// has not reached its threshold).
     pub recent: Vec<SignerRow>,
+    /// A pledge: where this local stands against its threshold.
+    pub pledge: Option<LocalStanding>,
+}
+
+/// A local's standing in a pledge, for its officers and the organizers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalStanding {
+    /// The member count the pledge judges the local by, frozen when it opened.
+    pub member_count: Option<u64>,
+    /// An officer's newer count waiting for an organizer.
+    pub proposed_member_count: Option<u64>,
+    /// Pledges needed; None when the local cannot reach (no member count).
+    pub needed: Option<u64>,
+    /// Pledges that count toward it (only verified ones, if the rule says so).
+    pub counted: u64,
+    /// Confirmed pledges an officer verified.
+    pub verified: u64,
+    /// Pledges waiting for an officer's verdict.
+    pub unreviewed: u64,
+    pub reached_at: Option<String>,
+    pub withdrawn_since: u64,
+    /// Names stay hidden until the local reaches its threshold.
+    pub sealed: bool,
 }
 
 /// What a local's officer sees: the member count and its history, and the local's
@@ -271,6 +312,22 @@ pub struct LocalRow {
     pub confirmed: u64,
     pub member_count: Option<u64>,
     pub share: Option<String>,
+    pub pledge: Option<LocalStanding>,
+}
+
+/// An announcement to pledgers, as the organizers' dashboard lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnnouncementLine {
+    pub id: i64,
+    /// "UTW Local 102 (Chicago, IL)" or "the whole campaign".
+    pub scope: String,
+    /// `reached` or `unmet`.
+    pub kind: String,
+    pub message: String,
+    pub created_at: String,
+    pub released_at: Option<String>,
+    /// Every pledger and officer concerned has been written to.
+    pub finished: bool,
 }
 
 /// What an organizer sees of a campaign: counts by status, and the locals by share of
@@ -287,6 +344,12 @@ pub struct CampaignDashboard {
     pub can_moderate: bool,
     /// Whether the viewer may edit the campaign (its organizers, admins).
     pub can_edit: bool,
+    /// A pledge: its rule and where it stands.
+    pub pledge: Option<PledgeRule>,
+    pub state: Option<PledgeState>,
+    pub reached_at: Option<String>,
+    /// Announcements to pledgers, for those who may edit the campaign.
+    pub announcements: Vec<AnnouncementLine>,
 }
 
 /// One language's text in the campaign editor, with its Markdown rendered as the
@@ -327,6 +390,27 @@ pub struct CampaignEditor {
     pub texts: Vec<EditorText>,
     /// Every union: (slug, name).
     pub unions: Vec<(String, String)>,
+    /// The locals that may sign, as `union/local` slugs; empty: every sponsor's local.
+    pub locals: Vec<String>,
+    /// A pledge's rule, as the form shows it.
+    pub pledge: PledgeForm,
+}
+
+/// A pledge's `[pledge]` settings as the editor shows them (empty text: not set).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PledgeForm {
+    /// Percent, such as "60" or "66.67".
+    pub share_of_members: String,
+    pub signers_per_local: String,
+    pub signers_in_all: String,
+    pub locals_needed: String,
+    pub verified_only: bool,
+    /// `count_only` or `not_eligible`.
+    pub without_member_count: String,
+    pub sealed_names: bool,
+    pub auto_release: bool,
+    pub reached_message: String,
+    pub unmet_message: String,
 }
 
 /// A union on the admin's page.

@@ -46,6 +46,8 @@ pub struct Withdrawn {
     pub local_id: Option<i64>,
     /// False when it had already been withdrawn (or was invalidated): nothing changed.
     pub newly_withdrawn: bool,
+    /// A pledge's: its locals' "withdrawn since" moved.
+    pub pledge: bool,
 }
 
 /// Withdraws the signature behind `token`: it stops counting at once. Pressing twice
@@ -82,6 +84,7 @@ pub async fn withdraw(
     }
     txn.commit().await?;
     Ok(Withdrawn {
+        pledge: crate::pledges::is_pledge(&found.campaign),
         campaign_id: found.campaign.id,
         campaign_slug: found.campaign.slug,
         local_id: found.signature.local_id,

@@ -492,6 +492,8 @@ async fn enter_lines(
             for _ in 0..entered.entered {
                 state.hub.record(entered.campaign_id, Some(local_id), 1);
             }
+            state.hub.refresh(entered.campaign_id);
+            state.pledge_wake.notify_one();
             leptos_axum::redirect(&format!(
                 "/local/{local_id}?entered={}&already={}",
                 entered.entered,
@@ -582,6 +584,8 @@ pub async fn moderate(
                 state
                     .hub
                     .record(done.campaign_id, done.local_id, done.delta);
+                state.hub.refresh(done.campaign_id);
+                state.pledge_wake.notify_one();
             }
             leptos_axum::redirect(&format!("/account/c/{slug}?moderated=1"));
             Ok(())

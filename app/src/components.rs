@@ -2,7 +2,8 @@
 
 use leptos::prelude::*;
 use rollcall::domain::{
-    Field, FieldErrors, Language, PublicBreakdown, format_share_percent, share_of_membership,
+    Field, FieldErrors, Language, PledgeRule, PledgeState, PublicBreakdown, WithoutMemberCount,
+    format_share_percent, share_of_membership,
 };
 use rollcall::views::Tally;
 
@@ -42,6 +43,65 @@ pub fn share_text(count: u64, members: Option<u64>) -> String {
         .unwrap_or_else(|| "–".to_owned())
 }
 
+/// A local's standing in a pledge: "Reached", "12 of 18 needed", or a dash when it
+/// cannot reach (no member count).
+pub fn pledge_text(count: u64, needed: Option<u64>, reached: bool, withdrawn_since: u64) -> String {
+    let mut text = match (reached, needed) {
+        (true, _) => "Reached".to_owned(),
+        (false, Some(needed)) => format!("{count} of {needed} needed"),
+        (false, None) => "–".to_owned(),
+    };
+    if reached && withdrawn_since > 0 {
+        text.push_str(&format!(" ({withdrawn_since} withdrew since)"));
+    }
+    text
+}
+
+/// Where a whole pledge stands, in a sentence.
+pub fn state_text(state: PledgeState) -> &'static str {
+    match state {
+        PledgeState::Gathering => "Gathering pledges: the pledge binds once its threshold is reached.",
+        PledgeState::Reached => "Reached: the pledge now binds.",
+        PledgeState::NotReached => "Not reached: the deadline passed before the threshold was met.",
+    }
+}
+
+/// A pledge's rule in words: "Binds when 60% of a local's members have pledged, in at
+/// least 3 locals."
+pub fn rule_text(rule: &PledgeRule) -> String {
+    let mut per_local = Vec::new();
+    if let Some(share) = rule.share_label() {
+        per_local.push(format!("{share} of its members"));
+    }
+    if let Some(n) = rule.per_local_needed {
+        per_local.push(format!("{n} of its members"));
+    }
+    let mut parts = Vec::new();
+    if !per_local.is_empty() {
+        let locals = match rule.locals_needed {
+            Some(1) | None => "a local".to_owned(),
+            Some(n) => format!("each of at least {n} locals"),
+        };
+        parts.push(format!("{} in {locals}", per_local.join(" and ")));
+    }
+    if let Some(n) = rule.total_needed {
+        parts.push(format!("{} in all", format_count(n, Language::En)));
+    }
+    let mut text = format!("Binds once {} have pledged.", parts.join(", and "));
+    if rule.verified_only {
+        text.push_str(" Only pledges a local's officers have verified as members count.");
+    }
+    if rule.share_needed_bp.is_some() {
+        text.push_str(match rule.without_member_count {
+            WithoutMemberCount::CountOnly if rule.per_local_needed.is_some() => {
+                " A local without a member count is judged by its number of pledges alone."
+            }
+            _ => " A local without a member count cannot reach the threshold.",
+        });
+    }
+    text
+}
+
 /// How far toward the goal, in percent (capped at 100).
 pub fn goal_percent(total: u64, goal: Option<u64>) -> Option<f64> {
     goal.filter(|goal| *goal > 0)
@@ -67,6 +127,9 @@ pub fn TallySummary(tally: Tally, language: Language) -> impl IntoView {
                     aria-valuenow=format!("{percent:.0}") aria-label="Progress toward the goal">
                     <div class="progress-bar" style=format!("width: {percent:.1}%")></div>
                 </div>
+            })}
+            {tally.state.map(|state| view! {
+                <p class="pledge-state" data-testid="pledge-state" data-state=state.as_str()>{state_text(state)}</p>
             })}
             // Read out politely, and at most once a minute, as the count climbs.
             <p class="visually-hidden" id="tally-announce" aria-live="polite"></p>
@@ -97,6 +160,7 @@ pub fn BreakdownTable(tally: Tally, allow_community: bool, language: Language) -
     let mut unions = tally.by_union.clone();
     unions.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
     let other = other_label(&tally);
+    let pledge = by_local && tally.state.is_some();
     (tally.breakdown != PublicBreakdown::TotalOnly).then(|| {
         view! {
             <table class="breakdown-table" id="breakdown" data-kind=if by_local { "local" } else { "union" }>
@@ -106,6 +170,7 @@ pub fn BreakdownTable(tally: Tally, allow_community: bool, language: Language) -
                         <th scope="col">{if by_local { "Local" } else { "Union" }}</th>
                         <th scope="col">"Signed"</th>
                         {by_local.then(|| view! { <th scope="col">"Share of members"</th> })}
+                        {pledge.then(|| view! { <th scope="col">"Threshold"</th> })}
                     </tr>
                 </thead>
                 <tbody id="breakdown-body">
@@ -114,6 +179,11 @@ pub fn BreakdownTable(tally: Tally, allow_community: bool, language: Language) -
                             <th scope="row">{c.label}</th>
                             <td class="signed">{signed_text(c.count, c.member_count, language)}</td>
                             <td class="share">{share_text(c.count, c.member_count)}</td>
+                            {pledge.then(|| view! {
+                                <td class="pledge" data-reached=c.reached_at.is_some().to_string()>
+                                    {pledge_text(c.count, c.needed, c.reached_at.is_some(), c.withdrawn_since)}
+                                </td>
+                            })}
                         </tr>
                     }).collect_view()}
                     {unions.into_iter().map(|c| view! {
@@ -126,12 +196,14 @@ pub fn BreakdownTable(tally: Tally, allow_community: bool, language: Language) -
                         <th scope="row">{other}</th>
                         <td class="signed">{format_count(tally.other, language)}</td>
                         {by_local.then(|| view! { <td>"–"</td> })}
+                        {pledge.then(|| view! { <td>"–"</td> })}
                     </tr>
                     {allow_community.then(|| view! {
                         <tr id="tally-supporters">
                             <th scope="row">"Community supporters"</th>
                             <td class="signed">{format_count(tally.community_supporters, language)}</td>
                             {by_local.then(|| view! { <td>"–"</td> })}
+                            {pledge.then(|| view! { <td>"–"</td> })}
                         </tr>
                     })}
                 </tbody>
@@ -279,7 +351,7 @@ mod browser {
         goal: Option<u64>,
         language: Language,
     ) {
-        use super::{format_count, goal_percent, share_text, signed_text};
+        use super::{format_count, goal_percent, pledge_text, share_text, signed_text, state_text};
 
         if let Some(total) = number(tally, "total") {
             set_text("[data-testid=tally-total]", &format_count(total, language));
@@ -310,14 +382,26 @@ mod browser {
             }
             let members = number(&group, "member_count");
             let label = text_of(&group, "label").unwrap_or_default();
-            upsert_row(
-                &row,
-                &label,
-                &[
-                    ("signed", signed_text(count, members, language)),
-                    ("share", share_text(count, members)),
-                ],
-            );
+            let mut cells = vec![
+                ("signed", signed_text(count, members, language)),
+                ("share", share_text(count, members)),
+            ];
+            if let Some(state) = document().query_selector("[data-testid=pledge-state]").ok().flatten()
+                && state.get_attribute("data-state").is_some()
+            {
+                let reached = text_of(&group, "reached_at").is_some();
+                let withdrawn = number(&group, "withdrawn_since").unwrap_or(0);
+                let needed = number(&group, "needed");
+                cells.push(("pledge", pledge_text(count, needed, reached, withdrawn)));
+                if let Some(cell) = document()
+                    .query_selector(&format!("#{row} .pledge"))
+                    .ok()
+                    .flatten()
+                {
+                    let _ = cell.set_attribute("data-reached", &reached.to_string());
+                }
+            }
+            upsert_row(&row, &label, &cells);
             named.push(row);
         }
         for group in groups("by_union") {
@@ -335,6 +419,16 @@ mod browser {
             let name = text_of(&group, "name").unwrap_or_default();
             upsert_row(&row, &name, &[("signed", format_count(count, language))]);
             named.push(row);
+        }
+        if let Some(word) = text_of(tally, "state")
+            && let Some(state) = rollcall::domain::PledgeState::parse(&word)
+            && let Some(element) = document()
+                .query_selector("[data-testid=pledge-state]")
+                .ok()
+                .flatten()
+        {
+            element.set_text_content(Some(state_text(state)));
+            let _ = element.set_attribute("data-state", state.as_str());
         }
         if let Some(other) = number(tally, "other") {
             set_text("#tally-other .signed", &format_count(other, language));

@@ -57,6 +57,18 @@ pub struct CampaignForm {
     pub es_title: String,
     pub es_summary: String,
     pub es_body: String,
+    /// `union/local` slugs, one a line; empty: every sponsor's local.
+    pub locals: String,
+    pub share_of_members: String,
+    pub signers_per_local: String,
+    pub signers_in_all: String,
+    pub locals_needed: String,
+    pub verified_only: Option<String>,
+    pub without_member_count: String,
+    pub sealed_names: Option<String>,
+    pub auto_release: Option<String>,
+    pub reached_message: String,
+    pub unmet_message: String,
 }
 
 /// Saves the editor's form. Texts are given per language; a language whose title is
@@ -87,6 +99,17 @@ pub async fn save_campaign(form: CampaignForm) -> Result<(), AccountFormError> {
         es_title,
         es_summary,
         es_body,
+        locals,
+        share_of_members,
+        signers_per_local,
+        signers_in_all,
+        locals_needed,
+        verified_only,
+        without_member_count,
+        sealed_names,
+        auto_release,
+        reached_message,
+        unmet_message,
     } = form;
     let bad = |what: &str| AccountFormError::Campaign(what.to_owned());
     let minute = |text: &str| -> Result<Option<chrono::DateTime<chrono::Utc>>, AccountFormError> {
@@ -105,6 +128,38 @@ pub async fn save_campaign(form: CampaignForm) -> Result<(), AccountFormError> {
                 .parse::<i64>()
                 .map_err(|_| bad("the goal is a whole number"))?,
         ),
+    };
+    let whole = |text: &str, what: &str| -> Result<Option<u64>, AccountFormError> {
+        match text.trim().replace([',', ' '], "").as_str() {
+            "" => Ok(None),
+            digits => digits
+                .parse::<u64>()
+                .map(Some)
+                .map_err(|_| bad(&format!("{what} is a whole number"))),
+        }
+    };
+    let pledge = if kind == "pledge" {
+        Some(rollcall::import::PledgeFile {
+            share_of_members: match share_of_members.trim().trim_end_matches('%') {
+                "" => None,
+                text => Some(
+                    text.parse::<f64>()
+                        .map_err(|_| bad("the share of members is a percentage, such as 60"))?,
+                ),
+            },
+            signers_per_local: whole(&signers_per_local, "signers per local")?,
+            signers_in_all: whole(&signers_in_all, "signers in all")?,
+            locals_needed: whole(&locals_needed, "the number of locals")?
+                .map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
+            verified_only: verified_only.is_some(),
+            without_member_count: Some(without_member_count).filter(|w| !w.is_empty()),
+            sealed_names: sealed_names.is_some(),
+            release: Some(if auto_release.is_some() { "automatic" } else { "organizer" }.to_owned()),
+            reached_message,
+            unmet_message,
+        })
+    } else {
+        None
     };
     let smallest_group = smallest_group
         .trim()
@@ -150,6 +205,13 @@ pub async fn save_campaign(form: CampaignForm) -> Result<(), AccountFormError> {
                     .map_err(|_| bad("the retention period is a whole number of days"))?,
             ),
         },
+        locals: locals
+            .split(['\n', ','])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        pledge,
         text: texts,
     };
     let saved = rollcall::editing::save(&state.db, &caller, file, chrono::Utc::now())

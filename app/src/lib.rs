@@ -6,6 +6,7 @@ pub mod account_fns;
 pub mod charts;
 pub mod components;
 pub mod editor_fns;
+pub mod pledge_fns;
 pub mod pages;
 pub mod server_fns;
 #[cfg(feature = "ssr")]
@@ -21,7 +22,7 @@ use leptos_router::{
 
 use pages::{
     AccountPage, CampaignDashboardPage, CampaignEditorPage, CampaignPage, CodePage, ConfirmPage,
-    ConfirmedPage, EmbedPage, HomePage, InvitePage, LocalPage, LocalsAdminPage, NotFound,
+    ConfirmedPage, EmbedPage, HomePage, InvitePage, LocalPage, LocalsAdminPage, NotFound, VerifyPage,
     SignInPage, SignersPage, ThanksPage, TwoFactorPage, WithdrawPage, WithdrawnPage,
 };
 
@@ -102,6 +103,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account/c/:slug/edit") view=CampaignEditorPage ssr=SsrMode::Async/>
                     <Route path=path!("/account/new-campaign") view=CampaignEditorPage ssr=SsrMode::Async/>
                     <Route path=path!("/local/:id") view=LocalPage ssr=SsrMode::Async/>
+                    <Route path=path!("/local/:id/verify/:slug") view=VerifyPage ssr=SsrMode::Async/>
                     <Route path=path!("/admin/locals") view=LocalsAdminPage ssr=SsrMode::Async/>
                 </ParentRoute>
                 // Framed by other sites: no header, nothing but the counter.

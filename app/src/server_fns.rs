@@ -191,6 +191,12 @@ pub async fn confirm(token: String) -> Result<(), ConfirmFormError> {
             .hub
             .record(confirmed.campaign_id, confirmed.local_id, 1);
     }
+    if confirmed.crossed {
+        state.hub.refresh(confirmed.campaign_id);
+    }
+    if confirmed.pledge {
+        state.pledge_wake.notify_one();
+    }
     leptos_axum::redirect(&format!("/c/{}/confirmed", confirmed.campaign_slug));
     Ok(())
 }
@@ -245,6 +251,9 @@ pub async fn withdraw(token: String) -> Result<(), WithdrawFormError> {
         state
             .hub
             .record(withdrawn.campaign_id, withdrawn.local_id, -1);
+        if withdrawn.pledge {
+            state.hub.refresh(withdrawn.campaign_id);
+        }
     }
     leptos_axum::redirect(&format!("/c/{}/withdrawn", withdrawn.campaign_slug));
     Ok(())

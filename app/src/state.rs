@@ -19,6 +19,8 @@ pub struct AppState {
     pub confirm_ttl: chrono::Duration,
     /// Rung after a transaction wrote mail, so the outbox worker sends it at once.
     pub mail_wake: Arc<Notify>,
+    /// Rung after a pledge's counts moved, so the pledge worker judges it at once.
+    pub pledge_wake: Arc<Notify>,
     /// Every campaign's live tally.
     pub hub: Arc<rollcall::hub::TallyHub>,
     pub mail_limits: rollcall::mail::MailLimits,

@@ -6,6 +6,7 @@ mod m20261126_000001_initial;
 mod m20261127_000002_public_view;
 mod m20261127_000003_abuse;
 mod m20261128_000004_accounts;
+mod m20261129_000005_pledges;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000002_public_view::Migration),
             Box::new(m20261127_000003_abuse::Migration),
             Box::new(m20261128_000004_accounts::Migration),
+            Box::new(m20261129_000005_pledges::Migration),
         ]
     }
 }

@@ -33,6 +33,7 @@ pub struct Parts {
     /// Exports only: they hold a connection for as long as they stream.
     pub export_db: DatabaseConnection,
     pub mail_wake: Arc<Notify>,
+    pub pledge_wake: Arc<Notify>,
     pub hub: Arc<TallyHub>,
     pub guard: Arc<Guard>,
     pub form_key: FormKey,
@@ -49,6 +50,7 @@ pub fn router(settings: &Settings, parts: Parts) -> anyhow::Result<Router> {
         public_url: settings.public_url().into(),
         confirm_ttl: chrono::Duration::days(settings.confirm_ttl_days),
         mail_wake: parts.mail_wake,
+        pledge_wake: parts.pledge_wake,
         hub: parts.hub,
         mail_limits: settings.mail_limits(),
         form_key: Arc::new(parts.form_key),

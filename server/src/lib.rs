@@ -67,6 +67,15 @@ pub async fn start(
         shutdown_rx.clone(),
     ));
     let hub = TallyHub::new(db.clone());
+    let pledge_wake = Arc::new(Notify::new());
+    tokio::spawn(rollcall::pledges::run_worker(
+        db.clone(),
+        hub.clone(),
+        settings.public_url.clone(),
+        mail_wake.clone(),
+        pledge_wake.clone(),
+        shutdown_rx.clone(),
+    ));
     let guard = Arc::new(guard::Guard::new(&settings)?);
     tokio::spawn(guard::Guard::forget_idle(Arc::downgrade(&guard)));
     let form_key = rollcall::stamp::FormKey::load_or_create(&db).await?;
@@ -76,6 +85,7 @@ pub async fn start(
         db,
         export_db,
         mail_wake,
+        pledge_wake,
         hub: hub.clone(),
         guard,
         form_key,

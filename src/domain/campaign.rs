@@ -37,6 +37,7 @@ macro_rules! word_enum {
         }
     };
 }
+pub(crate) use word_enum;
 
 word_enum! {
     /// A petition asks for something; a pledge commits its signers to act, such as to strike.

@@ -5,6 +5,7 @@
 pub mod account;
 pub mod campaign;
 pub mod fields;
+pub mod pledge;
 pub mod signature;
 #[cfg(feature = "ssr")]
 pub mod text;
@@ -19,6 +20,7 @@ pub use fields::{
     CampaignSlug, CanonicalEmail, Employer, FieldProblem, Language, LocalChoice, Phone, PostalCode,
     SignerEmail, SignerName,
 };
+pub use pledge::{PledgeRule, PledgeState, WithoutMemberCount};
 pub use signature::{
     Field, FieldError, FieldErrors, PaperInput, PaperSignature, SignatureInput, SignatureRequest,
 };

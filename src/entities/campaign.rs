@@ -28,6 +28,28 @@ pub struct Model {
     pub archived_at: Option<DateTimeUtc>,
     /// When the signers' details were purged; the counts stay.
     pub purged_at: Option<DateTimeUtc>,
+    /// A pledge's threshold: the share of each local's members, in hundredths of a percent.
+    pub share_needed_bp: Option<i32>,
+    /// A pledge's threshold: signers needed in each local.
+    pub per_local_needed: Option<i64>,
+    /// A pledge's threshold: signers needed in all.
+    pub total_needed: Option<i64>,
+    /// A pledge's threshold: locals that must each reach theirs.
+    pub locals_needed: Option<i32>,
+    /// Count only pledges an officer verified as members.
+    pub verified_only: bool,
+    /// `count_only` or `not_eligible`: how a local with no member count is judged.
+    pub without_member_count: String,
+    /// Nobody sees who pledged in a local until it reaches its threshold.
+    pub sealed_names: bool,
+    /// Announce a reached threshold without waiting for an organizer.
+    pub auto_release: bool,
+    pub reached_message: String,
+    pub unmet_message: String,
+    /// When the campaign's rule was met (set once).
+    pub reached_at: Option<DateTimeUtc>,
+    /// When the deadline's grace ran out and the outcome was settled.
+    pub ended_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

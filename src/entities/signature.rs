@@ -32,6 +32,10 @@ pub struct Model {
     /// Entered from a paper sheet by this officer (as the audit log names them); such a
     /// signature is confirmed by their word, not by mail.
     pub attested_by: Option<String>,
+    /// `verified` or `not_member`, as an officer of the local judged it.
+    pub verification: Option<String>,
+    pub verified_by: Option<String>,
+    pub verified_at: Option<DateTimeUtc>,
 }
 
 // Signer data never reaches a log line through `{:?}`.

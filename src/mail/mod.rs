@@ -10,5 +10,8 @@ mod transport;
 
 pub use outbox::{MailDraft, SendReport, enqueue, run_worker, send_due};
 pub use quota::MailLimits;
-pub use templates::{ReceiptDetails, already_signed, confirm_request, invitation, receipt};
+pub use templates::{
+    AnnouncementNews, ReceiptDetails, already_signed, announcement, confirm_request, invitation,
+    receipt,
+};
 pub use transport::{MailError, Mailer};

@@ -183,3 +183,65 @@ pub fn invitation(to: &str, link: &str, valid_days: i64) -> MailDraft {
     ]);
     MailDraft::new("invitation", to, subject, text, html)
 }
+
+/// What an announcement says about: a threshold reached, or a deadline passed unmet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnnouncementNews {
+    /// The signer's local reached its threshold.
+    LocalReached,
+    /// The whole pledge reached its rule.
+    CampaignReached,
+    /// The deadline passed without the rule being met.
+    Unmet,
+}
+
+/// The organizer's announcement to a pledger (or an officer). The subject names neither
+/// the campaign's unions nor the local; the organizer's message is plain text.
+pub fn announcement(
+    to: &str,
+    language: Language,
+    news: AnnouncementNews,
+    campaign_title: &str,
+    message: &str,
+    campaign_url: &str,
+) -> MailDraft {
+    let (subject, what) = match (language, news) {
+        (Language::En, AnnouncementNews::LocalReached) => (
+            "News about your pledge",
+            format!("Your local has reached the threshold of “{campaign_title}”."),
+        ),
+        (Language::En, AnnouncementNews::CampaignReached) => (
+            "News about your pledge",
+            format!("“{campaign_title}” has reached its threshold."),
+        ),
+        (Language::En, AnnouncementNews::Unmet) => (
+            "News about your pledge",
+            format!("The deadline of “{campaign_title}” has passed without reaching its threshold."),
+        ),
+        (Language::Es, AnnouncementNews::LocalReached) => (
+            "Noticias sobre su compromiso",
+            format!("Su local ha alcanzado el umbral de «{campaign_title}»."),
+        ),
+        (Language::Es, AnnouncementNews::CampaignReached) => (
+            "Noticias sobre su compromiso",
+            format!("«{campaign_title}» ha alcanzado su umbral."),
+        ),
+        (Language::Es, AnnouncementNews::Unmet) => (
+            "Noticias sobre su compromiso",
+            format!("El plazo de «{campaign_title}» terminó sin alcanzar su umbral."),
+        ),
+    };
+    let from = match language {
+        Language::En => "From the organizers:",
+        Language::Es => "De parte de los organizadores:",
+    };
+    let text = format!("{what}\n\n{from}\n\n{message}\n\n{campaign_url}\n");
+    let mut paragraphs = vec![escape(&what), escape(from)];
+    paragraphs.extend(
+        message
+            .split("\n\n")
+            .map(|paragraph| escape(paragraph).replace('\n', "<br>")),
+    );
+    paragraphs.push(link_html(campaign_url, campaign_url));
+    MailDraft::new("announcement", to, subject.to_owned(), text, html_page(&paragraphs))
+}

@@ -362,6 +362,14 @@ pub fn LocalPage() -> impl IntoView {
     let paper_problem = last_error(paper).or_else(|| last_error(sheet));
     let entered = query_param("entered");
     let already = query_param("already").filter(|n| n != "0");
+    let member_list = ServerAction::<crate::pledge_fns::UploadMemberList>::new();
+    let list_error = last_error(member_list);
+    let members_report = query_param("matched").map(|matched| {
+        format!(
+            "The list holds {} addresses; {matched} waiting pledges matched and are now verified.",
+            query_param("members").unwrap_or_default()
+        )
+    });
     view! {
         <Title text="Your local · Rollcall"/>
         <Meta name="robots" content="noindex"/>
@@ -369,6 +377,7 @@ pub fn LocalPage() -> impl IntoView {
             {move || {
                 let (count_error, paper_problem) = (count_error.clone(), paper_problem.clone());
                 let (entered, already) = (entered.clone(), already.clone());
+                let (list_error, members_report) = (list_error.clone(), members_report.clone());
                 Suspend::new(async move {
                     let details = match details.await {
                         Ok(details) => details,
@@ -414,12 +423,23 @@ pub fn LocalPage() -> impl IntoView {
                                     {c.share.clone().map(|share| view! { ", " <strong data-testid="share">{share}</strong>" of members" })}
                                     {format!(" ({} from paper sheets)", c.paper)}
                                 </p>
+                                {c.pledge.clone().map(|standing| {
+                                    let queue = format!("/local/{}/verify/{}", details.local_id, c.campaign_slug);
+                                    let waiting = standing.unreviewed;
+                                    view! {
+                                        <p class="standing">"Threshold: " <strong data-testid="standing">{standing_text(standing)}</strong></p>
+                                        <p><a href=queue>{format!("Verify this local's pledges ({waiting} waiting)")}</a></p>
+                                    }
+                                })}
                                 <details>
                                     <summary>"The last 14 days"</summary>
                                     <table class="trend"><thead><tr><th scope="col">"Day"</th><th scope="col">"Confirmed"</th><th scope="col"><span class="visually-hidden">"Bar"</span></th></tr></thead>
                                     <tbody>{trend}</tbody></table>
                                 </details>
                                 <h3>"Latest signers"</h3>
+                                {c.pledge.as_ref().is_some_and(|p| p.sealed).then(|| view! {
+                                    <p class="hint">"Names are sealed until your local reaches its threshold; counts stay visible."</p>
+                                })}
                                 <ul class="signers">{recent}</ul>
                                 <p><a href=export download>"Download this local's signers (CSV)"</a></p>
                             </section>
@@ -478,6 +498,16 @@ pub fn LocalPage() -> impl IntoView {
                                 <textarea id="sheet" name="sheet" rows="8"></textarea>
                                 <button type="submit">"Enter the sheet"</button>
                             </ActionForm>
+                            <h2>"Member list"</h2>
+                            <p>"To verify pledges all at once, paste your local's member list: one email address a line (a CSV whose lines hold an address works too). Rollcall keeps only a keyed fingerprint of each address, never the list, and marks every waiting pledge whose address is on it as verified."</p>
+                            {members_report.map(|r| view! { <p class="notice-ok" role="status" data-testid="member-list">{r}</p> })}
+                            {form_error(list_error)}
+                            <ActionForm action=member_list>
+                                <input type="hidden" name="local_id" value=details.local_id/>
+                                <label for="member-list">"Member addresses"</label>
+                                <textarea id="member-list" name="list" rows="6"></textarea>
+                                <button type="submit">"Match the list"</button>
+                            </ActionForm>
                         </section>
                     }.into_any()
                 })
@@ -495,12 +525,19 @@ pub fn CampaignDashboardPage() -> impl IntoView {
     let moderate = ServerAction::<Moderate>::new();
     let moderation_error = last_error(moderate);
     let moderated = query_param("moderated").is_some();
+    let release = ServerAction::<crate::pledge_fns::ReleaseAnnouncement>::new();
+    let release_error = last_error(release);
+    let released = query_param("released").is_some();
+    let decide = ServerAction::<crate::pledge_fns::DecideMemberCount>::new();
+    let decide_error = last_error(decide);
+    let decided = query_param("decided").is_some();
     view! {
         <Title text="Campaign dashboard · Rollcall"/>
         <Meta name="robots" content="noindex"/>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || {
                 let moderation_error = moderation_error.clone();
+                let (release_error, decide_error) = (release_error.clone(), decide_error.clone());
                 Suspend::new(async move {
                 let details = match details.await {
                     Ok(details) => details,
@@ -528,14 +565,88 @@ pub fn CampaignDashboardPage() -> impl IntoView {
                         </ActionForm>
                     </section>
                 });
-                let rows = details.locals.into_iter().map(|l| view! {
-                    <tr id=format!("local-{}", l.local_id)>
-                        <th scope="row">{l.label}</th>
-                        <td class="number">{l.confirmed}</td>
-                        <td class="number">{l.member_count.map(|n| n.to_string()).unwrap_or_default()}</td>
-                        <td class="number">{l.share.unwrap_or_default()}</td>
-                    </tr>
+                let is_pledge = details.pledge.is_some();
+                let proposals: Vec<_> = details.locals.iter().filter_map(|l| {
+                    let standing = l.pledge.as_ref()?;
+                    Some((l.local_id, l.label.clone(), standing.member_count, standing.proposed_member_count?))
+                }).collect();
+                let rows = details.locals.into_iter().map(|l| {
+                    let standing = l.pledge.clone();
+                    view! {
+                        <tr id=format!("local-{}", l.local_id)>
+                            <th scope="row">{l.label}</th>
+                            <td class="number">{l.confirmed}</td>
+                            <td class="number">{l.member_count.map(|n| n.to_string()).unwrap_or_default()}</td>
+                            <td class="number">{l.share.unwrap_or_default()}</td>
+                            {is_pledge.then(|| view! {
+                                <td class="number">{standing.as_ref().map(|s| s.verified.to_string()).unwrap_or_default()}</td>
+                                <td data-testid=format!("standing-{}", l.local_id)>{standing.map(standing_text).unwrap_or_default()}</td>
+                            })}
+                        </tr>
+                    }
                 }).collect_view();
+                let pledge = details.pledge.map(|rule| pledge_summary(&rule, details.state, details.reached_at.clone()));
+                let proposals = (details.can_edit && !proposals.is_empty()).then(|| {
+                    let slug = details.slug.clone();
+                    view! {
+                        <section aria-labelledby="proposals-heading">
+                            <h2 id="proposals-heading">"New member counts waiting"</h2>
+                            <p>"Each local's member count was frozen when the pledge opened. An officer's newer count applies only once you accept it; a local that has reached its threshold stays reached."</p>
+                            {decided.then(|| view! { <p class="notice-ok" role="status">"Done."</p> })}
+                            {form_error(decide_error.clone())}
+                            <ul>{proposals.into_iter().map(|(local_id, label, frozen, proposed)| {
+                                let slug = slug.clone();
+                                view! {
+                                    <li data-testid=format!("proposal-{local_id}")>
+                                        {format!("{label}: {} now, {proposed} proposed ", frozen.map_or_else(|| "no count".to_owned(), |n| n.to_string()))}
+                                        {["accept", "decline"].map(|decision| { let slug = slug.clone(); view! {
+                                            <ActionForm action=decide attr:class="inline">
+                                                <input type="hidden" name="slug" value=slug/>
+                                                <input type="hidden" name="local_id" value=local_id/>
+                                                <input type="hidden" name="decision" value=decision/>
+                                                <button type="submit">{if decision == "accept" { "Accept" } else { "Decline" }}</button>
+                                            </ActionForm>
+                                        }})}
+                                    </li>
+                                }
+                            }).collect_view()}</ul>
+                        </section>
+                    }
+                });
+                let announcements = (!details.announcements.is_empty()).then(|| {
+                    let slug = details.slug.clone();
+                    view! {
+                        <section aria-labelledby="announcements-heading">
+                            <h2 id="announcements-heading">"Announcements to pledgers"</h2>
+                            {released.then(|| view! { <p class="notice-ok" role="status" data-testid="released">"Released: the mail is going out."</p> })}
+                            {form_error(release_error.clone())}
+                            <ul class="announcements">{details.announcements.into_iter().map(|a| {
+                                let what = if a.kind == "unmet" { "The deadline passed unmet" } else { "Threshold reached" };
+                                let head = format!("{what}: {} ({})", a.scope, a.created_at);
+                                let body = match a.released_at {
+                                    Some(at) => view! {
+                                        <p>{format!("Released {at}. ")}{if a.finished { "Everyone concerned has been written to." } else { "Sending…" }}</p>
+                                        <blockquote>{a.message}</blockquote>
+                                    }.into_any(),
+                                    None => {
+                                        let field = format!("announcement-{}", a.id);
+                                        let slug = slug.clone();
+                                        view! {
+                                            <ActionForm action=release>
+                                                <input type="hidden" name="slug" value=slug/>
+                                                <input type="hidden" name="announcement_id" value=a.id/>
+                                                <label for=field.clone()>"Message to every confirmed pledger concerned and the local's officers"</label>
+                                                <textarea id=field name="message" rows="5" required>{a.message}</textarea>
+                                                <button type="submit" class="button-primary">"Release"</button>
+                                            </ActionForm>
+                                        }.into_any()
+                                    }
+                                };
+                                view! { <li data-testid=format!("announcement-{}", a.id)><h3>{head}</h3>{body}</li> }
+                            }).collect_view()}</ul>
+                        </section>
+                    }
+                });
                 let s = details.status;
                 view! {
                     <section class="campaign-dashboard account">
@@ -548,11 +659,15 @@ pub fn CampaignDashboardPage() -> impl IntoView {
                             <dt>"Invalidated"</dt><dd>{s.invalidated}</dd>
                             {details.community_supporters.map(|n| view! { <dt>"Community supporters"</dt><dd>{n}</dd> })}
                         </dl>
+                        {pledge}
                         <table class="breakdown">
                             <caption>"Locals by share of membership"</caption>
-                            <thead><tr><th scope="col">"Local"</th><th scope="col">"Confirmed"</th><th scope="col">"Members"</th><th scope="col">"Share"</th></tr></thead>
+                            <thead><tr><th scope="col">"Local"</th><th scope="col">"Confirmed"</th><th scope="col">"Members"</th><th scope="col">"Share"</th>
+                                {is_pledge.then(|| view! { <th scope="col">"Verified"</th><th scope="col">"Threshold"</th> })}</tr></thead>
                             <tbody>{rows}</tbody>
                         </table>
+                        {announcements}
+                        {proposals}
                         <p><a href=format!("/api/v1/campaigns/{}/signatures.csv", details.slug) download>"Download the signers you may see (CSV)"</a></p>
                         {details.can_edit.then(|| view! { <p><a href=format!("/account/c/{}/edit", details.slug)>"Edit this campaign"</a></p> })}
                         {moderation}
@@ -609,6 +724,121 @@ pub fn LocalsAdminPage() -> impl IntoView {
                                 <textarea id="locals-sheet" name="sheet" rows="10"></textarea>
                                 <button type="submit" class="button-primary">"Import"</button>
                             </ActionForm>
+                        </section>
+                    }.into_any()
+                })
+            }}
+        </Suspense>
+    }
+}
+
+/// "12 of 18 needed", "reached 2026-11-26T10:00:00Z (2 withdrew since)", or why a local
+/// cannot reach.
+fn standing_text(s: rollcall::views::LocalStanding) -> String {
+    let mut text = match (&s.reached_at, s.needed) {
+        (Some(at), _) => format!("reached {at}"),
+        (None, Some(needed)) => format!("{} of {needed} needed", s.counted),
+        (None, None) => "cannot reach: no member count".to_owned(),
+    };
+    if s.withdrawn_since > 0 {
+        text.push_str(&format!(" ({} withdrew since)", s.withdrawn_since));
+    }
+    if s.sealed {
+        text.push_str(", names sealed");
+    }
+    text
+}
+
+/// A pledge's rule and where it stands, in words.
+fn pledge_summary(
+    rule: &rollcall::domain::PledgeRule,
+    state: Option<rollcall::domain::PledgeState>,
+    reached_at: Option<String>,
+) -> impl IntoView + use<> {
+    use rollcall::domain::PledgeState;
+    let state = match (state, reached_at) {
+        (Some(PledgeState::Reached), Some(at)) => format!("Reached on {at}."),
+        (Some(PledgeState::NotReached), _) => "The deadline passed without reaching the threshold.".to_owned(),
+        _ => "Gathering pledges.".to_owned(),
+    };
+    view! {
+        <section class="pledge-state" aria-labelledby="pledge-heading">
+            <h2 id="pledge-heading">"When the pledge binds"</h2>
+            <p>{crate::components::rule_text(rule)}</p>
+            <p data-testid="pledge-state"><strong>{state}</strong></p>
+        </section>
+    }
+}
+
+/// `/local/{id}/verify/{slug}`: the local's pledges waiting for an officer's verdict.
+#[component]
+pub fn VerifyPage() -> impl IntoView {
+    use crate::pledge_fns::{VerifyPledge, verification_queue};
+    let (local_id, slug) = use_params_map().with_untracked(|params| {
+        (
+            params.get("id").and_then(|id| id.parse::<i64>().ok()).unwrap_or(0),
+            params.get("slug").unwrap_or_default(),
+        )
+    });
+    let details = Resource::new(move || (slug.clone(), local_id), |(slug, id)| verification_queue(slug, id));
+    let verify = ServerAction::<VerifyPledge>::new();
+    let error = last_error(verify);
+    view! {
+        <Title text="Verify pledges · Rollcall"/>
+        <Meta name="robots" content="noindex"/>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || {
+                let error = error.clone();
+                Suspend::new(async move {
+                    let q = match details.await {
+                        Ok(q) => q,
+                        Err(err) => return refused_view(err),
+                    };
+                    let (campaign_slug, local_id) = (q.campaign_slug.clone(), q.local_id);
+                    let lines = q.lines.into_iter().map(|line| {
+                        let name = format!("{} {}", line.given_name, line.family_name);
+                        let forms = [("member", "Member"), ("not_member", "Not a member")].map(|(verdict, label)| {
+                            let (slug, id) = (campaign_slug.clone(), line.signature_id.clone());
+                            let described = format!("{label}: {name}");
+                            view! {
+                                <ActionForm action=verify attr:class="inline">
+                                    <input type="hidden" name="slug" value=slug/>
+                                    <input type="hidden" name="local_id" value=local_id/>
+                                    <input type="hidden" name="signature_id" value=id/>
+                                    <input type="hidden" name="verdict" value=verdict/>
+                                    <button type="submit" aria-label=described>{label}</button>
+                                </ActionForm>
+                            }
+                        });
+                        view! {
+                            <tr data-testid="queue-line">
+                                <th scope="row">{name.clone()}</th>
+                                <td>{line.email}</td>
+                                <td>{line.employer.unwrap_or_default()}</td>
+                                <td>{line.confirmed_at}</td>
+                                <td>{forms}</td>
+                            </tr>
+                        }
+                    }).collect_view();
+                    view! {
+                        <section class="account verify">
+                            <h1>"Verify pledges"</h1>
+                            <p data-testid="verify-counts">{format!(
+                                "{} confirmed: {} verified, {} not members, {} waiting.",
+                                q.confirmed, q.verified, q.not_members, q.unreviewed
+                            )}</p>
+                            {form_error(error)}
+                            {if q.sealed {
+                                view! { <p>"Names are sealed until this local reaches its threshold. Match your member list on the local's page instead: only fingerprints of addresses are compared."</p> }.into_any()
+                            } else {
+                                view! {
+                                    <table class="breakdown">
+                                        <thead><tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Employer"</th><th scope="col">"Confirmed"</th><th scope="col">"Verdict"</th></tr></thead>
+                                        <tbody>{lines}</tbody>
+                                    </table>
+                                }.into_any()
+                            }}
+                            <p><a href=format!("/local/{}", q.local_id)>"Back to the local"</a></p>
                         </section>
                     }.into_any()
                 })

@@ -71,6 +71,9 @@ fn progress_detail(c: &CampaignDetail) -> AnyView {
     view! {
         <section class="progress-detail" aria-labelledby="progress-heading">
             <h2 id="progress-heading">"Who has signed"</h2>
+            {c.pledge.as_ref().map(|rule| view! {
+                <p class="pledge-rule" data-testid="pledge-rule">{crate::components::rule_text(rule)}</p>
+            })}
             <BreakdownTable tally=c.tally.clone() allow_community=c.allow_community language/>
             <ByLocalChart tally=c.tally.clone()/>
             <OverTimeChart series=c.series.clone() language/>

@@ -102,7 +102,9 @@ pub fn CampaignEditorPage() -> impl IntoView {
                                 <input id="closes-at" name="form[closes_at]" type="datetime-local" value=c.closes_at.clone().unwrap_or_default()/>
                                 <label for="sponsors">"Sponsoring unions: their short names, separated by commas"</label>
                                 <input id="sponsors" name="form[sponsors]" value=c.sponsors.join(", ") aria-describedby="sponsors-hint"/>
-                                <p class="hint" id="sponsors-hint">{format!("Known unions: {unions}. Every local of a sponsoring union can sign.")}</p>
+                                <p class="hint" id="sponsors-hint">{format!("Known unions: {unions}.")}</p>
+                                <label for="locals">"Locals that may sign: one a line, as union/local (such as utw/local-102); leave empty for every local of the sponsoring unions"</label>
+                                <textarea id="locals" name="form[locals]" rows="4">{c.locals.join("\n")}</textarea>
                                 <div class="checkbox">
                                     <input id="allow-community" name="form[allow_community]" type="checkbox" value="on" checked=c.allow_community/>
                                     <label for="allow-community">"Community supporters (not members of a sponsoring union) may sign"</label>
@@ -122,6 +124,7 @@ pub fn CampaignEditorPage() -> impl IntoView {
                                     || "Nothing has been erased.".to_owned(),
                                     |at| format!("Signers' details were erased on {at}."),
                                 )}</p>
+                                {pledge_fields(c.pledge.clone())}
                                 {text_fields("en", "English", en)}
                                 {text_fields("es", "Spanish", es)}
                                 <button type="submit" class="button-primary">"Save"</button>
@@ -131,5 +134,45 @@ pub fn CampaignEditorPage() -> impl IntoView {
                 })
             }}
         </Suspense>
+    }
+}
+
+/// A pledge's threshold rule and announcements (ignored for a petition).
+fn pledge_fields(p: rollcall::views::PledgeForm) -> impl IntoView {
+    let not_eligible = p.without_member_count == "not_eligible";
+    view! {
+        <fieldset class="pledge-rule">
+            <legend>"For a pledge: when it binds"</legend>
+            <p class="hint">"Every condition you fill in must hold. The rule cannot change once the pledge opens, and each local's member count is frozen then."</p>
+            <label for="share">"Share of each local's members (percent)"</label>
+            <input id="share" name="form[share_of_members]" inputmode="decimal" value=p.share_of_members.clone()/>
+            <label for="per-local">"Pledges needed in each local"</label>
+            <input id="per-local" name="form[signers_per_local]" inputmode="numeric" value=p.signers_per_local.clone()/>
+            <label for="in-all">"Pledges needed in all"</label>
+            <input id="in-all" name="form[signers_in_all]" inputmode="numeric" value=p.signers_in_all.clone()/>
+            <label for="locals-needed">"Locals that must each reach their threshold"</label>
+            <input id="locals-needed" name="form[locals_needed]" inputmode="numeric" value=p.locals_needed.clone()/>
+            <label for="fallback">"A local without a member count"</label>
+            <select id="fallback" name="form[without_member_count]">
+                <option value="count_only" selected=!not_eligible>"is judged by the number of pledges alone"</option>
+                <option value="not_eligible" selected=not_eligible>"cannot reach a threshold"</option>
+            </select>
+            <div class="checkbox">
+                <input id="verified-only" name="form[verified_only]" type="checkbox" value="on" checked=p.verified_only/>
+                <label for="verified-only">"Count only pledges the local's officers verified as members"</label>
+            </div>
+            <div class="checkbox">
+                <input id="sealed" name="form[sealed_names]" type="checkbox" value="on" checked=p.sealed_names/>
+                <label for="sealed">"Seal names: nobody, officers included, sees who pledged in a local until it reaches its threshold"</label>
+            </div>
+            <label for="reached-message">"Message to pledgers when a threshold is reached"</label>
+            <textarea id="reached-message" name="form[reached_message]" rows="4">{p.reached_message.clone()}</textarea>
+            <label for="unmet-message">"Message to pledgers if the deadline passes unmet"</label>
+            <textarea id="unmet-message" name="form[unmet_message]" rows="4">{p.unmet_message.clone()}</textarea>
+            <div class="checkbox">
+                <input id="auto-release" name="form[auto_release]" type="checkbox" value="on" checked=p.auto_release/>
+                <label for="auto-release">"Send these messages at once, without waiting for an organizer to release them"</label>
+            </div>
+        </fieldset>
     }
 }

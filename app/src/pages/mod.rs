@@ -9,7 +9,7 @@ mod home;
 mod withdraw;
 
 pub use account::{
-    AccountPage, CampaignDashboardPage, CodePage, InvitePage, LocalPage, LocalsAdminPage,
+    AccountPage, CampaignDashboardPage, CodePage, InvitePage, LocalPage, LocalsAdminPage, VerifyPage,
     SignInPage, TwoFactorPage,
 };
 pub use campaign::{

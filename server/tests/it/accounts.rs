@@ -95,6 +95,9 @@ pub async fn seed(
         invalidated_at: Set(None),
         ip: Set(None),
         attested_by: Set(None),
+        verification: Set(None),
+        verified_by: Set(None),
+        verified_at: Set(None),
     })
     .exec_without_returning(&app.db)
     .await

@@ -1,0 +1,154 @@
+//! Server functions behind a pledge's work: an organizer releases announcements and
+//! decides on officers' new member counts; an officer verifies their local's pledges, one
+//! by one or against the local's member list. Each goes through a `rollcall` service
+//! that checks the caller's role itself.
+
+use leptos::prelude::*;
+
+use crate::account_fns::AccountFormError;
+#[cfg(feature = "ssr")]
+use crate::account_fns::{caller, state, unexpected};
+
+/// An organizer releases an announcement with the message pledgers will get.
+#[server(endpoint = "release_announcement")]
+pub async fn release_announcement(
+    slug: String,
+    announcement_id: i64,
+    message: String,
+) -> Result<(), AccountFormError> {
+    use rollcall::announcing::ReleaseError;
+    let state = state()?;
+    let caller = caller(&state).await?;
+    let now = chrono::Utc::now();
+    match rollcall::announcing::release(&state.db, &caller, &slug, announcement_id, &message, now)
+        .await
+    {
+        Ok(()) => {
+            state.pledge_wake.notify_one();
+            leptos_axum::redirect(&format!("/account/c/{slug}?released=1"));
+            Ok(())
+        }
+        Err(ReleaseError::Forbidden) => Err(AccountFormError::Forbidden),
+        Err(ReleaseError::Unknown) => Err(AccountFormError::NotFound),
+        Err(ReleaseError::Db(err)) => Err(unexpected(err)),
+        Err(err) => Err(AccountFormError::Campaign(err.to_string())),
+    }
+}
+
+/// An organizer accepts or declines the member count an officer set for a local of an
+/// open pledge.
+#[server(endpoint = "decide_member_count")]
+pub async fn decide_member_count(
+    slug: String,
+    local_id: i64,
+    decision: String,
+) -> Result<(), AccountFormError> {
+    use rollcall::pledges::MemberCountChoiceError;
+    let state = state()?;
+    let caller = caller(&state).await?;
+    let accept = match decision.as_str() {
+        "accept" => true,
+        "decline" => false,
+        _ => return Err(AccountFormError::Campaign("accept or decline".into())),
+    };
+    let now = chrono::Utc::now();
+    match rollcall::pledges::decide_member_count(&state.db, &caller, &slug, local_id, accept, now)
+        .await
+    {
+        Ok(()) => {
+            if let Ok(Some(found)) = rollcall::campaigns::by_slug(&state.db, &slug).await {
+                state.hub.refresh(found.id);
+            }
+            state.pledge_wake.notify_one();
+            leptos_axum::redirect(&format!("/account/c/{slug}?decided=1"));
+            Ok(())
+        }
+        Err(MemberCountChoiceError::Forbidden) => Err(AccountFormError::Forbidden),
+        Err(MemberCountChoiceError::UnknownCampaign) => Err(AccountFormError::NotFound),
+        Err(MemberCountChoiceError::Db(err)) => Err(unexpected(err)),
+        Err(err @ MemberCountChoiceError::NothingWaiting) => {
+            Err(AccountFormError::Campaign(err.to_string()))
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn verify_error(err: rollcall::verifying::VerifyError) -> AccountFormError {
+    use rollcall::verifying::VerifyError;
+    match err {
+        VerifyError::Forbidden => AccountFormError::Forbidden,
+        VerifyError::NotFound => AccountFormError::NotFound,
+        VerifyError::Db(err) => unexpected(err),
+        err @ (VerifyError::BadLine(_) | VerifyError::TooLong) => {
+            AccountFormError::Unreadable(err.to_string())
+        }
+    }
+}
+
+/// A local's pledges waiting for an officer's verdict.
+#[server(endpoint = "verification_queue")]
+pub async fn verification_queue(
+    slug: String,
+    local_id: i64,
+) -> Result<rollcall::verifying::Queue, AccountFormError> {
+    let state = state()?;
+    let caller = caller(&state).await?;
+    rollcall::verifying::queue(&state.db, &caller, &slug, local_id)
+        .await
+        .map_err(verify_error)
+}
+
+/// An officer marks one pledge a member (`member`) or not (`not_member`).
+#[server(endpoint = "verify_pledge")]
+pub async fn verify_pledge(
+    slug: String,
+    local_id: i64,
+    signature_id: String,
+    verdict: String,
+) -> Result<(), AccountFormError> {
+    use rollcall::verifying::Verdict;
+    let state = state()?;
+    let caller = caller(&state).await?;
+    let verdict = match verdict.as_str() {
+        "member" => Verdict::Member,
+        "not_member" => Verdict::NotMember,
+        _ => return Err(AccountFormError::NotFound),
+    };
+    let id = uuid::Uuid::parse_str(&signature_id).map_err(|_| AccountFormError::NotFound)?;
+    let crossed =
+        rollcall::verifying::judge(&state.db, &caller, &slug, id, verdict, chrono::Utc::now())
+            .await
+            .map_err(verify_error)?;
+    if crossed && let Ok(Some(found)) = rollcall::campaigns::by_slug(&state.db, &slug).await {
+        state.hub.refresh(found.id);
+    }
+    state.pledge_wake.notify_one();
+    leptos_axum::redirect(&format!("/local/{local_id}/verify/{slug}"));
+    Ok(())
+}
+
+/// An officer uploads the local's member list: kept only as hashes, and matched
+/// against the local's unreviewed pledges.
+#[server(endpoint = "upload_member_list")]
+pub async fn upload_member_list(local_id: i64, list: String) -> Result<(), AccountFormError> {
+    let state = state()?;
+    let caller = caller(&state).await?;
+    let report = rollcall::verifying::upload_member_list(
+        &state.db,
+        &caller,
+        local_id,
+        &list,
+        chrono::Utc::now(),
+    )
+    .await
+    .map_err(verify_error)?;
+    for campaign_id in &report.crossed {
+        state.hub.refresh(*campaign_id);
+    }
+    state.pledge_wake.notify_one();
+    leptos_axum::redirect(&format!(
+        "/local/{local_id}?members={}&matched={}",
+        report.members, report.matched
+    ));
+    Ok(())
+}
