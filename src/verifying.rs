@@ -25,6 +25,7 @@ use crate::{
     domain::{CampaignKind, SignatureStatus, SignerEmail},
     entities::{campaign, member_hash, signature},
     pledges::{self, NOT_MEMBER, VERIFIED},
+    views::{QueueLine, VerificationQueue},
 };
 
 /// The most addresses one member list may hold.
@@ -52,31 +53,6 @@ pub enum VerifyError {
 pub enum Verdict {
     Member,
     NotMember,
-}
-
-/// One pledge waiting for a verdict.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct QueueLine {
-    pub signature_id: String,
-    pub given_name: String,
-    pub family_name: String,
-    pub email: String,
-    pub employer: Option<String>,
-    pub confirmed_at: String,
-}
-
-/// A local's verification queue on one pledge.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Queue {
-    pub campaign_slug: String,
-    pub local_id: i64,
-    pub confirmed: u64,
-    pub verified: u64,
-    pub not_members: u64,
-    pub unreviewed: u64,
-    /// Names are sealed until the local reaches its threshold: the list is empty.
-    pub sealed: bool,
-    pub lines: Vec<QueueLine>,
 }
 
 async fn pledge_for_officer(
@@ -107,7 +83,7 @@ pub async fn queue(
     caller: &Caller,
     slug: &str,
     local_id: i64,
-) -> Result<Queue, VerifyError> {
+) -> Result<VerificationQueue, VerifyError> {
     let campaign = pledge_for_officer(db, caller, slug, local_id).await?;
     let directory = campaigns::directory(db, &campaign).await?;
     let sealed = pledges::unsealed_locals(&campaign, &directory)
@@ -141,7 +117,7 @@ pub async fn queue(
             })
             .collect()
     };
-    Ok(Queue {
+    Ok(VerificationQueue {
         campaign_slug: campaign.slug.clone(),
         local_id,
         confirmed: confirmed_in(campaign.id, local_id).count(db).await?,

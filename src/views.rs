@@ -422,3 +422,28 @@ pub struct UnionLine {
     /// The sum of its locals' member counts.
     pub members: u64,
 }
+
+/// One pledge waiting for a verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueLine {
+    pub signature_id: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub email: String,
+    pub employer: Option<String>,
+    pub confirmed_at: String,
+}
+
+/// A local's verification queue on one pledge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerificationQueue {
+    pub campaign_slug: String,
+    pub local_id: i64,
+    pub confirmed: u64,
+    pub verified: u64,
+    pub not_members: u64,
+    pub unreviewed: u64,
+    /// Names are sealed until the local reaches its threshold: the list is empty.
+    pub sealed: bool,
+    pub lines: Vec<QueueLine>,
+}

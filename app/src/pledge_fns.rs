@@ -90,7 +90,7 @@ fn verify_error(err: rollcall::verifying::VerifyError) -> AccountFormError {
 pub async fn verification_queue(
     slug: String,
     local_id: i64,
-) -> Result<rollcall::verifying::Queue, AccountFormError> {
+) -> Result<rollcall::views::VerificationQueue, AccountFormError> {
     let state = state()?;
     let caller = caller(&state).await?;
     rollcall::verifying::queue(&state.db, &caller, &slug, local_id)
