@@ -133,7 +133,10 @@ pub async fn release(
     let released = announcement::Entity::update_many()
         .col_expr(announcement::Column::Message, Expr::value(message.clone()))
         .col_expr(announcement::Column::ReleasedAt, Expr::value(now))
-        .col_expr(announcement::Column::ReleasedBy, Expr::value(caller.label()))
+        .col_expr(
+            announcement::Column::ReleasedBy,
+            Expr::value(caller.label()),
+        )
         .filter(announcement::Column::Id.eq(announcement_id))
         .filter(announcement::Column::CampaignId.eq(campaign.id))
         .filter(announcement::Column::ReleasedAt.is_null())
@@ -179,7 +182,10 @@ pub async fn list(
         .map(|a| AnnouncementLine {
             id: a.id,
             scope: match a.local_id {
-                Some(id) => labels.get(&id).cloned().unwrap_or_else(|| format!("local {id}")),
+                Some(id) => labels
+                    .get(&id)
+                    .cloned()
+                    .unwrap_or_else(|| format!("local {id}")),
                 None => "the whole campaign".to_owned(),
             },
             kind: a.kind,
@@ -207,7 +213,10 @@ pub async fn send_step(
     else {
         return Ok(false);
     };
-    let Some(campaign) = campaign::Entity::find_by_id(found.campaign_id).one(db).await? else {
+    let Some(campaign) = campaign::Entity::find_by_id(found.campaign_id)
+        .one(db)
+        .await?
+    else {
         return Ok(false);
     };
     let news = match (found.kind.as_str(), found.local_id) {
@@ -240,11 +249,11 @@ pub async fn send_step(
     let mut drafts = Vec::with_capacity(pledgers.len());
     for (_, email, language) in &pledgers {
         let language = Language::parse(language).unwrap_or_default();
-        if !titles.contains_key(&language) {
+        if let std::collections::hash_map::Entry::Vacant(entry) = titles.entry(language) {
             let title = campaigns::current_text(db, &campaign, language)
                 .await?
                 .map_or_else(|| campaign.slug.clone(), |text| text.title);
-            titles.insert(language, title);
+            entry.insert(title);
         }
         drafts.push(mail::announcement(
             email,
@@ -276,7 +285,8 @@ pub async fn send_step(
     let txn = db::begin_write(db).await?;
     // Moves the cursor from where this step read it: a second sender that got there
     // first makes this one write nothing.
-    let mut claim = announcement::Entity::update_many().filter(announcement::Column::Id.eq(found.id));
+    let mut claim =
+        announcement::Entity::update_many().filter(announcement::Column::Id.eq(found.id));
     claim = match found.cursor {
         Some(cursor) => claim.filter(announcement::Column::Cursor.eq(cursor)),
         None => claim.filter(announcement::Column::Cursor.is_null()),
@@ -308,13 +318,15 @@ async fn officers(
 ) -> Result<Vec<String>, DbErr> {
     let locals: Vec<i64> = match local_id {
         Some(id) => vec![id],
-        None => campaign_local::Entity::find()
-            .select_only()
-            .column(campaign_local::Column::LocalId)
-            .filter(campaign_local::Column::CampaignId.eq(campaign.id))
-            .into_tuple()
-            .all(db)
-            .await?,
+        None => {
+            campaign_local::Entity::find()
+                .select_only()
+                .column(campaign_local::Column::LocalId)
+                .filter(campaign_local::Column::CampaignId.eq(campaign.id))
+                .into_tuple()
+                .all(db)
+                .await?
+        }
     };
     let officer = Grant::Officer { local_id: 0 }.columns().0;
     let user_ids: Vec<i64> = role_grant::Entity::find()

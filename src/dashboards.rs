@@ -12,10 +12,10 @@ use sea_orm::{
 
 use crate::{
     access::{self, Caller, SignerScope},
-    campaigns,
+    announcing, campaigns,
     domain::{Language, SignatureStatus, format_share_percent, share_of_membership},
     entities::{campaign, campaign_sponsor, local, signature, union},
-    announcing, membership, pledges, tally,
+    membership, pledges, tally,
     views::{
         CampaignDashboard, DayCount, LocalDashboard, LocalProgress, LocalRow, LocalView,
         MemberCountEntry, SignerRow, StatusCounts,
@@ -175,26 +175,26 @@ async fn local_progress(
         Vec::new()
     } else {
         confirmed_here()
-        .select_only()
-        .columns([
-            signature::Column::GivenName,
-            signature::Column::FamilyName,
-            signature::Column::ConfirmedAt,
-            signature::Column::AttestedBy,
-        ])
-        .order_by_desc(signature::Column::ConfirmedAt)
-        .limit(RECENT)
-        .into_model::<Recent>()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|row| SignerRow {
-            given_name: row.given_name,
-            family_name: row.family_name,
-            confirmed_at: row.confirmed_at.map(rfc3339).unwrap_or_default(),
-            paper: row.attested_by.is_some(),
-        })
-        .collect()
+            .select_only()
+            .columns([
+                signature::Column::GivenName,
+                signature::Column::FamilyName,
+                signature::Column::ConfirmedAt,
+                signature::Column::AttestedBy,
+            ])
+            .order_by_desc(signature::Column::ConfirmedAt)
+            .limit(RECENT)
+            .into_model::<Recent>()
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|row| SignerRow {
+                given_name: row.given_name,
+                family_name: row.family_name,
+                confirmed_at: row.confirmed_at.map(rfc3339).unwrap_or_default(),
+                paper: row.attested_by.is_some(),
+            })
+            .collect()
     };
     let language = Language::parse(&found.default_language).unwrap_or_default();
     let title = campaigns::current_text(db, found, language)
@@ -207,7 +207,10 @@ async fn local_progress(
         campaign_status: found.status.clone(),
         confirmed,
         paper,
-        share: share(confirmed, pledge.as_ref().map_or(members, |p| p.member_count)),
+        share: share(
+            confirmed,
+            pledge.as_ref().map_or(members, |p| p.member_count),
+        ),
         pledge,
         trend: days
             .into_iter()

@@ -252,8 +252,12 @@ impl Live {
         let mut state = lock(&self.state);
         let fresh = state.publish();
         let old = &state.published;
-        let same_view = (fresh.breakdown, fresh.smallest_group, fresh.goal, fresh.state)
-            == (old.breakdown, old.smallest_group, old.goal, old.state)
+        let same_view = (
+            fresh.breakdown,
+            fresh.smallest_group,
+            fresh.goal,
+            fresh.state,
+        ) == (old.breakdown, old.smallest_group, old.goal, old.state)
             && fresh.reached_at == old.reached_at;
         let by_local = moved(
             &old.by_local,

@@ -403,7 +403,10 @@ pub async fn save_campaign(
         Some(_) if kind != CampaignKind::Pledge => {
             return Err(fail("only a pledge has a [pledge] table".into()));
         }
-        Some(pledge) => (pledge.rule().map_err(fail)?, pledge.auto_release().map_err(fail)?),
+        Some(pledge) => (
+            pledge.rule().map_err(fail)?,
+            pledge.auto_release().map_err(fail)?,
+        ),
         None => (PledgeRule::default(), false),
     };
 
@@ -466,8 +469,12 @@ pub async fn save_campaign(
     let pledge = file.pledge.as_ref();
     active.auto_release = Set(auto_release);
     active.sealed_names = Set(pledge.is_some_and(|p| p.sealed_names));
-    active.reached_message = Set(pledge.map(|p| p.reached_message.trim().to_owned()).unwrap_or_default());
-    active.unmet_message = Set(pledge.map(|p| p.unmet_message.trim().to_owned()).unwrap_or_default());
+    active.reached_message = Set(pledge
+        .map(|p| p.reached_message.trim().to_owned())
+        .unwrap_or_default());
+    active.unmet_message = Set(pledge
+        .map(|p| p.unmet_message.trim().to_owned())
+        .unwrap_or_default());
     // The retention period runs from the first archiving.
     if status == CampaignStatus::Archived && archived_at.is_none() {
         active.archived_at = Set(Some(now));
@@ -509,15 +516,19 @@ pub async fn save_campaign(
         };
         let local = found
             .filter(|local| sponsor_ids.contains(&local.union_id))
-            .ok_or_else(|| fail(format!("local {name:?} is not a local (union/local) of a sponsor")))?;
+            .ok_or_else(|| {
+                fail(format!(
+                    "local {name:?} is not a local (union/local) of a sponsor"
+                ))
+            })?;
         chosen.push(local.id);
     }
     pledges::set_locals(&txn, &campaign, &sponsor_ids, chosen, now)
         .await
         .map_err(|err| match err {
-            pledges::LocalsError::Leaving => fail(
-                "a local cannot leave a pledge once it has opened".into(),
-            ),
+            pledges::LocalsError::Leaving => {
+                fail("a local cannot leave a pledge once it has opened".into())
+            }
             pledges::LocalsError::Db(err) => ImportError::Database(err),
         })?;
 

@@ -10,8 +10,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
 };
 use serde_json::json;
 
@@ -187,7 +187,10 @@ async fn freeze(
         .await?;
     for (local_id, member_count) in counts {
         campaign_local::Entity::update_many()
-            .col_expr(campaign_local::Column::MemberCount, Expr::value(member_count))
+            .col_expr(
+                campaign_local::Column::MemberCount,
+                Expr::value(member_count),
+            )
             .col_expr(campaign_local::Column::FrozenAt, Expr::value(now))
             .filter(campaign_local::Column::CampaignId.eq(campaign_id))
             .filter(campaign_local::Column::LocalId.eq(local_id))
@@ -273,6 +276,25 @@ pub async fn check_local(
     if row.reached_at.is_some() || row.frozen_at.is_none() {
         return Ok(false);
     }
+    // While a local gathers, its confirmations take turns on its row here: the one that
+    // completes the threshold then counts every pledge committed before it, so two at
+    // once cannot each see the other missing. (SQLite runs one writer at a time anyway.)
+    // Once reached, the read above returns early and nobody waits.
+    let row = if txn.get_database_backend() == DbBackend::Postgres {
+        let Some(locked) = campaign_local::Entity::find_by_id((campaign.id, local_id))
+            .lock_exclusive()
+            .one(txn)
+            .await?
+        else {
+            return Ok(false);
+        };
+        if locked.reached_at.is_some() {
+            return Ok(false);
+        }
+        locked
+    } else {
+        row
+    };
     let counted = counted_in_local(txn, campaign.id, local_id, rule.verified_only).await?;
     if !rule.local_met(counted, row.member_count.map(non_negative)) {
         return Ok(false);
@@ -297,7 +319,14 @@ async fn cross_local(
     if crossed.rows_affected != 1 {
         return Ok(false);
     }
-    announcing::open(txn, campaign, Some(local_id), AnnouncementKind::Reached, now).await?;
+    announcing::open(
+        txn,
+        campaign,
+        Some(local_id),
+        AnnouncementKind::Reached,
+        now,
+    )
+    .await?;
     audit_entry(
         txn,
         "rollcall",
@@ -503,14 +532,26 @@ pub async fn propose_member_count(
     };
     // The same count as the frozen one needs nobody's approval.
     frozen()
-        .col_expr(campaign_local::Column::ProposedMemberCount, Expr::value(None::<i64>))
-        .col_expr(campaign_local::Column::ProposedAt, Expr::value(None::<DateTime<Utc>>))
-        .col_expr(campaign_local::Column::ProposedBy, Expr::value(None::<String>))
+        .col_expr(
+            campaign_local::Column::ProposedMemberCount,
+            Expr::value(None::<i64>),
+        )
+        .col_expr(
+            campaign_local::Column::ProposedAt,
+            Expr::value(None::<DateTime<Utc>>),
+        )
+        .col_expr(
+            campaign_local::Column::ProposedBy,
+            Expr::value(None::<String>),
+        )
         .filter(campaign_local::Column::MemberCount.eq(count))
         .exec(txn)
         .await?;
     frozen()
-        .col_expr(campaign_local::Column::ProposedMemberCount, Expr::value(count))
+        .col_expr(
+            campaign_local::Column::ProposedMemberCount,
+            Expr::value(count),
+        )
         .col_expr(campaign_local::Column::ProposedAt, Expr::value(now))
         .col_expr(campaign_local::Column::ProposedBy, Expr::value(by))
         .filter(
@@ -547,9 +588,18 @@ pub async fn decide_member_count(
         .filter(|row| row.proposed_member_count.is_some())
         .ok_or(MemberCountChoiceError::NothingWaiting)?;
     let mut update = campaign_local::Entity::update_many()
-        .col_expr(campaign_local::Column::ProposedMemberCount, Expr::value(None::<i64>))
-        .col_expr(campaign_local::Column::ProposedAt, Expr::value(None::<DateTime<Utc>>))
-        .col_expr(campaign_local::Column::ProposedBy, Expr::value(None::<String>));
+        .col_expr(
+            campaign_local::Column::ProposedMemberCount,
+            Expr::value(None::<i64>),
+        )
+        .col_expr(
+            campaign_local::Column::ProposedAt,
+            Expr::value(None::<DateTime<Utc>>),
+        )
+        .col_expr(
+            campaign_local::Column::ProposedBy,
+            Expr::value(None::<String>),
+        );
     if accept {
         update = update.col_expr(
             campaign_local::Column::MemberCount,
@@ -681,7 +731,9 @@ pub async fn standings(
                 unreviewed: with(local_id, None),
                 reached_at: standing.reached_at.map(rfc3339),
                 withdrawn_since: standing.withdrawn_since,
-                sealed: unsealed.as_ref().is_some_and(|open| !open.contains(&local_id)),
+                sealed: unsealed
+                    .as_ref()
+                    .is_some_and(|open| !open.contains(&local_id)),
             };
             (local_id, line)
         })
@@ -689,7 +741,10 @@ pub async fn standings(
 }
 
 /// The locals a campaign lists, as `union/local` slugs (empty: every sponsor's local).
-pub async fn listed_slugs(db: &impl ConnectionTrait, campaign_id: i64) -> Result<Vec<String>, DbErr> {
+pub async fn listed_slugs(
+    db: &impl ConnectionTrait,
+    campaign_id: i64,
+) -> Result<Vec<String>, DbErr> {
     let ids: Vec<i64> = campaign_local::Entity::find()
         .select_only()
         .column(campaign_local::Column::LocalId)

@@ -179,8 +179,8 @@ pub async fn judge(
         now,
     )
     .await?;
-    let crossed = verdict == Verdict::Member
-        && pledges::check_local(&txn, &campaign, local_id, now).await?;
+    let crossed =
+        verdict == Verdict::Member && pledges::check_local(&txn, &campaign, local_id, now).await?;
     txn.commit().await?;
     Ok(crossed)
 }

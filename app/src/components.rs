@@ -60,7 +60,9 @@ pub fn pledge_text(count: u64, needed: Option<u64>, reached: bool, withdrawn_sin
 /// Where a whole pledge stands, in a sentence.
 pub fn state_text(state: PledgeState) -> &'static str {
     match state {
-        PledgeState::Gathering => "Gathering pledges: the pledge binds once its threshold is reached.",
+        PledgeState::Gathering => {
+            "Gathering pledges: the pledge binds once its threshold is reached."
+        }
         PledgeState::Reached => "Reached: the pledge now binds.",
         PledgeState::NotReached => "Not reached: the deadline passed before the threshold was met.",
     }
@@ -386,7 +388,10 @@ mod browser {
                 ("signed", signed_text(count, members, language)),
                 ("share", share_text(count, members)),
             ];
-            if let Some(state) = document().query_selector("[data-testid=pledge-state]").ok().flatten()
+            if let Some(state) = document()
+                .query_selector("[data-testid=pledge-state]")
+                .ok()
+                .flatten()
                 && state.get_attribute("data-state").is_some()
             {
                 let reached = text_of(&group, "reached_at").is_some();

@@ -154,7 +154,14 @@ pub async fn save_campaign(form: CampaignForm) -> Result<(), AccountFormError> {
             verified_only: verified_only.is_some(),
             without_member_count: Some(without_member_count).filter(|w| !w.is_empty()),
             sealed_names: sealed_names.is_some(),
-            release: Some(if auto_release.is_some() { "automatic" } else { "organizer" }.to_owned()),
+            release: Some(
+                if auto_release.is_some() {
+                    "automatic"
+                } else {
+                    "organizer"
+                }
+                .to_owned(),
+            ),
             reached_message,
             unmet_message,
         })

@@ -6,8 +6,8 @@ pub mod account_fns;
 pub mod charts;
 pub mod components;
 pub mod editor_fns;
-pub mod pledge_fns;
 pub mod pages;
+pub mod pledge_fns;
 pub mod server_fns;
 #[cfg(feature = "ssr")]
 pub mod state;
@@ -22,8 +22,8 @@ use leptos_router::{
 
 use pages::{
     AccountPage, CampaignDashboardPage, CampaignEditorPage, CampaignPage, CodePage, ConfirmPage,
-    ConfirmedPage, EmbedPage, HomePage, InvitePage, LocalPage, LocalsAdminPage, NotFound, VerifyPage,
-    SignInPage, SignersPage, ThanksPage, TwoFactorPage, WithdrawPage, WithdrawnPage,
+    ConfirmedPage, EmbedPage, HomePage, InvitePage, LocalPage, LocalsAdminPage, NotFound,
+    SignInPage, SignersPage, ThanksPage, TwoFactorPage, VerifyPage, WithdrawPage, WithdrawnPage,
 };
 
 /// The HTML document around every page.

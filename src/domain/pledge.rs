@@ -53,9 +53,13 @@ pub enum RuleProblem {
     Share,
     #[error("a number of signers must be 1 or more")]
     Zero,
-    #[error("a rule by locals needs each local's threshold: a share of members or a number of signers per local")]
+    #[error(
+        "a rule by locals needs each local's threshold: a share of members or a number of signers per local"
+    )]
     LocalsWithoutThreshold,
-    #[error("a threshold per local needs a campaign rule too: signers in all, or a number of locals")]
+    #[error(
+        "a threshold per local needs a campaign rule too: signers in all, or a number of locals"
+    )]
     NoCampaignRule,
 }
 
@@ -71,7 +75,10 @@ impl PledgeRule {
     }
 
     pub fn check(&self) -> Result<(), RuleProblem> {
-        if self.share_needed_bp.is_some_and(|bp| bp == 0 || bp > 10_000) {
+        if self
+            .share_needed_bp
+            .is_some_and(|bp| bp == 0 || bp > 10_000)
+        {
             return Err(RuleProblem::Share);
         }
         let numbers = [
@@ -100,9 +107,7 @@ impl PledgeRule {
         }
         let by_share = match (self.share_needed_bp, member_count) {
             (None, _) => None,
-            (Some(bp), Some(members)) => {
-                Some((members * u64::from(bp)).div_ceil(10_000).max(1))
-            }
+            (Some(bp), Some(members)) => Some((members * u64::from(bp)).div_ceil(10_000).max(1)),
             (Some(_), None) => match self.without_member_count {
                 WithoutMemberCount::NotEligible => return None,
                 WithoutMemberCount::CountOnly => {
@@ -221,7 +226,10 @@ mod tests {
             locals_needed: Some(3),
             ..PledgeRule::default()
         };
-        assert_eq!(locals_only.check(), Err(RuleProblem::LocalsWithoutThreshold));
+        assert_eq!(
+            locals_only.check(),
+            Err(RuleProblem::LocalsWithoutThreshold)
+        );
         assert_eq!(share(6_000).check(), Ok(()));
         assert_eq!(PledgeRule::default().check(), Ok(()));
     }

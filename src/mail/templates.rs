@@ -216,7 +216,9 @@ pub fn announcement(
         ),
         (Language::En, AnnouncementNews::Unmet) => (
             "News about your pledge",
-            format!("The deadline of “{campaign_title}” has passed without reaching its threshold."),
+            format!(
+                "The deadline of “{campaign_title}” has passed without reaching its threshold."
+            ),
         ),
         (Language::Es, AnnouncementNews::LocalReached) => (
             "Noticias sobre su compromiso",
@@ -243,5 +245,11 @@ pub fn announcement(
             .map(|paragraph| escape(paragraph).replace('\n', "<br>")),
     );
     paragraphs.push(link_html(campaign_url, campaign_url));
-    MailDraft::new("announcement", to, subject.to_owned(), text, html_page(&paragraphs))
+    MailDraft::new(
+        "announcement",
+        to,
+        subject.to_owned(),
+        text,
+        html_page(&paragraphs),
+    )
 }

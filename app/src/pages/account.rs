@@ -758,7 +758,9 @@ fn pledge_summary(
     use rollcall::domain::PledgeState;
     let state = match (state, reached_at) {
         (Some(PledgeState::Reached), Some(at)) => format!("Reached on {at}."),
-        (Some(PledgeState::NotReached), _) => "The deadline passed without reaching the threshold.".to_owned(),
+        (Some(PledgeState::NotReached), _) => {
+            "The deadline passed without reaching the threshold.".to_owned()
+        }
         _ => "Gathering pledges.".to_owned(),
     };
     view! {
@@ -776,11 +778,17 @@ pub fn VerifyPage() -> impl IntoView {
     use crate::pledge_fns::{VerifyPledge, verification_queue};
     let (local_id, slug) = use_params_map().with_untracked(|params| {
         (
-            params.get("id").and_then(|id| id.parse::<i64>().ok()).unwrap_or(0),
+            params
+                .get("id")
+                .and_then(|id| id.parse::<i64>().ok())
+                .unwrap_or(0),
             params.get("slug").unwrap_or_default(),
         )
     });
-    let details = Resource::new(move || (slug.clone(), local_id), |(slug, id)| verification_queue(slug, id));
+    let details = Resource::new(
+        move || (slug.clone(), local_id),
+        |(slug, id)| verification_queue(slug, id),
+    );
     let verify = ServerAction::<VerifyPledge>::new();
     let error = last_error(verify);
     view! {

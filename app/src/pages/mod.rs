@@ -9,8 +9,8 @@ mod home;
 mod withdraw;
 
 pub use account::{
-    AccountPage, CampaignDashboardPage, CodePage, InvitePage, LocalPage, LocalsAdminPage, VerifyPage,
-    SignInPage, TwoFactorPage,
+    AccountPage, CampaignDashboardPage, CodePage, InvitePage, LocalPage, LocalsAdminPage,
+    SignInPage, TwoFactorPage, VerifyPage,
 };
 pub use campaign::{
     CampaignPage, ConfirmedPage, EmbedPage, SignersPage, ThanksPage, WithdrawnPage,

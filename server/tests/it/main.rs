@@ -7,5 +7,6 @@ mod harness;
 mod loading;
 mod officers;
 mod pages;
+mod pledges;
 mod signing;
 mod tallies;
