@@ -13,6 +13,11 @@ export PUBLIC_URL="http://127.0.0.1:${E2E_PORT:-3100}"
 bin="${ROLLCALL_BIN:-${CARGO_TARGET_DIR:-$root/target}/debug/rollcall}"
 cd "$dir"
 "$bin" --config /dev/null demo
+# A pledge with one small local, for pledge.spec.ts.
+"$bin" --config /dev/null locals import "$root/end2end/fixtures/small-local.csv"
+"$bin" --config /dev/null campaign import "$root/end2end/fixtures/walkout.toml"
 # The first admin, as a union's web person makes it; the officer spec signs in as them.
 printf '%s\n' "${E2E_ADMIN_PASSWORD:?}" | "$bin" --config /dev/null admin create --email "${E2E_ADMIN_EMAIL:?}"
+# A second admin, who organizes the pledge in pledge.spec.ts (each sets up their own app).
+printf '%s\n' "${E2E_ADMIN_PASSWORD:?}" | "$bin" --config /dev/null admin create --email "organizer-${E2E_ADMIN_EMAIL:?}"
 exec "$bin" --config /dev/null serve

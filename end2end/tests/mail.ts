@@ -30,3 +30,12 @@ export async function linkFromMail(to: string, prefix: string): Promise<string> 
     .toBeTruthy();
   return link!;
 }
+
+/** Mails to `to` whose subject is `subject`, as their decoded text. */
+export function mailsTo(to: string, subject: string): string[] {
+  const files = fs.existsSync(mailDir) ? fs.readdirSync(mailDir) : [];
+  return files
+    .filter((f) => f.endsWith(".eml"))
+    .map((f) => decodeQuotedPrintable(fs.readFileSync(path.join(mailDir, f), "utf8")))
+    .filter((raw) => raw.includes(`To: ${to}`) && raw.includes(`Subject: ${subject}`));
+}

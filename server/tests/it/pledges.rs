@@ -183,6 +183,21 @@ fn announcements(app: &TestApp) -> BTreeMap<String, usize> {
     by
 }
 
+/// Presses the withdraw button behind a receipt's link.
+async fn withdraw(app: &TestApp, link: &str) {
+    let token = link.rsplit('/').next().unwrap();
+    let pressed = app
+        .http
+        .post(app.url("/api/withdraw"))
+        .header("Accept", "text/html")
+        .header("Referer", link)
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pressed.status(), 302);
+}
+
 /// An officer's verdict on the pledge signed with `email`.
 async fn verdict(
     app: &TestApp,
@@ -220,14 +235,14 @@ async fn verdict(
 both_databases! {
     async fn concurrent_confirmations_cross_a_local_once_and_each_pledger_is_told_once(app: TestApp) {
         let f = fixture(&app).await;
-        app.exec(&format!("UPDATE locals SET member_count = 5 WHERE id = {}", f.local_a)).await;
+        app.exec(&format!("UPDATE locals SET member_count = 10 WHERE id = {}", f.local_a)).await;
         open_pledge(&app, &[f.local_a, f.local_b], "", "share_of_members = 60\nlocals_needed = 1\nreached_message = \"Walk out on Monday.\"").await;
-        assert_eq!(app.count(&format!("SELECT member_count FROM campaign_locals WHERE local_id = {} AND frozen_at IS NOT NULL AND campaign_id = {}", f.local_a, campaign_id(&app).await)).await, 5, "frozen as the pledge opened");
+        assert_eq!(app.count(&format!("SELECT member_count FROM campaign_locals WHERE local_id = {} AND frozen_at IS NOT NULL AND campaign_id = {}", f.local_a, campaign_id(&app).await)).await, 10, "frozen as the pledge opened");
         let officer = signed_in(&app, "officer@example.org", Grant::Officer { local_id: f.local_a }).await;
         let admin = signed_in(&app, "admin@example.org", Grant::Admin).await;
 
-        // 60% of 5 is 3: five pledgers confirming at once cross it exactly once.
-        let pledgers = pledge_and_confirm(&app, f.local_a, 5, "a").await;
+        // 60% of 10 is 6: eight pledgers confirming at once cross it exactly once.
+        let pledgers = pledge_and_confirm(&app, f.local_a, 8, "a").await;
         assert!(reached(&app, f.local_a).await);
         assert!(!reached(&app, f.local_b).await);
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'pledge.local_reached'").await, 1);
@@ -236,7 +251,7 @@ both_databases! {
         // One local of one needed: the evaluator marks the whole pledge reached, live.
         let tally = tally_until(&app, |t| t["state"] == "reached").await;
         assert!(local_in(&tally, f.local_a)["reached_at"].is_string());
-        assert_eq!(local_in(&tally, f.local_a)["needed"], 3);
+        assert_eq!(local_in(&tally, f.local_a)["needed"], 6);
         assert!(tally["reached_at"].is_string());
         assert_eq!(app.count("SELECT COUNT(*) FROM announcements WHERE scope_key = 'campaign'").await, 1);
         let page = app.http.get(app.url(&format!("/c/{SLUG}"))).send().await.unwrap().text().await.unwrap();
@@ -263,7 +278,7 @@ both_databases! {
 
         // Each pledger hears twice (their local, the whole pledge), and so does the officer.
         let deadline = std::time::Instant::now() + WAIT;
-        while announcements(&app).values().sum::<usize>() < 12 {
+        while announcements(&app).values().sum::<usize>() < 18 {
             assert!(std::time::Instant::now() < deadline, "{:?}", announcements(&app));
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -273,7 +288,7 @@ both_databases! {
             assert_eq!(told.get(pledger), Some(&2), "{pledger}: {told:?}");
         }
         assert_eq!(told.get("officer@example.org"), Some(&2));
-        assert_eq!(told.len(), 6, "nobody else: {told:?}");
+        assert_eq!(told.len(), 9, "nobody else: {told:?}");
         let mail = app.smtp.messages().into_iter().find(|m| m.subject == "News about your pledge").unwrap();
         assert!(mail.text.contains("Walk out on Monday."));
         assert!(!mail.subject.contains("UTW"));
@@ -414,13 +429,19 @@ both_databases! {
         let f = fixture(&app).await;
         app.exec(&format!("UPDATE locals SET member_count = 2 WHERE id = {}", f.local_a)).await;
         open_pledge(&app, &[f.local_a], "", "share_of_members = 100\nlocals_needed = 1").await;
+        // Before reaching: one pledges and withdraws; the local is back to nothing.
+        pledge_and_confirm(&app, f.local_a, 1, "early").await;
+        let receipt = app.wait_for_mails(2, WAIT).await[1].link("/w/").unwrap();
+        withdraw(&app, &receipt).await;
+        assert_eq!(app.tally(SLUG).await["total"], 0);
+        assert!(!reached(&app, f.local_a).await);
+
+        // Two of two cross; then one withdraws.
         pledge_and_confirm(&app, f.local_a, 2, "w").await;
         assert!(reached(&app, f.local_a).await);
-        let receipts = app.wait_for_mails(4, WAIT).await;
-        let withdraw_link = receipts.iter().find_map(|m| m.link("/w/")).unwrap();
-        let token = withdraw_link.rsplit('/').next().unwrap();
-        let pressed = app.http.post(app.url("/api/withdraw")).header("Accept", "text/html").header("Referer", &withdraw_link).form(&[("token", token)]).send().await.unwrap();
-        assert_eq!(pressed.status(), 302);
+        let receipts = app.wait_for_mails(6, WAIT).await;
+        let withdraw_link = receipts[2..].iter().find_map(|m| m.link("/w/")).unwrap();
+        withdraw(&app, &withdraw_link).await;
         assert_eq!(app.tally(SLUG).await["total"], 1, "the tally counts the pledges now confirmed");
         assert!(reached(&app, f.local_a).await, "a crossing stands");
         let tally = tally_until(&app, |t| local_in(t, f.local_a)["withdrawn_since"] == 1).await;

@@ -1,0 +1,84 @@
+import { test, expect, Page } from "@playwright/test";
+import { Secret, TOTP } from "otpauth";
+import { admin } from "../playwright.config";
+import { linkFromMail, mailsTo } from "./mail";
+
+const slug = "walkout-e2e";
+
+/** Signs the pledge in Local 999 from the campaign page, as a member's phone does. */
+async function pledge(page: Page, given: string, email: string) {
+  await page.goto(`/c/${slug}`);
+  const openedAt = Date.now();
+  await page.getByLabel("Given name").fill(given);
+  await page.getByLabel("Family name").fill("Rivera");
+  await page.getByLabel("Email").fill(email);
+  await page.locator("#local").selectOption({ label: "UTW Local 999 (Testville, PA)" });
+  // A form sent sooner than a person types is a script's.
+  await page.waitForTimeout(Math.max(0, 2_500 - (Date.now() - openedAt)));
+  await page.getByRole("button", { name: "Sign" }).click();
+  await expect(page).toHaveURL(/\/thanks$/);
+  await page.goto(await linkFromMail(email, "/v/"));
+  await page.getByRole("button", { name: "Confirm my signature" }).click();
+  await expect(page).toHaveURL(/\/confirmed$/);
+}
+
+test("pledges in a small local reach its share, open pages see it live, and the organizer's release reaches every pledger", async ({
+  browser,
+}) => {
+  // Two people watching the campaign before anyone pledges.
+  const watchers = [await browser.newPage(), await browser.newPage()];
+  for (const page of watchers) {
+    await page.goto(`/c/${slug}`);
+    await expect(page.getByTestId("pledge-state")).toHaveAttribute("data-state", "gathering");
+    await expect(page.getByTestId("pledge-rule")).toContainText("60% of its members");
+    // The island follows the live stream once hydrated.
+    await expect(page.locator(".live-tally")).toBeAttached();
+  }
+  await watchers[0].waitForTimeout(1_000);
+
+  // Two of Local 999's three members pledge: 60% of 3 rounds up to 2.
+  const stamp = Date.now();
+  const pledgers = [`ana-${stamp}@example.org`, `luis-${stamp}@example.org`];
+  const member = await browser.newPage();
+  await pledge(member, "Ana", pledgers[0]);
+  for (const page of watchers) {
+    await expect(page.locator("#breakdown-body tr", { hasText: "Local 999" }).locator(".pledge")).toHaveText("1 of 2 needed");
+  }
+  await pledge(member, "Luis", pledgers[1]);
+
+  // Both open pages turn to "reached" by themselves, the local and the pledge.
+  for (const page of watchers) {
+    const row = page.locator("#breakdown-body tr", { hasText: "Local 999" });
+    await expect(row.locator(".pledge")).toHaveText("Reached");
+    await expect(page.getByTestId("pledge-state")).toHaveAttribute("data-state", "reached");
+  }
+
+  // Nothing is sent until the organizer releases it.
+  expect(mailsTo(pledgers[0], "News about your pledge")).toHaveLength(0);
+  const organizer = await browser.newPage();
+  await organizer.goto("/sign-in");
+  await organizer.getByLabel("Email").fill(`organizer-${admin.email}`);
+  await organizer.getByLabel("Password").fill(admin.password);
+  await organizer.getByRole("button", { name: "Sign in" }).click();
+  await expect(organizer).toHaveURL(/\/account\/two-factor$/);
+  const secret = (await organizer.getByTestId("totp-secret").innerText()).trim();
+  const totp = new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30 });
+  await organizer.getByLabel("The 6-digit code your app now shows").fill(totp.generate());
+  await organizer.getByRole("button", { name: "Turn it on" }).click();
+  await expect(organizer).toHaveURL(/\/account$/);
+
+  await organizer.goto(`/account/c/${slug}`);
+  await expect(organizer.getByTestId("pledge-state")).toContainText("Reached");
+  const local = organizer.locator("li", { hasText: "Threshold reached: UTW Local 999" });
+  await expect(local.getByRole("textbox")).toHaveValue(/we walk out on Monday at 6/);
+  await local.getByRole("textbox").fill("Two of three have pledged: we walk out on Monday at 6. Bring water.");
+  await local.getByRole("button", { name: "Release" }).click();
+  await expect(organizer).toHaveURL(/released=1/);
+  await expect(organizer.getByTestId("released")).toBeVisible();
+
+  // Each pledger gets the organizer's words once.
+  for (const email of pledgers) {
+    await expect.poll(() => mailsTo(email, "News about your pledge").length, { timeout: 20_000 }).toBe(1);
+    expect(mailsTo(email, "News about your pledge")[0]).toContain("Bring water.");
+  }
+});
