@@ -120,6 +120,34 @@ impl FormKey {
     }
 }
 
+/// A 32-byte key the server keeps under `name`, made the first time it is asked for;
+/// every process on the database reads the same one.
+pub async fn server_key(db: &impl ConnectionTrait, name: &str) -> Result<[u8; 32], DbErr> {
+    let mut fresh = [0u8; 32];
+    getrandom::fill(&mut fresh).map_err(|e| DbErr::Custom(format!("no randomness: {e}")))?;
+    // Whoever inserts first wins; everyone reads the winner.
+    secret::Entity::insert(secret::ActiveModel {
+        name: Set(name.to_owned()),
+        value: Set(URL_SAFE_NO_PAD.encode(fresh)),
+    })
+    .on_conflict(
+        OnConflict::column(secret::Column::Name)
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    let stored = secret::Entity::find_by_id(name.to_owned())
+        .one(db)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(name.into()))?;
+    URL_SAFE_NO_PAD
+        .decode(stored.value)
+        .ok()
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .ok_or_else(|| DbErr::Custom(format!("the stored key {name} is damaged")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,32 +211,4 @@ mod tests {
         );
         assert_eq!(ours.check("", Utc::now(), min), StampCheck::Forged);
     }
-}
-
-/// A 32-byte key the server keeps under `name`, made the first time it is asked for;
-/// every process on the database reads the same one.
-pub async fn server_key(db: &impl ConnectionTrait, name: &str) -> Result<[u8; 32], DbErr> {
-    let mut fresh = [0u8; 32];
-    getrandom::fill(&mut fresh).map_err(|e| DbErr::Custom(format!("no randomness: {e}")))?;
-    // Whoever inserts first wins; everyone reads the winner.
-    secret::Entity::insert(secret::ActiveModel {
-        name: Set(name.to_owned()),
-        value: Set(URL_SAFE_NO_PAD.encode(fresh)),
-    })
-    .on_conflict(
-        OnConflict::column(secret::Column::Name)
-            .do_nothing()
-            .to_owned(),
-    )
-    .exec_without_returning(db)
-    .await?;
-    let stored = secret::Entity::find_by_id(name.to_owned())
-        .one(db)
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound(name.into()))?;
-    URL_SAFE_NO_PAD
-        .decode(stored.value)
-        .ok()
-        .and_then(|b| <[u8; 32]>::try_from(b).ok())
-        .ok_or_else(|| DbErr::Custom(format!("the stored key {name} is damaged")))
 }
