@@ -563,13 +563,8 @@ pub async fn begin_enrolment(
     let url = totp
         .to_url()
         .map_err(|err| DbErr::Custom(format!("TOTP address: {err}")))?;
-    let qr_svg = qrcode::QrCode::new(url.as_bytes())
-        .map(|code| {
-            code.render::<qrcode::render::svg::Color<'_>>()
-                .min_dimensions(200, 200)
-                .build()
-        })
-        .map_err(|err| DbErr::Custom(format!("QR code: {err}")))?;
+    let qr_svg =
+        crate::qr::svg(&url, 200).map_err(|err| DbErr::Custom(format!("QR code: {err}")))?;
     Ok(Enrolment {
         secret,
         url,

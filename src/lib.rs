@@ -54,6 +54,8 @@ pub mod paper;
 #[cfg(feature = "ssr")]
 pub mod pledges;
 #[cfg(feature = "ssr")]
+pub mod qr;
+#[cfg(feature = "ssr")]
 pub mod retention;
 #[cfg(feature = "ssr")]
 pub mod series;

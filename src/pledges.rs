@@ -531,19 +531,7 @@ pub async fn propose_member_count(
             .filter(campaign_local::Column::FrozenAt.is_not_null())
     };
     // The same count as the frozen one needs nobody's approval.
-    frozen()
-        .col_expr(
-            campaign_local::Column::ProposedMemberCount,
-            Expr::value(None::<i64>),
-        )
-        .col_expr(
-            campaign_local::Column::ProposedAt,
-            Expr::value(None::<DateTime<Utc>>),
-        )
-        .col_expr(
-            campaign_local::Column::ProposedBy,
-            Expr::value(None::<String>),
-        )
+    without_proposal(frozen())
         .filter(campaign_local::Column::MemberCount.eq(count))
         .exec(txn)
         .await?;
@@ -562,6 +550,25 @@ pub async fn propose_member_count(
         .exec(txn)
         .await?;
     Ok(())
+}
+
+/// Clears the member count waiting for an organizer.
+fn without_proposal(
+    update: sea_orm::UpdateMany<campaign_local::Entity>,
+) -> sea_orm::UpdateMany<campaign_local::Entity> {
+    update
+        .col_expr(
+            campaign_local::Column::ProposedMemberCount,
+            Expr::value(None::<i64>),
+        )
+        .col_expr(
+            campaign_local::Column::ProposedAt,
+            Expr::value(None::<DateTime<Utc>>),
+        )
+        .col_expr(
+            campaign_local::Column::ProposedBy,
+            Expr::value(None::<String>),
+        )
 }
 
 /// An organizer accepts (or, with `accept` false, declines) the member count an officer
@@ -587,19 +594,7 @@ pub async fn decide_member_count(
         .await?
         .filter(|row| row.proposed_member_count.is_some())
         .ok_or(MemberCountChoiceError::NothingWaiting)?;
-    let mut update = campaign_local::Entity::update_many()
-        .col_expr(
-            campaign_local::Column::ProposedMemberCount,
-            Expr::value(None::<i64>),
-        )
-        .col_expr(
-            campaign_local::Column::ProposedAt,
-            Expr::value(None::<DateTime<Utc>>),
-        )
-        .col_expr(
-            campaign_local::Column::ProposedBy,
-            Expr::value(None::<String>),
-        );
+    let mut update = without_proposal(campaign_local::Entity::update_many());
     if accept {
         update = update.col_expr(
             campaign_local::Column::MemberCount,

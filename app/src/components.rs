@@ -43,11 +43,18 @@ pub fn share_text(count: u64, members: Option<u64>) -> String {
         .unwrap_or_else(|| "–".to_owned())
 }
 
-/// A local's standing in a pledge: "Reached", "12 of 18 needed", or a dash when it
-/// cannot reach (no member count).
-pub fn pledge_text(count: u64, needed: Option<u64>, reached: bool, withdrawn_since: u64) -> String {
+/// A local's standing in a pledge: "Reached", "12 of 18 needed", "Not reached" once the
+/// pledge has ended, or a dash when it cannot reach (no member count).
+pub fn pledge_text(
+    count: u64,
+    needed: Option<u64>,
+    reached: bool,
+    withdrawn_since: u64,
+    ended: bool,
+) -> String {
     let mut text = match (reached, needed) {
         (true, _) => "Reached".to_owned(),
+        (false, _) if ended => "Not reached".to_owned(),
         (false, Some(needed)) => format!("{count} of {needed} needed"),
         (false, None) => "–".to_owned(),
     };
@@ -163,6 +170,7 @@ pub fn BreakdownTable(tally: Tally, allow_community: bool, language: Language) -
     unions.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
     let other = other_label(&tally);
     let pledge = by_local && tally.state.is_some();
+    let ended = tally.state == Some(PledgeState::NotReached);
     (tally.breakdown != PublicBreakdown::TotalOnly).then(|| {
         view! {
             <table class="breakdown-table" id="breakdown" data-kind=if by_local { "local" } else { "union" }>
@@ -183,7 +191,7 @@ pub fn BreakdownTable(tally: Tally, allow_community: bool, language: Language) -
                             <td class="share">{share_text(c.count, c.member_count)}</td>
                             {pledge.then(|| view! {
                                 <td class="pledge" data-reached=c.reached_at.is_some().to_string()>
-                                    {pledge_text(c.count, c.needed, c.reached_at.is_some(), c.withdrawn_since)}
+                                    {pledge_text(c.count, c.needed, c.reached_at.is_some(), c.withdrawn_since, ended)}
                                 </td>
                             })}
                         </tr>
@@ -392,12 +400,17 @@ mod browser {
                 .query_selector("[data-testid=pledge-state]")
                 .ok()
                 .flatten()
-                && state.get_attribute("data-state").is_some()
+                && let Some(shown) = state.get_attribute("data-state")
             {
                 let reached = text_of(&group, "reached_at").is_some();
                 let withdrawn = number(&group, "withdrawn_since").unwrap_or(0);
                 let needed = number(&group, "needed");
-                cells.push(("pledge", pledge_text(count, needed, reached, withdrawn)));
+                // A snapshot carries the state; a delta leaves it as the page shows it.
+                let ended = text_of(tally, "state").unwrap_or(shown) == "not_reached";
+                cells.push((
+                    "pledge",
+                    pledge_text(count, needed, reached, withdrawn, ended),
+                ));
                 if let Some(cell) = document()
                     .query_selector(&format!("#{row} .pledge"))
                     .ok()

@@ -25,6 +25,7 @@ pub fn router(state: AppState) -> Router {
         .route("/campaigns/{slug}/tally/stream", get(tally_stream))
         .route("/campaigns/{slug}/signatures", post(sign))
         .route("/campaigns/{slug}/signers", get(signers))
+        .route("/campaigns/{slug}/qr.svg", get(flyer_qr))
         .with_state(state)
 }
 
@@ -147,6 +148,28 @@ async fn campaign(
     .await?
     .map(Json)
     .ok_or(ApiError::NotFound)
+}
+
+/// The campaign's address as a QR code for printed flyers: an SVG that prints sharp at
+/// any size, cached for a day (the address never changes).
+async fn flyer_qr(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let campaign = public_campaign(&state, &slug).await?;
+    let url = format!(
+        "{}/c/{}",
+        state.public_url.trim_end_matches('/'),
+        campaign.slug
+    );
+    let svg = rollcall::qr::svg(&url, 600).map_err(|err| ApiError::Unexpected(Box::new(err)))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        svg,
+    ))
 }
 
 /// A campaign the public may see (not a draft), or 404.

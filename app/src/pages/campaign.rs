@@ -1,5 +1,5 @@
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos_meta::{Meta, Title};
 use leptos_router::hooks::use_params_map;
 use rollcall::domain::{Field, FieldErrors, Language};
 use rollcall::views::CampaignDetail;
@@ -40,6 +40,7 @@ pub fn CampaignPage() -> impl IntoView {
         let live_tally = c.tally.clone();
         view! {
             <Title text=format!("{} · Rollcall", c.title)/>
+            <ShareMeta campaign=c.clone()/>
             <article class="campaign">
                 <header class="campaign-header">
                     {c.is_demo.then(|| view! { <p class="demo-badge">"Demo campaign: not a real petition"</p> })}
@@ -57,6 +58,7 @@ pub fn CampaignPage() -> impl IntoView {
                     <ul>{c.sponsors.iter().map(|u| view! { <li>{u.name.clone()}</li> }).collect_view()}</ul>
                 </section>
                 <SignSection campaign=c.clone()/>
+                <ShareRow url=c.url.clone() title=c.title.clone() slug=c.slug.clone()/>
                 {progress_detail(&c)}
                 <EmbedSnippet slug=c.slug.clone() url=c.url.clone() title=c.title.clone()/>
             </article>
@@ -145,6 +147,94 @@ fn EmbedSnippet(slug: String, url: String, title: String) -> impl IntoView {
             <p>"Paste this where the counter should appear. It shows the live count and a button to sign here."</p>
             <pre><code data-testid="embed-snippet">{snippet}</code></pre>
         </details>
+    }
+}
+
+/// Link previews for chat apps and social sites (Open Graph, Twitter cards), with the
+/// count as the page was rendered.
+#[component]
+fn ShareMeta(campaign: CampaignDetail) -> impl IntoView {
+    let verb = match campaign.kind {
+        rollcall::domain::CampaignKind::Pledge => "pledged",
+        rollcall::domain::CampaignKind::Petition => "signed",
+    };
+    let description = format!(
+        "{} have {verb}. {}",
+        crate::components::format_count(campaign.tally.total, campaign.language),
+        campaign.summary
+    );
+    view! {
+        <Meta name="description" content=description.clone()/>
+        <Meta property="og:type" content="website"/>
+        <Meta property="og:site_name" content="Rollcall"/>
+        <Meta property="og:title" content=campaign.title.clone()/>
+        <Meta property="og:description" content=description.clone()/>
+        <Meta property="og:url" content=campaign.url.clone()/>
+        <Meta property="og:locale" content=if campaign.language == Language::Es { "es_US" } else { "en_US" }/>
+        <Meta name="twitter:card" content="summary"/>
+        <Meta name="twitter:title" content=campaign.title/>
+        <Meta name="twitter:description" content=description/>
+    }
+}
+
+/// Ways to pass the campaign on, none of them a third party's script: plain links that
+/// open WhatsApp, the phone's messages or mail with the text filled in, the address to
+/// copy, and a QR code for printed flyers.
+#[component]
+fn ShareRow(url: String, title: String, slug: String) -> impl IntoView {
+    use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+    // Everything but RFC 3986's unreserved characters, as a query value wants.
+    const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    let encode = |text: &str| utf8_percent_encode(text, COMPONENT).to_string();
+    let message = format!("{title}: {url}");
+    let whatsapp = format!("https://wa.me/?text={}", encode(&message));
+    let sms = format!("sms:?&body={}", encode(&message));
+    let email = format!(
+        "mailto:?subject={}&body={}",
+        encode(&title),
+        encode(&message)
+    );
+    let qr = format!("/api/v1/campaigns/{slug}/qr.svg");
+    view! {
+        <section class="share" aria-labelledby="share-heading">
+            <h2 id="share-heading">"Pass it on"</h2>
+            <ul class="share-links" data-testid="share-links">
+                <li><a href=whatsapp rel="noopener">"WhatsApp"</a></li>
+                <li><a href=sms>"Text message"</a></li>
+                <li><a href=email>"Email"</a></li>
+                <li><a href=qr.clone() download=format!("{slug}-qr.svg")>"QR code for flyers"</a></li>
+            </ul>
+            <label for="share-url">"Link to this campaign"</label>
+            <div class="share-copy">
+                <input id="share-url" type="url" readonly value=url.clone()/>
+                <CopyLink url/>
+            </div>
+        </section>
+    }
+}
+
+/// Copies the campaign's address. Without JavaScript the address stays in its field to
+/// select and copy by hand.
+#[island]
+pub fn CopyLink(url: String) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let copy = move |_| {
+        #[cfg(feature = "hydrate")]
+        {
+            let _ = window().navigator().clipboard().write_text(&url);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = &url;
+        copied.set(true);
+    };
+    view! {
+        <button type="button" class="copy-link" on:click=copy aria-live="polite">
+            {move || if copied.get() { "Link copied" } else { "Copy link" }}
+        </button>
     }
 }
 

@@ -44,3 +44,43 @@ both_databases! {
         app.finish().await;
     }
 }
+
+both_databases! {
+    async fn a_campaign_page_shares_itself_without_third_party_scripts(app: TestApp) {
+        let slug = "joint-statement-demo";
+        // Counted before the hub first reads the campaign.
+        let local = app.count("SELECT id FROM locals WHERE union_id = (SELECT id FROM unions WHERE slug = 'utw') ORDER BY id LIMIT 1").await;
+        app.exec(&format!(
+            "INSERT INTO local_tallies (campaign_id, local_id, shard, count) \
+             SELECT id, {local}, 0, 1234 FROM campaigns WHERE slug = '{slug}'"
+        ))
+        .await;
+        let html = app.http.get(app.url(&format!("/c/{slug}"))).send().await.unwrap().text().await.unwrap();
+        let url = app.url(&format!("/c/{slug}"));
+        // Link previews carry the count as the page was drawn.
+        assert!(html.contains("<meta property=\"og:title\" content=\"Safe Staffing and the Freedom to Organize\""), "og:title");
+        assert!(html.contains("<meta property=\"og:description\" content=\"1,234 have signed."), "the count in the preview");
+        assert!(html.contains(&format!("<meta property=\"og:url\" content=\"{url}\"")));
+        assert!(html.contains("<meta name=\"twitter:card\" content=\"summary\""));
+        // The share row: plain links with the message encoded, no script from elsewhere.
+        let encoded = url.replace(':', "%3A").replace('/', "%2F");
+        assert!(html.contains(&format!("href=\"https://wa.me/?text=Safe%20Staffing%20and%20the%20Freedom%20to%20Organize%3A%20{encoded}\"")), "WhatsApp");
+        assert!(html.contains("href=\"sms:?&amp;body=") || html.contains("href=\"sms:?&body="), "SMS");
+        assert!(html.contains("href=\"mailto:?subject=Safe%20Staffing"), "mail");
+        assert!(html.contains(&format!("id=\"share-url\" type=\"url\" readonly value=\"{url}\"")) || html.contains(&format!("value=\"{url}\"")), "the address to copy");
+        let script_tags: Vec<&str> = html.split("<script").skip(1).map(|rest| rest.split('>').next().unwrap()).collect();
+        assert!(!script_tags.is_empty());
+        assert!(script_tags.iter().all(|tag| !tag.contains("//")), "no script from another site: {script_tags:?}");
+
+        // The flyer's QR code is the campaign's address, drawn by the server.
+        let qr = app.http.get(app.url(&format!("/api/v1/campaigns/{slug}/qr.svg"))).send().await.unwrap();
+        assert_eq!(qr.status(), 200);
+        assert_eq!(qr.headers()["content-type"], "image/svg+xml");
+        assert!(qr.headers()["cache-control"].to_str().unwrap().contains("max-age"));
+        let svg = qr.text().await.unwrap();
+        assert_eq!(svg, rollcall::qr::svg(&url, 600).unwrap(), "it encodes exactly the campaign's address");
+        assert_ne!(svg, rollcall::qr::svg(&format!("{url}x"), 600).unwrap());
+        assert_eq!(app.http.get(app.url("/api/v1/campaigns/no-such-campaign/qr.svg")).send().await.unwrap().status(), 404);
+        app.finish().await;
+    }
+}
