@@ -171,9 +171,12 @@ sleep 1
 
 say "writing BENCHMARKS.md"
 python3 scripts/bench_report.py "$results" "$work" > "$work/BENCHMARKS.md"
-# The export figures come from scripts/bench_export.sh; they are kept as they were.
-if grep -q '<!-- exports:begin -->' BENCHMARKS.md 2>/dev/null; then
-  { echo; sed -n '/<!-- exports:begin -->/,/<!-- exports:end -->/p' BENCHMARKS.md; } >> "$work/BENCHMARKS.md"
-fi
+# The export and pledge figures come from scripts/bench_export.sh and
+# scripts/bench_pledge.sh; they are kept as they were.
+for part in exports pledges; do
+  if grep -q "<!-- $part:begin -->" BENCHMARKS.md 2>/dev/null; then
+    { echo; sed -n "/<!-- $part:begin -->/,/<!-- $part:end -->/p" BENCHMARKS.md; } >> "$work/BENCHMARKS.md"
+  fi
+done
 cp "$work/BENCHMARKS.md" BENCHMARKS.md
 cat BENCHMARKS.md

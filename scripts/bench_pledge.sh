@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# The cost of a pledge's honest crossing: confirmations that all land in one local,
+# on a petition and on a pledge whose local is still gathering (on PostgreSQL each such
+# confirmation takes its turn on the local's row, so the one that completes the
+# threshold sees every pledge before it). Same server, same load, same run; SQLite and
+# PostgreSQL. Writes the "Pledges" section of BENCHMARKS.md.
+#   scripts/bench_pledge.sh                      10 s a run (about 3 minutes after the build)
+#   SECONDS_PER_RUN=5 scripts/bench_pledge.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/rollcall/target}"
+secs="${SECONDS_PER_RUN:-10}"
+pg="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}"
+port=3320
+
+say() { printf '\033[1mbench-pledge:\033[0m %s\n' "$*"; }
+
+scripts/setup.sh --test
+command -v sqlite3 >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sqlite3 >/dev/null
+
+say "building the release server (the API alone) and the load tool"
+cargo build --release -p server >/dev/null
+cargo build --release -p bench >/dev/null
+bin="$CARGO_TARGET_DIR/release/rollcall"
+tool="$CARGO_TARGET_DIR/release/rollcall-bench"
+
+work=$(mktemp -d)
+results="$work/results.jsonl"
+server_pid=""
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
+  psql -q "$pg/postgres" -c "DROP DATABASE IF EXISTS rollcall_pledge_bench WITH (FORCE)" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+outbox_left() {
+  local db_url=$1
+  if [[ "$db_url" == sqlite* ]]; then sqlite3 "${db_url#sqlite://}" "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL";
+  else psql -At "$db_url" -c "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL"; fi
+}
+
+wait_for_mail() {
+  for _ in $(seq 1 600); do [ "$(outbox_left "$1")" = 0 ] && return; sleep 0.5; done
+}
+
+suite() {
+  local label=$1 db_url=$2
+  say "$label: the demo, one local of a million members, a petition and a pledge on it"
+  DATABASE_URL="$db_url" "$bin" --config /dev/null demo >/dev/null
+  DATABASE_URL="$db_url" "$bin" --config /dev/null locals import bench/fixtures/hot-local.csv >/dev/null
+  for kind in petition pledge; do
+    DATABASE_URL="$db_url" "$bin" --config /dev/null campaign import "bench/fixtures/hot-$kind.toml" >/dev/null
+  done
+  DATABASE_URL="$db_url" MAIL_URL="file://$work/mail" LEPTOS_ENV=prod LEPTOS_SITE_ADDR="127.0.0.1:$port" \
+    PUBLIC_URL="http://127.0.0.1:$port" TRUSTED_PROXIES=127.0.0.0/8 DATABASE_MAX_CONNECTIONS=16 \
+    RUST_LOG=warn MAILS_PER_MINUTE=1000000 \
+    "$bin" --config /dev/null serve >"$work/server.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done
+  for kind in petition pledge; do
+    rm -rf "$work/mail" && mkdir -p "$work/mail"
+    "$tool" --base "http://127.0.0.1:$port" --seconds "$secs" --label "$label hot-$kind" sign --slug "hot-$kind" --clients 16 >/dev/null
+    wait_for_mail "$db_url"
+    "$tool" tokens --mail-dir "$work/mail" --out "$work/tokens"
+    "$tool" --base "http://127.0.0.1:$port" --seconds "$secs" --json "$results" --label "$label hot-$kind" \
+      confirm --tokens "$work/tokens" --clients 16
+    wait_for_mail "$db_url"
+  done
+  kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
+}
+
+suite sqlite "sqlite://$work/bench.db"
+psql -q "$pg/postgres" -c "DROP DATABASE IF EXISTS rollcall_pledge_bench WITH (FORCE)" -c "CREATE DATABASE rollcall_pledge_bench"
+suite postgres "$pg/rollcall_pledge_bench"
+
+say "writing the Pledges section of BENCHMARKS.md"
+python3 - "$results" "$secs" <<'PY'
+import json, re, subprocess, sys
+results = {r["label"]: r for r in (json.loads(l) for l in open(sys.argv[1]) if l.strip())}
+cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], capture_output=True, text=True).stdout.strip()
+out = ["<!-- pledges:begin -->", "## Pledges: confirmations in one hot local", "",
+       "`scripts/bench_pledge.sh` (release build, " + sys.argv[2] + " s a run, 16 clients in a closed loop, the rate",
+       "limiter on). Every confirmation lands in the same local: on a petition, and on a pledge",
+       "whose local is still gathering, where (on PostgreSQL) each confirmation takes its turn on",
+       "the local's row so that the one completing the threshold counts every pledge before it.",
+       f"Machine: {cpu}, 2 cores.", "",
+       "| database | campaign | confirms/s | p50 ms | p99 ms | answers | pledge ÷ petition |",
+       "| --- | --- | ---: | ---: | ---: | --- | ---: |"]
+for db in ("sqlite", "postgres"):
+    petition, pledge = results[f"{db} hot-petition"], results[f"{db} hot-pledge"]
+    for name, r in (("petition", petition), ("pledge, gathering", pledge)):
+        ratio = f"{pledge['per_second'] / petition['per_second']:.0%}" if r is pledge else ""
+        answers = ", ".join(f"{k}: {v}" for k, v in r["statuses"].items())
+        out.append(f"| {db} | {name} | {r['per_second']:,.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {answers} | {ratio} |")
+out.append("<!-- pledges:end -->")
+section = "\n".join(out)
+try:
+    text = open("BENCHMARKS.md").read()
+except FileNotFoundError:
+    text = "# Benchmarks\n"
+if "<!-- pledges:begin -->" in text:
+    text = re.sub(r"<!-- pledges:begin -->.*<!-- pledges:end -->", lambda _: section, text, flags=re.S)
+else:
+    text = text.rstrip("\n") + "\n\n" + section + "\n"
+open("BENCHMARKS.md", "w").write(text)
+print(section)
+PY
