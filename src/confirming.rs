@@ -140,10 +140,6 @@ pub async fn confirm(
         1,
     )
     .await?;
-    let crossed = match signature.local_id {
-        Some(local_id) => pledges::check_local(&txn, &found.campaign, local_id, now).await?,
-        None => false,
-    };
 
     let text = campaign_text::Entity::find_by_id(signature.text_id)
         .one(&txn)
@@ -163,6 +159,12 @@ pub async fn confirm(
         },
     );
     mail::enqueue(&txn, draft, now).await?;
+    // Last before the commit: a gathering pledge's local is held (on PostgreSQL) from
+    // here to the commit, so for as short a time as can be.
+    let crossed = match signature.local_id {
+        Some(local_id) => pledges::check_local(&txn, &found.campaign, local_id, now).await?,
+        None => false,
+    };
     txn.commit().await?;
     Ok(confirmed(true, crossed))
 }

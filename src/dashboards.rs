@@ -134,12 +134,8 @@ async fn local_progress(
             .filter(signature::Column::LocalId.eq(local_id))
             .filter(signature::Column::Status.eq(SignatureStatus::Confirmed.as_str()))
     };
-    let confirmed = tally::counts(db, found.id)
-        .await?
-        .by_local
-        .get(&local_id)
-        .copied()
-        .unwrap_or(0);
+    let counts = tally::counts(db, found.id).await?;
+    let confirmed = counts.by_local.get(&local_id).copied().unwrap_or(0);
     let paper = confirmed_here()
         .filter(signature::Column::AttestedBy.is_not_null())
         .count(db)
@@ -164,7 +160,7 @@ async fn local_progress(
     }
     let pledge = if pledges::is_pledge(found) {
         let directory = campaigns::directory(db, found).await?;
-        pledges::standings(db, found, &directory)
+        pledges::standings(db, found, &directory, &counts)
             .await?
             .remove(&local_id)
     } else {
@@ -277,7 +273,7 @@ pub async fn campaign_dashboard(
         }
     }
     let counts = tally::counts(db, found.id).await?;
-    let mut standings = pledges::standings(db, &found, &directory).await?;
+    let mut standings = pledges::standings(db, &found, &directory, &counts).await?;
     let mut locals: Vec<LocalRow> = directory
         .locals
         .values()

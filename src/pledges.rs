@@ -680,12 +680,13 @@ pub async fn standings(
     db: &impl ConnectionTrait,
     campaign: &campaign::Model,
     directory: &tally::Directory,
+    counts: &tally::Counts,
 ) -> Result<BTreeMap<i64, LocalStanding>, DbErr> {
     if !is_pledge(campaign) {
         return Ok(BTreeMap::new());
     }
     let rule = rule_of(campaign);
-    let confirmed = tally::counts(db, campaign.id).await?.by_local;
+    let confirmed = &counts.by_local;
     let verdicts: Vec<(Option<i64>, Option<String>, i64)> = signature::Entity::find()
         .select_only()
         .column(signature::Column::LocalId)

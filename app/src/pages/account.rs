@@ -599,12 +599,17 @@ pub fn CampaignDashboardPage() -> impl IntoView {
                                 view! {
                                     <li data-testid=format!("proposal-{local_id}")>
                                         {format!("{label}: {} now, {proposed} proposed ", frozen.map_or_else(|| "no count".to_owned(), |n| n.to_string()))}
-                                        {["accept", "decline"].map(|decision| { let slug = slug.clone(); view! {
+                                        {["accept", "decline"].map(|decision| {
+                                            let slug = slug.clone();
+                                            let name = format!("{} {proposed} for {label}", if decision == "accept" { "Accept" } else { "Decline" });
+                                            view! {
                                             <ActionForm action=decide attr:class="inline">
                                                 <input type="hidden" name="slug" value=slug/>
                                                 <input type="hidden" name="local_id" value=local_id/>
                                                 <input type="hidden" name="decision" value=decision/>
-                                                <button type="submit">{if decision == "accept" { "Accept" } else { "Decline" }}</button>
+                                                <button type="submit" aria-label=name>
+                                                    {if decision == "accept" { "Accept" } else { "Decline" }}
+                                                </button>
                                             </ActionForm>
                                         }})}
                                     </li>
