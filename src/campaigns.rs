@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::{Expr, ExprTrait},
 };
 
 use crate::{
@@ -200,19 +201,14 @@ pub async fn local_can_sign(
     {
         return Ok(false);
     }
-    if campaign_local::Entity::find_by_id((campaign_id, local_id))
-        .one(db)
-        .await?
-        .is_some()
-    {
-        return Ok(true);
-    }
-    let lists_any = campaign_local::Entity::find()
+    // One read answers both questions: this local's row if listed, else any row (the
+    // campaign lists others), else none (it lists nobody: every sponsor's local signs).
+    let listed = campaign_local::Entity::find()
         .filter(campaign_local::Column::CampaignId.eq(campaign_id))
+        .order_by_desc(Expr::col(campaign_local::Column::LocalId).eq(local_id))
         .one(db)
-        .await?
-        .is_some();
-    Ok(!lists_any)
+        .await?;
+    Ok(listed.is_none_or(|row| row.local_id == local_id))
 }
 
 fn rfc3339(at: DateTime<Utc>) -> String {

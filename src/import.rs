@@ -434,10 +434,11 @@ pub async fn save_campaign(
     // The moment a pledge binds must be honest: its rule holds still once it is open.
     if let Some(found) = &existing
         && found.status != CampaignStatus::Draft.as_str()
-        && pledges::rule_of(found) != rule
+        && (pledges::rule_of(found) != rule
+            || found.sealed_names != file.pledge.as_ref().is_some_and(|p| p.sealed_names))
     {
         return Err(fail(
-            "the threshold rule of a pledge cannot change once it has opened".into(),
+            "the threshold rule of a pledge, and whether its names are sealed, cannot change once it has opened".into(),
         ));
     }
     let mut active = match existing {

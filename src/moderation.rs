@@ -84,6 +84,11 @@ pub async fn moderate(
         .one(&txn)
         .await?
         .filter(|s| scope.includes_local(s.local_id))
+        // Nor can anyone learn by moderating whether someone pledged in a sealed local.
+        .filter(|s| {
+            s.local_id
+                .is_none_or(|local_id| !crate::pledges::is_sealed(&campaign, &directory, local_id))
+        })
         .ok_or(ModerationError::NotFound)?;
     let status = SignatureStatus::parse(&found.status);
     let (to, delta) = match (action, status) {

@@ -58,6 +58,7 @@ pub async fn public_names(
     campaign_id: i64,
     directory: &Directory,
     publication: Publication,
+    unsealed: Option<std::collections::BTreeSet<i64>>,
     before: Option<Cursor>,
 ) -> Result<NamesPage, DbErr> {
     let mut query = signature::Entity::find()
@@ -73,6 +74,11 @@ pub async fn public_names(
         .filter(signature::Column::Status.eq(SignatureStatus::Confirmed.as_str()))
         .filter(signature::Column::ShowName.eq(true))
         .filter(signature::Column::ConfirmedAt.is_not_null());
+    // A sealed pledge names nobody in a local that has not reached its threshold, even
+    // those who chose to show their name.
+    if let Some(open) = unsealed {
+        query = query.filter(signature::Column::LocalId.is_in(open));
+    }
     if let Some(cursor) = before {
         query = query.filter(
             Condition::any()
@@ -135,7 +141,8 @@ pub async fn page(
     before: Option<Cursor>,
 ) -> Result<NamesPage, DbErr> {
     let (directory, publication) = hub.directory(campaign).await?;
-    public_names(db, campaign.id, &directory, publication, before).await
+    let unsealed = crate::pledges::unsealed_locals(campaign, &directory);
+    public_names(db, campaign.id, &directory, publication, unsealed, before).await
 }
 
 #[cfg(test)]

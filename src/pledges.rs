@@ -267,33 +267,18 @@ pub async fn check_local(
     if !is_pledge(campaign) || !rule.judges_locals() || !still_counting(campaign, now) {
         return Ok(false);
     }
-    let Some(row) = campaign_local::Entity::find_by_id((campaign.id, local_id))
-        .one(txn)
-        .await?
-    else {
-        return Ok(false);
-    };
-    if row.reached_at.is_some() || row.frozen_at.is_none() {
-        return Ok(false);
-    }
     // While a local gathers, its confirmations take turns on its row here: the one that
     // completes the threshold then counts every pledge committed before it, so two at
     // once cannot each see the other missing. (SQLite runs one writer at a time anyway.)
-    // Once reached, the read above returns early and nobody waits.
-    let row = if txn.get_database_backend() == DbBackend::Postgres {
-        let Some(locked) = campaign_local::Entity::find_by_id((campaign.id, local_id))
-            .lock_exclusive()
-            .one(txn)
-            .await?
-        else {
-            return Ok(false);
-        };
-        if locked.reached_at.is_some() {
-            return Ok(false);
-        }
-        locked
-    } else {
-        row
+    // A local that has reached matches nothing, so nobody waits on it.
+    let mut gathering = campaign_local::Entity::find_by_id((campaign.id, local_id))
+        .filter(campaign_local::Column::ReachedAt.is_null())
+        .filter(campaign_local::Column::FrozenAt.is_not_null());
+    if txn.get_database_backend() == DbBackend::Postgres {
+        gathering = gathering.lock_exclusive();
+    }
+    let Some(row) = gathering.one(txn).await? else {
+        return Ok(false);
     };
     let counted = counted_in_local(txn, campaign.id, local_id, rule.verified_only).await?;
     if !rule.local_met(counted, row.member_count.map(non_negative)) {
@@ -362,12 +347,25 @@ async fn plan(
     if !freezes(campaign) || campaign.ended_at.is_some() {
         return Ok(plan);
     }
-    let counting = still_counting(campaign, now);
+    plan.end = campaign
+        .closes_at
+        .is_some_and(|closes| now >= closes + CONFIRM_GRACE);
+    // The last judgment, as the deadline's grace runs out, still counts: a rule met by
+    // the final confirmations ends as reached.
+    let counting = still_counting(campaign, now) || plan.end;
     let rows = campaign_local::Entity::find()
         .filter(campaign_local::Column::CampaignId.eq(campaign.id))
         .all(db)
         .await?;
-    let counted = counted_by_local(db, campaign.id, rule.verified_only).await?;
+    let (counted, total) = if rule.verified_only {
+        let counted = counted_by_local(db, campaign.id, true).await?;
+        let total = counted.values().sum();
+        (counted, total)
+    } else {
+        let counts = tally::counts(db, campaign.id).await?;
+        let total = counts.total();
+        (counts.by_local, total)
+    };
     let mut reached = rows.iter().filter(|row| row.reached_at.is_some()).count() as u64;
     if counting && rule.judges_locals() {
         for row in rows
@@ -381,16 +379,8 @@ async fn plan(
             }
         }
     }
-    let total = if rule.verified_only {
-        counted.values().sum()
-    } else {
-        tally::counts(db, campaign.id).await?.total()
-    };
     plan.campaign_reached =
         counting && campaign.reached_at.is_none() && rule.campaign_met(total, reached);
-    plan.end = campaign
-        .closes_at
-        .is_some_and(|closes| now >= closes + CONFIRM_GRACE);
     Ok(plan)
 }
 
@@ -601,11 +591,16 @@ pub async fn decide_member_count(
             Expr::value(row.proposed_member_count),
         );
     }
-    update
+    // Conditional on the proposal read: a newer one in between is not decided unseen.
+    let decided = update
         .filter(campaign_local::Column::CampaignId.eq(campaign.id))
         .filter(campaign_local::Column::LocalId.eq(local_id))
+        .filter(campaign_local::Column::ProposedAt.eq(row.proposed_at))
         .exec(&txn)
         .await?;
+    if decided.rows_affected != 1 {
+        return Err(MemberCountChoiceError::NothingWaiting);
+    }
     audit_entry(
         &txn,
         &caller.label(),
@@ -784,6 +779,11 @@ pub fn unsealed_locals(
             .map(|(&local_id, _)| local_id)
             .collect()
     })
+}
+
+/// Whether `local_id`'s pledgers are sealed from everyone on this campaign.
+pub fn is_sealed(campaign: &campaign::Model, directory: &tally::Directory, local_id: i64) -> bool {
+    unsealed_locals(campaign, directory).is_some_and(|open| !open.contains(&local_id))
 }
 
 /// Runs until `shutdown` turns true: every few seconds (and when woken) judges the

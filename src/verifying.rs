@@ -30,6 +30,9 @@ use crate::{
 
 /// The most addresses one member list may hold.
 pub const MAX_MEMBERS: usize = 100_000;
+/// The fewest: a list of one or two addresses would tell whether those people pledged,
+/// which a sealed pledge must not.
+pub const MIN_MEMBERS: usize = 10;
 /// Pledges the queue shows at once.
 pub const QUEUE_PAGE: u64 = 100;
 const KEY_NAME: &str = "member_list_key";
@@ -44,6 +47,8 @@ pub enum VerifyError {
     BadLine(usize),
     #[error("a member list holds at most {MAX_MEMBERS} addresses")]
     TooLong,
+    #[error("a member list holds at least {MIN_MEMBERS} addresses")]
+    TooShort,
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -86,8 +91,7 @@ pub async fn queue(
 ) -> Result<VerificationQueue, VerifyError> {
     let campaign = pledge_for_officer(db, caller, slug, local_id).await?;
     let directory = campaigns::directory(db, &campaign).await?;
-    let sealed = pledges::unsealed_locals(&campaign, &directory)
-        .is_some_and(|open| !open.contains(&local_id));
+    let sealed = pledges::is_sealed(&campaign, &directory, local_id);
     let count = |verdict: Option<&str>| {
         let query = confirmed_in(campaign.id, local_id);
         match verdict {
@@ -155,8 +159,7 @@ pub async fn judge(
         return Err(VerifyError::Forbidden);
     }
     let directory = campaigns::directory(db, &campaign).await?;
-    if pledges::unsealed_locals(&campaign, &directory).is_some_and(|open| !open.contains(&local_id))
-    {
+    if pledges::is_sealed(&campaign, &directory, local_id) {
         return Err(VerifyError::NotFound);
     }
     let word = match verdict {
@@ -235,6 +238,9 @@ pub async fn upload_member_list(
         if hashes.len() > MAX_MEMBERS {
             return Err(VerifyError::TooLong);
         }
+    }
+    if hashes.len() < MIN_MEMBERS {
+        return Err(VerifyError::TooShort);
     }
 
     let txn = db::begin_write(db).await?;

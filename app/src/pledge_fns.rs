@@ -79,7 +79,7 @@ fn verify_error(err: rollcall::verifying::VerifyError) -> AccountFormError {
         VerifyError::Forbidden => AccountFormError::Forbidden,
         VerifyError::NotFound => AccountFormError::NotFound,
         VerifyError::Db(err) => unexpected(err),
-        err @ (VerifyError::BadLine(_) | VerifyError::TooLong) => {
+        err @ (VerifyError::BadLine(_) | VerifyError::TooLong | VerifyError::TooShort) => {
             AccountFormError::Unreadable(err.to_string())
         }
     }

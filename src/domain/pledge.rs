@@ -127,13 +127,20 @@ impl PledgeRule {
             .is_some_and(|needed| counted >= needed)
     }
 
+    /// Locals that must reach their threshold: as stated, or one when the rule has a
+    /// threshold per local and says no number (every condition set must hold).
+    pub fn locals_required(&self) -> Option<u32> {
+        self.locals_needed
+            .or_else(|| self.judges_locals().then_some(1))
+    }
+
     /// Whether the campaign's rule holds with `total` pledges counted and
     /// `locals_reached` locals past their threshold.
     pub fn campaign_met(&self, total: u64, locals_reached: u64) -> bool {
         self.is_set()
             && self.total_needed.is_none_or(|needed| total >= needed)
             && self
-                .locals_needed
+                .locals_required()
                 .is_none_or(|needed| locals_reached >= u64::from(needed))
     }
 
@@ -211,6 +218,14 @@ mod tests {
         assert!(!rule.campaign_met(500, 1));
         assert!(rule.campaign_met(100, 2));
         assert!(!PledgeRule::default().campaign_met(1_000_000, 1_000));
+        // A share per local with a total: at least one local must reach its share too.
+        let with_total = PledgeRule {
+            share_needed_bp: Some(6_000),
+            total_needed: Some(100),
+            ..PledgeRule::default()
+        };
+        assert!(!with_total.campaign_met(500, 0));
+        assert!(with_total.campaign_met(500, 1));
     }
 
     #[test]
