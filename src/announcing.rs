@@ -250,10 +250,7 @@ pub async fn send_step(
     for (_, email, language) in &pledgers {
         let language = Language::parse(language).unwrap_or_default();
         if let std::collections::hash_map::Entry::Vacant(entry) = titles.entry(language) {
-            let title = campaigns::current_text(db, &campaign, language)
-                .await?
-                .map_or_else(|| campaign.slug.clone(), |text| text.title);
-            entry.insert(title);
+            entry.insert(title_in(db, &campaign, language).await?);
         }
         drafts.push(mail::announcement(
             email,
@@ -267,9 +264,7 @@ pub async fn send_step(
     let finishing = pledgers.is_empty();
     if finishing {
         let language = Language::parse(&campaign.default_language).unwrap_or_default();
-        let title = campaigns::current_text(db, &campaign, language)
-            .await?
-            .map_or_else(|| campaign.slug.clone(), |text| text.title);
+        let title = title_in(db, &campaign, language).await?;
         for email in officers(db, &campaign, found.local_id).await? {
             drafts.push(mail::announcement(
                 &email,
@@ -307,6 +302,17 @@ pub async fn send_step(
     }
     txn.commit().await?;
     Ok(true)
+}
+
+/// The campaign's title in `language` (or its nearest), for a mail.
+async fn title_in(
+    db: &impl ConnectionTrait,
+    campaign: &campaign::Model,
+    language: Language,
+) -> Result<String, DbErr> {
+    Ok(campaigns::current_text(db, campaign, language)
+        .await?
+        .map_or_else(|| campaign.slug.clone(), |text| text.title))
 }
 
 /// The addresses of the officers of the local (or, for the whole campaign, of its

@@ -65,12 +65,14 @@ pub async fn serve(
         let held = open.subscribe();
         tokio::spawn(async move {
             // hyper's header timeout starts at the first byte: a connection that says
-            // nothing at all gets the same time.
+            // nothing at all gets the same time, and none when the server is stopping
+            // (a silent connection must not hold up the drain).
             let mut probe = [0u8; 1];
-            if !matches!(
-                tokio::time::timeout(header_timeout, stream.peek(&mut probe)).await,
-                Ok(Ok(1..))
-            ) {
+            let first = tokio::select! {
+                first = tokio::time::timeout(header_timeout, stream.peek(&mut probe)) => first,
+                _ = stop_signal.wait_for(|stop| *stop) => return,
+            };
+            if !matches!(first, Ok(Ok(1..))) {
                 return;
             }
             let connection = builder.serve_connection_with_upgrades(
