@@ -117,8 +117,8 @@ for n in $sizes; do
 done
 
 say "writing the Exports section of BENCHMARKS.md"
-python3 - "$rows" <<'PY'
-import re, subprocess, sys
+python3 - "$rows" <<'PY' | python3 scripts/bench_section.py exports
+import subprocess, sys
 rows = [line.split() for line in open(sys.argv[1])]
 cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], capture_output=True, text=True).stdout.strip()
 out = ["<!-- exports:begin -->", "## Exports", "",
@@ -132,15 +132,5 @@ for label, n, secs, size, code, lines, idle, peak, dump_secs, dump_size in rows:
     secs, dump_secs = float(secs), float(dump_secs)
     out.append(f"| {label} | {int(lines):,} of {int(n):,} | {secs:.1f} s | {int(lines) / secs:,.0f} | {int(size) / 1e6:.0f} | {dump_secs:.1f} s | {dump_secs / secs:.0%} | {int(idle) / 1e6:.0f} → {int(peak) / 1e6:.0f} MB | {code} |")
 out.append("<!-- exports:end -->")
-section = "\n".join(out)
-try:
-    text = open("BENCHMARKS.md").read()
-except FileNotFoundError:
-    text = "# Benchmarks\n"
-if "<!-- exports:begin -->" in text:
-    text = re.sub(r"<!-- exports:begin -->.*<!-- exports:end -->", lambda _: section, text, flags=re.S)
-else:
-    text = text.rstrip("\n") + "\n\n" + section + "\n"
-open("BENCHMARKS.md", "w").write(text)
-print(section)
+print("\n".join(out))
 PY

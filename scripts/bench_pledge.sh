@@ -76,8 +76,8 @@ psql -q "$pg/postgres" -c "DROP DATABASE IF EXISTS rollcall_pledge_bench WITH (F
 suite postgres "$pg/rollcall_pledge_bench"
 
 say "writing the Pledges section of BENCHMARKS.md"
-python3 - "$results" "$secs" <<'PY'
-import json, re, subprocess, sys
+python3 - "$results" "$secs" <<'PY' | python3 scripts/bench_section.py pledges
+import json, subprocess, sys
 results = {r["label"]: r for r in (json.loads(l) for l in open(sys.argv[1]) if l.strip())}
 cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], capture_output=True, text=True).stdout.strip()
 out = ["<!-- pledges:begin -->", "## Pledges: confirmations in one hot local", "",
@@ -95,15 +95,5 @@ for db in ("sqlite", "postgres"):
         answers = ", ".join(f"{k}: {v}" for k, v in r["statuses"].items())
         out.append(f"| {db} | {name} | {r['per_second']:,.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {answers} | {ratio} |")
 out.append("<!-- pledges:end -->")
-section = "\n".join(out)
-try:
-    text = open("BENCHMARKS.md").read()
-except FileNotFoundError:
-    text = "# Benchmarks\n"
-if "<!-- pledges:begin -->" in text:
-    text = re.sub(r"<!-- pledges:begin -->.*<!-- pledges:end -->", lambda _: section, text, flags=re.S)
-else:
-    text = text.rstrip("\n") + "\n\n" + section + "\n"
-open("BENCHMARKS.md", "w").write(text)
-print(section)
+print("\n".join(out))
 PY
