@@ -232,15 +232,11 @@ fn verified(campaign_id: i64) -> sea_orm::Select<signature::Entity> {
         .filter(signature::Column::Verification.eq(VERIFIED))
 }
 
-/// Every local's counted pledges, as [`counted_in_local`] counts one.
-async fn counted_by_local(
+/// Every local's verified pledges.
+async fn verified_by_local(
     db: &impl ConnectionTrait,
     campaign_id: i64,
-    verified_only: bool,
 ) -> Result<BTreeMap<i64, u64>, DbErr> {
-    if !verified_only {
-        return Ok(tally::counts(db, campaign_id).await?.by_local);
-    }
     let rows: Vec<(Option<i64>, i64)> = verified(campaign_id)
         .select_only()
         .column(signature::Column::LocalId)
@@ -358,7 +354,7 @@ async fn plan(
         .all(db)
         .await?;
     let (counted, total) = if rule.verified_only {
-        let counted = counted_by_local(db, campaign.id, true).await?;
+        let counted = verified_by_local(db, campaign.id).await?;
         let total = counted.values().sum();
         (counted, total)
     } else {
@@ -563,7 +559,7 @@ fn without_proposal(
 
 /// An organizer accepts (or, with `accept` false, declines) the member count an officer
 /// proposed for a local of a pledge. Accepting it becomes the pledge's denominator; a
-/// local that had reached stays reached.
+/// local that had reached stays reached. The campaign's id, so its tally can be re-read.
 pub async fn decide_member_count(
     db: &DatabaseConnection,
     caller: &Caller,
@@ -571,7 +567,7 @@ pub async fn decide_member_count(
     local_id: i64,
     accept: bool,
     now: DateTime<Utc>,
-) -> Result<(), MemberCountChoiceError> {
+) -> Result<i64, MemberCountChoiceError> {
     let campaign = campaigns::by_slug(db, slug)
         .await?
         .ok_or(MemberCountChoiceError::UnknownCampaign)?;
@@ -623,7 +619,7 @@ pub async fn decide_member_count(
         check_local(&txn, &campaign, local_id, now).await?;
     }
     txn.commit().await?;
-    Ok(())
+    Ok(campaign.id)
 }
 
 /// Where each of a pledge's listed locals stands: pledges needed, when it reached, and

@@ -133,9 +133,16 @@ pub async fn queue(
     })
 }
 
-/// Marks one pledge of the officer's local a member or not; true if that carried the
-/// local over a verified-only threshold. Names sealed from the officer cannot be judged
-/// one by one.
+/// What an officer's verdict did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Judged {
+    pub campaign_id: i64,
+    /// The verdict carried the local over a verified-only threshold.
+    pub crossed: bool,
+}
+
+/// Marks one pledge of the officer's local a member or not. Names sealed from the
+/// officer cannot be judged one by one.
 pub async fn judge(
     db: &DatabaseConnection,
     caller: &Caller,
@@ -143,7 +150,7 @@ pub async fn judge(
     signature_id: Uuid,
     verdict: Verdict,
     now: DateTime<Utc>,
-) -> Result<bool, VerifyError> {
+) -> Result<Judged, VerifyError> {
     let campaign = campaigns::by_slug(db, slug)
         .await?
         .filter(pledges::is_pledge)
@@ -185,7 +192,10 @@ pub async fn judge(
     let crossed =
         verdict == Verdict::Member && pledges::check_local(&txn, &campaign, local_id, now).await?;
     txn.commit().await?;
-    Ok(crossed)
+    Ok(Judged {
+        campaign_id: campaign.id,
+        crossed,
+    })
 }
 
 /// What uploading a member list did.

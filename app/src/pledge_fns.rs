@@ -55,10 +55,8 @@ pub async fn decide_member_count(
     match rollcall::pledges::decide_member_count(&state.db, &caller, &slug, local_id, accept, now)
         .await
     {
-        Ok(()) => {
-            if let Ok(Some(found)) = rollcall::campaigns::by_slug(&state.db, &slug).await {
-                state.hub.refresh(found.id);
-            }
+        Ok(campaign_id) => {
+            state.hub.refresh(campaign_id);
             state.pledge_wake.notify_one();
             leptos_axum::redirect(&format!("/account/c/{slug}?decided=1"));
             Ok(())
@@ -115,12 +113,12 @@ pub async fn verify_pledge(
         _ => return Err(AccountFormError::NotFound),
     };
     let id = uuid::Uuid::parse_str(&signature_id).map_err(|_| AccountFormError::NotFound)?;
-    let crossed =
+    let judged =
         rollcall::verifying::judge(&state.db, &caller, &slug, id, verdict, chrono::Utc::now())
             .await
             .map_err(verify_error)?;
-    if crossed && let Ok(Some(found)) = rollcall::campaigns::by_slug(&state.db, &slug).await {
-        state.hub.refresh(found.id);
+    if judged.crossed {
+        state.hub.refresh(judged.campaign_id);
     }
     state.pledge_wake.notify_one();
     leptos_axum::redirect(&format!("/local/{local_id}/verify/{slug}"));

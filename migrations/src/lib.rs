@@ -10,6 +10,26 @@ mod m20261129_000005_pledges;
 
 pub struct Migrator;
 
+/// Adds columns to a table one `ALTER TABLE` each: SQLite adds no more than one at a time.
+pub(crate) async fn add_columns(
+    manager: &SchemaManager<'_>,
+    table: impl IntoIden,
+    columns: impl IntoIterator<Item = ColumnDef>,
+) -> Result<(), DbErr> {
+    let table = table.into_iden();
+    for column in columns {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(table.clone())
+                    .add_column(column)
+                    .to_owned(),
+            )
+            .await?;
+    }
+    Ok(())
+}
+
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {

@@ -215,21 +215,16 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        // SQLite adds one column per ALTER TABLE.
-        for column in [
-            integer(Campaigns::RetentionDays).default(90).to_owned(),
-            timestamp_with_time_zone_null(Campaigns::ArchivedAt),
-            timestamp_with_time_zone_null(Campaigns::PurgedAt),
-        ] {
-            manager
-                .alter_table(
-                    Table::alter()
-                        .table(Campaigns::Table)
-                        .add_column(column)
-                        .to_owned(),
-                )
-                .await?;
-        }
+        crate::add_columns(
+            manager,
+            Campaigns::Table,
+            [
+                integer(Campaigns::RetentionDays).default(90).to_owned(),
+                timestamp_with_time_zone_null(Campaigns::ArchivedAt),
+                timestamp_with_time_zone_null(Campaigns::PurgedAt),
+            ],
+        )
+        .await?;
         Ok(())
     }
 }

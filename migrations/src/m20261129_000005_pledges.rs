@@ -81,34 +81,29 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        // SQLite adds one column per ALTER TABLE.
-        for column in [
-            // The share of each local's members needed, in hundredths of a percent.
-            integer_null(Campaigns::ShareNeededBp),
-            big_integer_null(Campaigns::PerLocalNeeded),
-            big_integer_null(Campaigns::TotalNeeded),
-            integer_null(Campaigns::LocalsNeeded),
-            boolean(Campaigns::VerifiedOnly).default(false).to_owned(),
-            // `count_only` or `not_eligible`.
-            string(Campaigns::WithoutMemberCount)
-                .default("count_only")
-                .to_owned(),
-            boolean(Campaigns::SealedNames).default(false).to_owned(),
-            boolean(Campaigns::AutoRelease).default(false).to_owned(),
-            text(Campaigns::ReachedMessage).default("").to_owned(),
-            text(Campaigns::UnmetMessage).default("").to_owned(),
-            timestamp_with_time_zone_null(Campaigns::ReachedAt),
-            timestamp_with_time_zone_null(Campaigns::EndedAt),
-        ] {
-            manager
-                .alter_table(
-                    Table::alter()
-                        .table(Campaigns::Table)
-                        .add_column(column)
-                        .to_owned(),
-                )
-                .await?;
-        }
+        crate::add_columns(
+            manager,
+            Campaigns::Table,
+            [
+                // The share of each local's members needed, in hundredths of a percent.
+                integer_null(Campaigns::ShareNeededBp),
+                big_integer_null(Campaigns::PerLocalNeeded),
+                big_integer_null(Campaigns::TotalNeeded),
+                integer_null(Campaigns::LocalsNeeded),
+                boolean(Campaigns::VerifiedOnly).default(false).to_owned(),
+                // `count_only` or `not_eligible`.
+                string(Campaigns::WithoutMemberCount)
+                    .default("count_only")
+                    .to_owned(),
+                boolean(Campaigns::SealedNames).default(false).to_owned(),
+                boolean(Campaigns::AutoRelease).default(false).to_owned(),
+                text(Campaigns::ReachedMessage).default("").to_owned(),
+                text(Campaigns::UnmetMessage).default("").to_owned(),
+                timestamp_with_time_zone_null(Campaigns::ReachedAt),
+                timestamp_with_time_zone_null(Campaigns::EndedAt),
+            ],
+        )
+        .await?;
         manager
             .create_table(
                 Table::create()
@@ -141,21 +136,17 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        for column in [
-            // `verified` or `not_member`, set by an officer of the signer's local.
-            string_null(Signatures::Verification),
-            string_null(Signatures::VerifiedBy),
-            timestamp_with_time_zone_null(Signatures::VerifiedAt),
-        ] {
-            manager
-                .alter_table(
-                    Table::alter()
-                        .table(Signatures::Table)
-                        .add_column(column)
-                        .to_owned(),
-                )
-                .await?;
-        }
+        crate::add_columns(
+            manager,
+            Signatures::Table,
+            [
+                // `verified` or `not_member`, set by an officer of the signer's local.
+                string_null(Signatures::Verification),
+                string_null(Signatures::VerifiedBy),
+                timestamp_with_time_zone_null(Signatures::VerifiedAt),
+            ],
+        )
+        .await?;
         manager
             .create_table(
                 Table::create()
