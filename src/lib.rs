@@ -7,6 +7,10 @@
 pub mod domain;
 pub mod views;
 
+// `i18n`: the words of every page, form message and mail, generated at build time from
+// `locales/{en,es}.json` (see locales/README.md): `td_string!(Locale::es, sign.button)`.
+include!(concat!(env!("OUT_DIR"), "/i18n/mod.rs"));
+
 #[cfg(feature = "ssr")]
 pub mod access;
 #[cfg(feature = "ssr")]

@@ -6,6 +6,8 @@ use leptos::prelude::*;
 use rollcall::domain::{Language, format_share_percent, share_of_membership};
 use rollcall::views::{Series, SeriesUnit, Tally};
 
+use rollcall::i18n::td_string;
+
 use crate::components::format_count;
 
 const WIDTH: f64 = 600.0;
@@ -48,10 +50,8 @@ fn area_path(counts: &[u64]) -> String {
 pub fn OverTimeChart(series: Series, language: Language) -> impl IntoView {
     (series.points.len() >= 2).then(|| {
         let unit = series.unit;
-        let per = match unit {
-            SeriesUnit::Hour => "hour",
-            SeriesUnit::Day => "day",
-        };
+        let locale = language.locale();
+        let hourly = unit == SeriesUnit::Hour;
         let counts: Vec<u64> = series.points.iter().map(|p| p.count).collect();
         let busiest = series
             .points
@@ -61,15 +61,16 @@ pub fn OverTimeChart(series: Series, language: Language) -> impl IntoView {
             .unwrap_or_default();
         let first = series.points.first().map(|p| when(&p.start, unit)).unwrap_or_default();
         let last = series.points.last().map(|p| when(&p.start, unit)).unwrap_or_default();
-        let description = format!(
-            "Confirmed signatures per {per} from {first} to {last}. The busiest {per} was {} with {}.",
-            busiest.0,
-            format_count(busiest.1, language)
-        );
+        let (busiest, count) = (busiest.0, format_count(busiest.1, language));
+        let description = if hourly {
+            td_string!(locale, chart.hour_desc, first = first.clone(), last = last.clone(), busiest, count)
+        } else {
+            td_string!(locale, chart.day_desc, first = first.clone(), last = last.clone(), busiest, count)
+        };
         let recent: Vec<_> = series.points.iter().rev().take(12).cloned().collect();
         view! {
             <figure class="chart">
-                <figcaption id="over-time-title">{format!("Signatures per {per}")}</figcaption>
+                <figcaption id="over-time-title">{if hourly { td_string!(locale, chart.hour_title) } else { td_string!(locale, chart.day_title) }}</figcaption>
                 <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") preserveAspectRatio="none" role="img"
                     aria-labelledby="over-time-title over-time-desc" class="chart-area">
                     <desc id="over-time-desc">{description.clone()}</desc>
@@ -77,10 +78,10 @@ pub fn OverTimeChart(series: Series, language: Language) -> impl IntoView {
                 </svg>
                 <p class="chart-axis"><span>{first}</span><span>{last}</span></p>
                 <details>
-                    <summary>{format!("The latest {per}s as a table")}</summary>
+                    <summary>{if hourly { td_string!(locale, chart.hour_table) } else { td_string!(locale, chart.day_table) }}</summary>
                     <p>{description}</p>
                     <table>
-                        <thead><tr><th scope="col">{if unit == SeriesUnit::Hour { "Hour" } else { "Day" }}</th><th scope="col">"Confirmed"</th></tr></thead>
+                        <thead><tr><th scope="col">{if hourly { td_string!(locale, chart.hour) } else { td_string!(locale, chart.day) }}</th><th scope="col">{td_string!(locale, chart.confirmed)}</th></tr></thead>
                         <tbody>
                             {recent.into_iter().map(|p| view! {
                                 <tr><th scope="row">{when(&p.start, unit)}</th><td>{format_count(p.count, language)}</td></tr>
@@ -96,7 +97,7 @@ pub fn OverTimeChart(series: Series, language: Language) -> impl IntoView {
 /// The locals with the highest share of their membership signed, one bar each. The
 /// breakdown table beside it says the same in full.
 #[component]
-pub fn ByLocalChart(tally: Tally) -> impl IntoView {
+pub fn ByLocalChart(tally: Tally, language: Language) -> impl IntoView {
     let mut shares: Vec<_> = tally
         .by_local
         .iter()
@@ -115,7 +116,7 @@ pub fn ByLocalChart(tally: Tally) -> impl IntoView {
         let bar_width = WIDTH - label_width - 50.0;
         view! {
             <figure class="chart">
-                <figcaption id="by-local-title">"Share of each local's members who signed"</figcaption>
+                <figcaption id="by-local-title">{td_string!(language.locale(), chart.by_local)}</figcaption>
                 <svg viewBox=format!("0 0 {WIDTH} {height}") role="img" class="chart-bars"
                     aria-labelledby="by-local-title" aria-describedby="breakdown">
                     {shares.into_iter().enumerate().map(|(i, (label, share))| {

@@ -5,34 +5,73 @@ use rollcall::domain::{
     Field, FieldErrors, Language, PledgeRule, PledgeState, PublicBreakdown, WithoutMemberCount,
     format_share_percent, share_of_membership,
 };
+use rollcall::i18n::td_string;
 use rollcall::views::Tally;
 
-/// 1840 → "1,840" (English) or "1.840" (Spanish).
+/// A count the way the language writes it: "12,345" in English, "12.345" in Spanish
+/// (and "1840" in Spanish, which groups only from five digits). On the server by ICU's
+/// formatter, in the browser by its own `Intl`: both follow CLDR, so a live update
+/// writes a number the way the page first did.
 pub fn format_count(n: u64, language: Language) -> String {
-    let separator = match language {
-        Language::En => ',',
-        Language::Es => '.',
-    };
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(separator);
-        }
-        out.push(c);
+    numbers::format(n, language)
+}
+
+#[cfg(feature = "ssr")]
+mod numbers {
+    use icu_decimal::{DecimalFormatter, input::Decimal};
+    use leptos_i18n::Locale as _;
+    use rollcall::domain::Language;
+
+    fn formatter(language: Language) -> Option<DecimalFormatter> {
+        DecimalFormatter::try_new(language.locale().as_icu_locale().into(), Default::default()).ok()
     }
-    out
+
+    thread_local! {
+        // ICU's formatters are not `Sync`; one per worker thread costs nothing.
+        static FORMATTERS: [Option<DecimalFormatter>; 2] =
+            [formatter(Language::En), formatter(Language::Es)];
+    }
+
+    pub fn format(n: u64, language: Language) -> String {
+        let index = usize::from(language == Language::Es);
+        FORMATTERS.with(|formatters| match &formatters[index] {
+            Some(formatter) => formatter.format(&Decimal::from(n)).to_string(),
+            None => n.to_string(),
+        })
+    }
+}
+
+#[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+mod numbers {
+    use rollcall::domain::Language;
+
+    pub fn format(n: u64, language: Language) -> String {
+        let locales = js_sys::Array::of1(&language.code().into());
+        js_sys::Intl::NumberFormat::new(&locales, &js_sys::Object::new())
+            .format()
+            .call1(&leptos::wasm_bindgen::JsValue::NULL, &(n as f64).into())
+            .ok()
+            .and_then(|text| text.as_string())
+            .unwrap_or_else(|| n.to_string())
+    }
+}
+
+#[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+mod numbers {
+    pub fn format(n: u64, _: rollcall::domain::Language) -> String {
+        n.to_string()
+    }
 }
 
 /// "312 of 1,840" (or just "312" when the member count is unknown).
 pub fn signed_text(count: u64, members: Option<u64>, language: Language) -> String {
+    let count = format_count(count, language);
     match members {
-        Some(members) => format!(
-            "{} of {}",
-            format_count(count, language),
-            format_count(members, language)
-        ),
-        None => format_count(count, language),
+        Some(members) => {
+            let members = format_count(members, language);
+            td_string!(language.locale(), tally.of, count, members).to_string()
+        }
+        None => count,
     }
 }
 
@@ -51,61 +90,72 @@ pub fn pledge_text(
     reached: bool,
     withdrawn_since: u64,
     ended: bool,
+    language: Language,
 ) -> String {
+    let locale = language.locale();
     let mut text = match (reached, needed) {
-        (true, _) => "Reached".to_owned(),
-        (false, _) if ended => "Not reached".to_owned(),
-        (false, Some(needed)) => format!("{count} of {needed} needed"),
+        (true, _) => td_string!(locale, pledge.reached).to_owned(),
+        (false, _) if ended => td_string!(locale, pledge.not_reached).to_owned(),
+        (false, Some(needed)) => {
+            let count = format_count(count, language);
+            let needed = format_count(needed, language);
+            td_string!(locale, pledge.needed, count, needed).to_string()
+        }
         (false, None) => "–".to_owned(),
     };
     if reached && withdrawn_since > 0 {
-        text.push_str(&format!(" ({withdrawn_since} withdrew since)"));
+        let n = format_count(withdrawn_since, language);
+        text.push_str(&td_string!(locale, pledge.withdrew_since, n).to_string());
     }
     text
 }
 
 /// Where a whole pledge stands, in a sentence.
-pub fn state_text(state: PledgeState) -> &'static str {
+pub fn state_text(state: PledgeState, language: Language) -> &'static str {
+    let locale = language.locale();
     match state {
-        PledgeState::Gathering => {
-            "Gathering pledges: the pledge binds once its threshold is reached."
-        }
-        PledgeState::Reached => "Reached: the pledge now binds.",
-        PledgeState::NotReached => "Not reached: the deadline passed before the threshold was met.",
+        PledgeState::Gathering => td_string!(locale, pledge.gathering_state),
+        PledgeState::Reached => td_string!(locale, pledge.reached_state),
+        PledgeState::NotReached => td_string!(locale, pledge.not_reached_state),
     }
 }
 
-/// A pledge's rule in words: "Binds when 60% of a local's members have pledged, in at
-/// least 3 locals."
-pub fn rule_text(rule: &PledgeRule) -> String {
+/// A pledge's rule in words: "Binds once 60% of its members in each of at least 3
+/// locals have pledged."
+pub fn rule_text(rule: &PledgeRule, language: Language) -> String {
+    let locale = language.locale();
     let mut per_local = Vec::new();
     if let Some(share) = rule.share_label() {
-        per_local.push(format!("{share} of its members"));
+        per_local.push(td_string!(locale, pledge.share_of_members, share).to_string());
     }
     if let Some(n) = rule.per_local_needed {
-        per_local.push(format!("{n} of its members"));
+        let n = format_count(n, language);
+        per_local.push(td_string!(locale, pledge.number_of_members, n).to_string());
     }
     let mut parts = Vec::new();
     if !per_local.is_empty() {
         let locals = match rule.locals_needed {
-            Some(1) | None => "a local".to_owned(),
-            Some(n) => format!("each of at least {n} locals"),
+            Some(1) | None => td_string!(locale, pledge.a_local).to_owned(),
+            Some(n) => td_string!(locale, pledge.each_of, n).to_string(),
         };
-        parts.push(format!("{} in {locals}", per_local.join(" and ")));
+        let who = per_local.join(td_string!(locale, pledge.and));
+        parts.push(td_string!(locale, pledge.in_locals, who, locals).to_string());
     }
     if let Some(n) = rule.total_needed {
-        parts.push(format!("{} in all", format_count(n, Language::En)));
+        let n = format_count(n, language);
+        parts.push(td_string!(locale, pledge.in_all, n).to_string());
     }
-    let mut text = format!("Binds once {} have pledged.", parts.join(", and "));
+    let parts = parts.join(td_string!(locale, pledge.also));
+    let mut text = td_string!(locale, pledge.binds, parts).to_string();
     if rule.verified_only {
-        text.push_str(" Only pledges a local's officers have verified as members count.");
+        text.push_str(td_string!(locale, pledge.verified_only));
     }
     if rule.share_needed_bp.is_some() {
         text.push_str(match rule.without_member_count {
             WithoutMemberCount::CountOnly if rule.per_local_needed.is_some() => {
-                " A local without a member count is judged by its number of pledges alone."
+                td_string!(locale, pledge.count_only)
             }
-            _ => " A local without a member count cannot reach the threshold.",
+            _ => td_string!(locale, pledge.not_eligible),
         });
     }
     text
@@ -120,25 +170,29 @@ pub fn goal_percent(total: u64, goal: Option<u64>) -> Option<f64> {
 /// The total, the goal and a progress bar. Its size never changes as numbers move.
 #[component]
 pub fn TallySummary(tally: Tally, language: Language) -> impl IntoView {
+    let locale = language.locale();
     let total = format_count(tally.total, language);
     let goal = tally.goal.filter(|goal| *goal > 0);
     let percent = goal_percent(tally.total, goal);
     view! {
         <section class="tally" aria-labelledby="tally-heading">
-            <h2 id="tally-heading" class="visually-hidden">"Signatures"</h2>
+            <h2 id="tally-heading" class="visually-hidden">{td_string!(locale, tally.heading)}</h2>
             <p class="tally-total">
                 <span class="tally-number" data-testid="tally-total">{total}</span>
-                " confirmed signatures"
-                {goal.map(|goal| view! { <span class="tally-goal">" of a goal of " {format_count(goal, language)}</span> })}
+                {td_string!(locale, tally.confirmed)}
+                {goal.map(|goal| {
+                    let goal = format_count(goal, language);
+                    view! { <span class="tally-goal">{td_string!(locale, tally.goal, goal).to_string()}</span> }
+                })}
             </p>
             {percent.map(|percent| view! {
                 <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100"
-                    aria-valuenow=format!("{percent:.0}") aria-label="Progress toward the goal">
+                    aria-valuenow=format!("{percent:.0}") aria-label=td_string!(locale, tally.progress)>
                     <div class="progress-bar" style=format!("width: {percent:.1}%")></div>
                 </div>
             })}
             {tally.state.map(|state| view! {
-                <p class="pledge-state" data-testid="pledge-state" data-state=state.as_str()>{state_text(state)}</p>
+                <p class="pledge-state" data-testid="pledge-state" data-state=state.as_str()>{state_text(state, language)}</p>
             })}
             // Read out politely, and at most once a minute, as the count climbs.
             <p class="visually-hidden" id="tally-announce" aria-live="polite"></p>
@@ -147,15 +201,13 @@ pub fn TallySummary(tally: Tally, language: Language) -> impl IntoView {
 }
 
 /// "Other locals (fewer than 5 signers each)".
-pub fn other_label(tally: &Tally) -> String {
-    let groups = match tally.breakdown {
-        PublicBreakdown::ByUnion => "Other unions",
-        _ => "Other locals",
-    };
-    format!(
-        "{groups} (fewer than {} signers each)",
-        tally.smallest_group
-    )
+pub fn other_label(tally: &Tally, language: Language) -> String {
+    let locale = language.locale();
+    let n = tally.smallest_group;
+    match tally.breakdown {
+        PublicBreakdown::ByUnion => td_string!(locale, tally.other_unions, n).to_string(),
+        _ => td_string!(locale, tally.other_locals, n).to_string(),
+    }
 }
 
 /// The public breakdown of the tally: each local (with its share of the membership) or
@@ -168,19 +220,20 @@ pub fn BreakdownTable(tally: Tally, allow_community: bool, language: Language) -
     locals.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.label.cmp(&b.label)));
     let mut unions = tally.by_union.clone();
     unions.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
-    let other = other_label(&tally);
+    let locale = language.locale();
+    let other = other_label(&tally, language);
     let pledge = by_local && tally.state.is_some();
     let ended = tally.state == Some(PledgeState::NotReached);
     (tally.breakdown != PublicBreakdown::TotalOnly).then(|| {
         view! {
             <table class="breakdown-table" id="breakdown" data-kind=if by_local { "local" } else { "union" }>
-                <caption>{if by_local { "Confirmed signatures by local" } else { "Confirmed signatures by union" }}</caption>
+                <caption>{if by_local { td_string!(locale, tally.by_local) } else { td_string!(locale, tally.by_union) }}</caption>
                 <thead>
                     <tr>
-                        <th scope="col">{if by_local { "Local" } else { "Union" }}</th>
-                        <th scope="col">"Signed"</th>
-                        {by_local.then(|| view! { <th scope="col">"Share of members"</th> })}
-                        {pledge.then(|| view! { <th scope="col">"Threshold"</th> })}
+                        <th scope="col">{if by_local { td_string!(locale, tally.local) } else { td_string!(locale, tally.union) }}</th>
+                        <th scope="col">{td_string!(locale, tally.signed)}</th>
+                        {by_local.then(|| view! { <th scope="col">{td_string!(locale, tally.share)}</th> })}
+                        {pledge.then(|| view! { <th scope="col">{td_string!(locale, tally.threshold)}</th> })}
                     </tr>
                 </thead>
                 <tbody id="breakdown-body">
@@ -191,7 +244,7 @@ pub fn BreakdownTable(tally: Tally, allow_community: bool, language: Language) -
                             <td class="share">{share_text(c.count, c.member_count)}</td>
                             {pledge.then(|| view! {
                                 <td class="pledge" data-reached=c.reached_at.is_some().to_string()>
-                                    {pledge_text(c.count, c.needed, c.reached_at.is_some(), c.withdrawn_since, ended)}
+                                    {pledge_text(c.count, c.needed, c.reached_at.is_some(), c.withdrawn_since, ended, language)}
                                 </td>
                             })}
                         </tr>
@@ -210,7 +263,7 @@ pub fn BreakdownTable(tally: Tally, allow_community: bool, language: Language) -
                     </tr>
                     {allow_community.then(|| view! {
                         <tr id="tally-supporters">
-                            <th scope="row">"Community supporters"</th>
+                            <th scope="row">{td_string!(locale, tally.community)}</th>
                             <td class="signed">{format_count(tally.community_supporters, language)}</td>
                             {by_local.then(|| view! { <td>"–"</td> })}
                             {pledge.then(|| view! { <td>"–"</td> })}
@@ -259,7 +312,8 @@ pub fn FieldMessage(
 /// and checks each field with the same rules as the server once the person leaves it.
 /// Without JavaScript the form works the same, and the server checks.
 #[island]
-pub fn SignFormHelper(children: Children) -> impl IntoView {
+pub fn SignFormHelper(language: Language, children: Children) -> impl IntoView {
+    let locale = language.locale();
     #[cfg(feature = "hydrate")]
     let (on_filter, on_leave) = browser::handlers();
     #[cfg(not(feature = "hydrate"))]
@@ -269,9 +323,9 @@ pub fn SignFormHelper(children: Children) -> impl IntoView {
     Effect::new(move |_| ready.set(true));
     view! {
         <div class="local-filter" data-ready=move || ready.get().then_some("true")>
-            <label for="local-filter">"Find your local"</label>
+            <label for="local-filter">{td_string!(locale, sign.find_local)}</label>
             <input id="local-filter" type="search" autocomplete="off"
-                placeholder="Union, number or city" on:input=on_filter/>
+                placeholder=td_string!(locale, sign.find_local_placeholder) on:input=on_filter/>
         </div>
         <div on:focusout=on_leave>{children()}</div>
     }
@@ -282,6 +336,7 @@ mod browser {
     use leptos::prelude::*;
     use leptos::wasm_bindgen::JsCast;
     use rollcall::domain::{Field, Language, SignatureInput, SignatureRequest};
+    use rollcall::i18n::td_string;
     use web_sys::{
         FocusEvent, HtmlFormElement, HtmlInputElement, HtmlOptionElement, HtmlSelectElement,
     };
@@ -409,7 +464,7 @@ mod browser {
                 let ended = text_of(tally, "state").unwrap_or(shown) == "not_reached";
                 cells.push((
                     "pledge",
-                    pledge_text(count, needed, reached, withdrawn, ended),
+                    pledge_text(count, needed, reached, withdrawn, ended, language),
                 ));
                 if let Some(cell) = document()
                     .query_selector(&format!("#{row} .pledge"))
@@ -445,7 +500,7 @@ mod browser {
                 .ok()
                 .flatten()
         {
-            element.set_text_content(Some(state_text(state)));
+            element.set_text_content(Some(state_text(state, language)));
             let _ = element.set_attribute("data-state", state.as_str());
         }
         if let Some(other) = number(tally, "other") {
@@ -495,12 +550,10 @@ mod browser {
                     && let Some(total) = number(&tally, "total")
                 {
                     announced.set(now);
+                    let count = super::format_count(total, language);
                     set_text(
                         "tally-announce",
-                        &format!(
-                            "{} confirmed signatures",
-                            super::format_count(total, language)
-                        ),
+                        &td_string!(language.locale(), tally.announce, count).to_string(),
                     );
                 }
             });

@@ -19,6 +19,8 @@ use leptos_router::{
     components::{Outlet, ParentRoute, Route, Router, Routes},
     path,
 };
+use rollcall::domain::Language;
+use rollcall::i18n::td_string;
 
 use pages::{
     AccountPage, CampaignDashboardPage, CampaignEditorPage, CampaignPage, CodePage, ConfirmPage,
@@ -28,9 +30,13 @@ use pages::{
 
 /// The HTML document around every page.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let language = state::request_language();
+    #[cfg(not(feature = "ssr"))]
+    let language = Language::default();
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang=language.code()>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
@@ -74,11 +80,29 @@ fn content_security_policy() {
     }
 }
 
+/// The language the reader reads the site's own words in, worked out once per request
+/// (see `state::request_language`).
+#[derive(Debug, Clone, Copy)]
+struct Reader(Language);
+
+/// The reader's language, for a page's own words (a campaign's text has its own).
+pub fn reader_language() -> Language {
+    use_context::<Reader>()
+        .map(|reader| reader.0)
+        .unwrap_or_default()
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
     #[cfg(feature = "ssr")]
-    content_security_policy();
+    {
+        content_security_policy();
+        provide_context(Reader(state::request_language()));
+        state::remember_language(
+            use_context::<state::AppState>().is_some_and(|s| s.secure_cookies),
+        );
+    }
     view! {
         <Title text="Rollcall"/>
         <Router>
@@ -113,14 +137,40 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// The site's header around every page but the embed.
+/// The site's header around every page but the embed: the way home and the switch
+/// between languages, which keeps the reader on the same page.
 #[component]
 fn SiteLayout(children: Children) -> impl IntoView {
+    let reader = reader_language();
+    let locale = reader.locale();
+    let path = leptos_router::hooks::use_location()
+        .pathname
+        .get_untracked();
     view! {
+        <a class="skip-link" href="#main">{td_string!(locale, site.skip)}</a>
         <header class="site-header">
-            <a class="brand" href="/">"Rollcall"</a>
+            <a class="brand" href="/">{td_string!(locale, site.name)}</a>
+            <nav class="language-links" aria-label=td_string!(locale, site.language)>
+                {Language::ALL.into_iter().map(|language| {
+                    let name = language_name(language);
+                    if language == reader {
+                        view! { <span aria-current="true" lang=language.code()>{name}</span> }.into_any()
+                    } else {
+                        let href = format!("{path}?lang={}", language.code());
+                        view! { <a href=href lang=language.code() hreflang=language.code()>{name}</a> }.into_any()
+                    }
+                }).collect_view()}
+            </nav>
         </header>
         <main id="main">{children()}</main>
+    }
+}
+
+/// A language's name in itself, as a switch between languages shows it.
+pub fn language_name(language: Language) -> &'static str {
+    match language {
+        Language::En => "English",
+        Language::Es => "Español",
     }
 }
 

@@ -30,20 +30,39 @@ pub struct AppState {
     pub form_min_age: chrono::Duration,
 }
 
-/// The language a page is rendered in: `?lang=` first, then the browser's
-/// Accept-Language.
+/// The cookie that remembers the language a reader chose on the page.
+pub const LANGUAGE_COOKIE: &str = "rollcall_lang";
+
+/// The language a link asks for with `?lang=`, if any.
+pub fn query_language(parts: &http::request::Parts) -> Option<Language> {
+    parts
+        .uri
+        .query()?
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("lang="))
+        .and_then(|code| Language::parse(code).ok())
+}
+
+/// The language a page is rendered in: `?lang=` first (a shared link), then the one
+/// the reader chose before (a cookie), then the browser's Accept-Language.
 pub fn request_language() -> Language {
     let Some(parts) = leptos::prelude::use_context::<http::request::Parts>() else {
         return Language::default();
     };
-    if let Some(query) = parts.uri.query() {
-        for pair in query.split('&') {
-            if let Some(code) = pair.strip_prefix("lang=")
-                && let Ok(language) = Language::parse(code)
-            {
-                return language;
-            }
-        }
+    if let Some(language) = query_language(&parts) {
+        return language;
+    }
+    let chosen = parts
+        .headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == LANGUAGE_COOKIE)
+        .and_then(|c| Language::parse(c.value()).ok());
+    if let Some(language) = chosen {
+        return language;
     }
     parts
         .headers
@@ -51,6 +70,32 @@ pub fn request_language() -> Language {
         .and_then(|value| value.to_str().ok())
         .map(Language::from_accept_language)
         .unwrap_or_default()
+}
+
+/// Remembers a language chosen by `?lang=` for the reader's next pages (a year, not
+/// readable by scripts, as the session cookie).
+pub fn remember_language(secure: bool) {
+    use leptos::prelude::use_context;
+    let (Some(parts), Some(response)) = (
+        use_context::<http::request::Parts>(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) else {
+        return;
+    };
+    let Some(language) = query_language(&parts) else {
+        return;
+    };
+    let cookie = cookie::Cookie::build((LANGUAGE_COOKIE, language.code()))
+        .path("/")
+        .http_only(true)
+        .secure(secure)
+        .same_site(cookie::SameSite::Lax)
+        .max_age(cookie::time::Duration::days(365))
+        .build()
+        .to_string();
+    if let Ok(value) = http::HeaderValue::from_str(&cookie) {
+        response.append_header(http::header::SET_COOKIE, value);
+    }
 }
 
 /// The client's address, as the server's client rule worked it out (see

@@ -338,6 +338,14 @@ impl Language {
             .ok_or(FieldProblem::Invalid)
     }
 
+    /// The locale of this language's translations (`locales/{code}.json`).
+    pub fn locale(self) -> crate::i18n::Locale {
+        match self {
+            Language::En => crate::i18n::Locale::en,
+            Language::Es => crate::i18n::Locale::es,
+        }
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             Language::En => "en",

@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+use crate::i18n::td_string;
 use serde::{Deserialize, Serialize};
 
 use super::fields::{
@@ -67,56 +68,25 @@ impl FieldProblem {
     pub fn message(&self, field: Field, lang: Language) -> String {
         use Field as F;
         use FieldProblem as P;
-        use Language::{En, Es};
-        let text = match (self, field, lang) {
-            (P::TooLong { max }, _, En) => {
-                return format!("Please keep this to {max} characters or fewer.");
-            }
-            (P::TooLong { max }, _, Es) => return format!("Use como máximo {max} caracteres."),
-
-            (P::Required, F::GivenName, En) => "Please enter your first name.",
-            (P::Required, F::GivenName, Es) => "Escriba su nombre.",
-            (P::Required, F::FamilyName, En) => "Please enter your last name.",
-            (P::Required, F::FamilyName, Es) => "Escriba su apellido.",
-            (P::Invalid, F::GivenName | F::FamilyName, En) => {
-                "Please write your name without the characters < and >."
-            }
-            (P::Invalid, F::GivenName | F::FamilyName, Es) => {
-                "Escriba su nombre sin los caracteres < y >."
-            }
-
-            (P::NotAccepted, F::Email, En) => {
-                "We don't accept signatures from this email service. Please use another address."
-            }
-            (P::NotAccepted, F::Email, Es) => {
-                "No aceptamos firmas desde este servicio de correo. Use otra dirección."
-            }
-            (P::NotAccepted, _, En) => "This value is not accepted.",
-            (P::NotAccepted, _, Es) => "Este valor no se acepta.",
-
-            (P::Required, F::Email, En) => "Please enter your email address.",
-            (P::Required, F::Email, Es) => "Escriba su correo electrónico.",
-            (P::Invalid, F::Email, En) => "That email address doesn't look right.",
-            (P::Invalid, F::Email, Es) => "Esa dirección de correo no parece correcta.",
-
-            (_, F::Local, En) => "Please choose your local, or “community supporter”.",
-            (_, F::Local, Es) => "Elija su local o «simpatizante de la comunidad».",
-
-            (P::Invalid, F::Employer, En) => "Please write your employer's name on one line.",
-            (P::Invalid, F::Employer, Es) => "Escriba el nombre de su empleador en una sola línea.",
-            (P::Invalid, F::PostalCode, En) => "That postal code doesn't look right.",
-            (P::Invalid, F::PostalCode, Es) => "Ese código postal no parece correcto.",
-            (P::Invalid, F::Phone, En) => "That phone number doesn't look right.",
-            (P::Invalid, F::Phone, Es) => "Ese número de teléfono no parece correcto.",
-
-            (_, F::Language, En) => "Please choose English or Spanish.",
-            (_, F::Language, Es) => "Elija inglés o español.",
-
+        let locale = lang.locale();
+        let text = match (self, field) {
+            (P::TooLong { max }, _) => return td_string!(locale, field.too_long, max).to_string(),
+            (P::Required, F::GivenName) => td_string!(locale, field.given_name_required),
+            (P::Required, F::FamilyName) => td_string!(locale, field.family_name_required),
+            (P::Invalid, F::GivenName | F::FamilyName) => td_string!(locale, field.name_invalid),
+            (P::NotAccepted, F::Email) => td_string!(locale, field.email_not_accepted),
+            (P::NotAccepted, _) => td_string!(locale, field.not_accepted),
+            (P::Required, F::Email) => td_string!(locale, field.email_required),
+            (P::Invalid, F::Email) => td_string!(locale, field.email_invalid),
+            (_, F::Local) => td_string!(locale, field.local),
+            (P::Invalid, F::Employer) => td_string!(locale, field.employer_invalid),
+            (P::Invalid, F::PostalCode) => td_string!(locale, field.postal_code_invalid),
+            (P::Invalid, F::Phone) => td_string!(locale, field.phone_invalid),
+            (_, F::Language) => td_string!(locale, field.language),
             // Optional fields are never reported as required, but the match must cover them.
-            (P::Required, F::Employer | F::PostalCode | F::Phone, En) => {
-                "Please fill in this field."
+            (P::Required, F::Employer | F::PostalCode | F::Phone) => {
+                td_string!(locale, field.required)
             }
-            (P::Required, F::Employer | F::PostalCode | F::Phone, Es) => "Complete este campo.",
         };
         text.to_owned()
     }

@@ -5,6 +5,7 @@ use ammonia::clean_text as escape;
 
 use super::MailDraft;
 use crate::domain::Language;
+use crate::i18n::td_string;
 
 fn html_page(paragraphs: &[String]) -> String {
     let body: String = paragraphs.iter().map(|p| format!("<p>{p}</p>\n")).collect();
@@ -27,24 +28,13 @@ pub fn confirm_request(
     confirm_url: &str,
     valid_days: i64,
 ) -> MailDraft {
-    let (subject, greeting, ask, button, expiry, ignore) = match language {
-        Language::En => (
-            "Please confirm your signature".to_owned(),
-            format!("Hello {given_name},"),
-            format!("You signed “{campaign_title}”. It counts once you confirm it:"),
-            "Confirm my signature",
-            format!("The link works for {valid_days} days."),
-            "If you did not sign, ignore this mail and nothing will be counted.",
-        ),
-        Language::Es => (
-            "Confirme su firma".to_owned(),
-            format!("Hola {given_name}:"),
-            format!("Usted firmó «{campaign_title}». Su firma cuenta cuando la confirme:"),
-            "Confirmar mi firma",
-            format!("El enlace funciona durante {valid_days} días."),
-            "Si usted no firmó, ignore este correo y no se contará nada.",
-        ),
-    };
+    let locale = language.locale();
+    let subject = td_string!(locale, mail.confirm_subject).to_owned();
+    let greeting = td_string!(locale, mail.hello, name = given_name).to_string();
+    let ask = td_string!(locale, mail.confirm_ask, title = campaign_title).to_string();
+    let button = td_string!(locale, mail.confirm_button);
+    let expiry = td_string!(locale, mail.confirm_expiry, days = valid_days).to_string();
+    let ignore = td_string!(locale, mail.confirm_ignore);
     let text = format!("{greeting}\n\n{ask}\n\n{confirm_url}\n\n{expiry}\n\n{ignore}\n");
     let html = html_page(&[
         escape(&greeting),
@@ -64,20 +54,11 @@ pub fn already_signed(
     campaign_title: &str,
     campaign_url: &str,
 ) -> MailDraft {
-    let (subject, greeting, said, ignore) = match language {
-        Language::En => (
-            "You have already signed".to_owned(),
-            format!("Hello {given_name},"),
-            format!("Your signature on “{campaign_title}” is already confirmed and counted."),
-            "Someone, perhaps you, tried to sign again with this address. Nothing changed.",
-        ),
-        Language::Es => (
-            "Usted ya firmó".to_owned(),
-            format!("Hola {given_name}:"),
-            format!("Su firma en «{campaign_title}» ya está confirmada y contada."),
-            "Alguien, quizá usted, intentó firmar de nuevo con esta dirección. Nada cambió.",
-        ),
-    };
+    let locale = language.locale();
+    let subject = td_string!(locale, mail.already_subject).to_owned();
+    let greeting = td_string!(locale, mail.hello, name = given_name).to_string();
+    let said = td_string!(locale, mail.already_said, title = campaign_title).to_string();
+    let ignore = td_string!(locale, mail.already_ignore);
     let text = format!("{greeting}\n\n{said}\n\n{ignore}\n\n{campaign_url}\n");
     let html = html_page(&[
         escape(&greeting),
@@ -112,36 +93,17 @@ pub fn receipt(to: &str, details: &ReceiptDetails<'_>) -> MailDraft {
         show_name,
         withdraw_url,
     } = *details;
-    let (subject, greeting, counted, visibility, withdraw, text_heading) = match language {
-        Language::En => (
-            "Your signature is confirmed".to_owned(),
-            format!("Hello {given_name},"),
-            format!("Thank you. Your signature on “{campaign_title}” is confirmed and counted."),
-            if show_name {
-                "You chose to show your name: it appears in the public list of signers, \
-                 with your local. The campaign's organizers can see your details."
-            } else {
-                "Your name is not shown to the public. Only the campaign's organizers \
-                 and your local's officers can see it."
-            },
-            "You can withdraw your signature at any time here:",
-            "The text you signed:",
-        ),
-        Language::Es => (
-            "Su firma está confirmada".to_owned(),
-            format!("Hola {given_name}:"),
-            format!("Gracias. Su firma en «{campaign_title}» está confirmada y contada."),
-            if show_name {
-                "Usted eligió mostrar su nombre: aparece en la lista pública de firmantes, \
-                 con su local. Los organizadores de la campaña pueden ver sus datos."
-            } else {
-                "Su nombre no se muestra al público. Solo los organizadores de la campaña \
-                 y los dirigentes de su local pueden verlo."
-            },
-            "Puede retirar su firma en cualquier momento aquí:",
-            "El texto que firmó:",
-        ),
+    let locale = language.locale();
+    let subject = td_string!(locale, mail.receipt_subject).to_owned();
+    let greeting = td_string!(locale, mail.hello, name = given_name).to_string();
+    let counted = td_string!(locale, mail.receipt_counted, title = campaign_title).to_string();
+    let visibility = if show_name {
+        td_string!(locale, mail.receipt_shown)
+    } else {
+        td_string!(locale, mail.receipt_hidden)
     };
+    let withdraw = td_string!(locale, mail.receipt_withdraw);
+    let text_heading = td_string!(locale, mail.receipt_text);
     let text = format!(
         "{greeting}\n\n{counted}\n\n{visibility}\n\n{withdraw}\n{withdraw_url}\n\n\
          {text_heading}\n\n{campaign_title}\n\n{text_plain}\n\n{campaign_url}\n"
@@ -167,17 +129,15 @@ pub fn receipt(to: &str, details: &ReceiptDetails<'_>) -> MailDraft {
 
 /// The invitation to an account: a single-use link to set a password.
 pub fn invitation(to: &str, link: &str, valid_days: i64) -> MailDraft {
-    let subject = "Your Rollcall account".to_owned();
-    let ask = "You have been invited to help run campaigns on Rollcall. Set your password here:";
-    let expiry = format!(
-        "The link works once, for {valid_days} days. You will also set up an authenticator app, because this account can see who signed."
-    );
-    let ignore =
-        "If you did not expect this, ignore this mail: nothing happens until the link is used.";
+    let locale = crate::domain::Language::En.locale();
+    let subject = td_string!(locale, mail.invite_subject).to_owned();
+    let ask = td_string!(locale, mail.invite_ask);
+    let expiry = td_string!(locale, mail.invite_expiry, days = valid_days).to_string();
+    let ignore = td_string!(locale, mail.invite_ignore);
     let text = format!("{ask}\n\n{link}\n\n{expiry}\n\n{ignore}\n");
     let html = html_page(&[
         escape(ask),
-        link_html(link, "Set my password"),
+        link_html(link, td_string!(locale, mail.invite_button)),
         escape(&expiry),
         escape(ignore),
     ]);
@@ -205,38 +165,19 @@ pub fn announcement(
     message: &str,
     campaign_url: &str,
 ) -> MailDraft {
-    let (subject, what) = match (language, news) {
-        (Language::En, AnnouncementNews::LocalReached) => (
-            "News about your pledge",
-            format!("Your local has reached the threshold of “{campaign_title}”."),
-        ),
-        (Language::En, AnnouncementNews::CampaignReached) => (
-            "News about your pledge",
-            format!("“{campaign_title}” has reached its threshold."),
-        ),
-        (Language::En, AnnouncementNews::Unmet) => (
-            "News about your pledge",
-            format!(
-                "The deadline of “{campaign_title}” has passed without reaching its threshold."
-            ),
-        ),
-        (Language::Es, AnnouncementNews::LocalReached) => (
-            "Noticias sobre su compromiso",
-            format!("Su local ha alcanzado el umbral de «{campaign_title}»."),
-        ),
-        (Language::Es, AnnouncementNews::CampaignReached) => (
-            "Noticias sobre su compromiso",
-            format!("«{campaign_title}» ha alcanzado su umbral."),
-        ),
-        (Language::Es, AnnouncementNews::Unmet) => (
-            "Noticias sobre su compromiso",
-            format!("El plazo de «{campaign_title}» terminó sin alcanzar su umbral."),
-        ),
-    };
-    let from = match language {
-        Language::En => "From the organizers:",
-        Language::Es => "De parte de los organizadores:",
-    };
+    let locale = language.locale();
+    let subject = td_string!(locale, mail.news_subject);
+    let what = match news {
+        AnnouncementNews::LocalReached => {
+            td_string!(locale, mail.news_local, title = campaign_title)
+        }
+        AnnouncementNews::CampaignReached => {
+            td_string!(locale, mail.news_campaign, title = campaign_title)
+        }
+        AnnouncementNews::Unmet => td_string!(locale, mail.news_unmet, title = campaign_title),
+    }
+    .to_string();
+    let from = td_string!(locale, mail.news_from);
     let text = format!("{what}\n\n{from}\n\n{message}\n\n{campaign_url}\n");
     let mut paragraphs = vec![escape(&what), escape(from)];
     paragraphs.extend(

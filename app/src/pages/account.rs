@@ -771,7 +771,7 @@ fn pledge_summary(
     view! {
         <section class="pledge-state" aria-labelledby="pledge-heading">
             <h2 id="pledge-heading">"When the pledge binds"</h2>
-            <p>{crate::components::rule_text(rule)}</p>
+            <p>{crate::components::rule_text(rule, crate::reader_language())}</p>
             <p data-testid="pledge-state"><strong>{state}</strong></p>
         </section>
     }

@@ -2,11 +2,13 @@ use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use leptos_router::hooks::use_params_map;
 use rollcall::domain::{Field, FieldErrors, Language};
+use rollcall::i18n::td_string;
 use rollcall::views::CampaignDetail;
 
 use super::{NotFound, Unavailable};
 use crate::charts::{ByLocalChart, OverTimeChart};
 use crate::components::{BreakdownTable, FieldMessage, LiveTally, SignFormHelper, TallySummary};
+use crate::reader_language;
 use crate::server_fns::{Sign, SignFormError, campaign, names};
 
 pub(crate) fn slug_param() -> String {
@@ -19,8 +21,9 @@ pub(crate) fn with_campaign<V: IntoView + 'static>(
 ) -> impl IntoView {
     let slug = slug_param();
     let detail = Resource::new(move || slug.clone(), campaign);
+    let loading = td_string!(reader_language().locale(), site.loading);
     view! {
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Suspense fallback=move || view! { <p>{loading}</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
                     Ok(Some(detail)) => page(detail).into_any(),
@@ -36,25 +39,33 @@ pub(crate) fn with_campaign<V: IntoView + 'static>(
 #[component]
 pub fn CampaignPage() -> impl IntoView {
     with_campaign(|c| {
-        let language = c.language;
+        let language = reader_language();
+        let locale = language.locale();
         let live_tally = c.tally.clone();
+        // The campaign's own words are in the reader's language where it has them.
+        let text_lang = c.language.code();
+        let addressee =
+            td_string!(locale, campaign.to, addressee = c.addressee.clone()).to_string();
         view! {
             <Title text=format!("{} · Rollcall", c.title)/>
             <ShareMeta campaign=c.clone()/>
             <article class="campaign">
                 <header class="campaign-header">
-                    {c.is_demo.then(|| view! { <p class="demo-badge">"Demo campaign: not a real petition"</p> })}
-                    <h1>{c.title.clone()}</h1>
-                    <p class="addressee">"To: " {c.addressee.clone()}</p>
-                    <p class="summary">{c.summary.clone()}</p>
-                    <LanguageLinks slug=c.slug.clone() current=language available=c.languages.clone()/>
+                    {c.is_demo.then(|| view! { <p class="demo-badge">{td_string!(locale, campaign.demo)}</p> })}
+                    <h1 lang=text_lang>{c.title.clone()}</h1>
+                    <p class="addressee" lang=text_lang>{addressee}</p>
+                    <p class="summary" lang=text_lang>{c.summary.clone()}</p>
+                    {(c.language != language).then(|| {
+                        let name = crate::language_name(c.language);
+                        view! { <p class="text-language">{td_string!(locale, campaign.text_in, language = name).to_string()}</p> }
+                    })}
                 </header>
                 <LiveTally slug=c.slug.clone() goal=c.goal language>
                     <TallySummary tally=live_tally language/>
                 </LiveTally>
-                <div class="campaign-body" inner_html=c.body_html.clone()></div>
+                <div class="campaign-body" lang=text_lang inner_html=c.body_html.clone()></div>
                 <section class="sponsors" aria-labelledby="sponsors-heading">
-                    <h2 id="sponsors-heading">"Sponsoring unions"</h2>
+                    <h2 id="sponsors-heading">{td_string!(locale, campaign.sponsors)}</h2>
                     <ul>{c.sponsors.iter().map(|u| view! { <li>{u.name.clone()}</li> }).collect_view()}</ul>
                 </section>
                 <SignSection campaign=c.clone()/>
@@ -69,15 +80,15 @@ pub fn CampaignPage() -> impl IntoView {
 /// Who has signed: the breakdown, the pictures and the public names. Its own
 /// (type-erased) view, so the page's type stays within the compiler's limits.
 fn progress_detail(c: &CampaignDetail) -> AnyView {
-    let language = c.language;
+    let language = reader_language();
     view! {
         <section class="progress-detail" aria-labelledby="progress-heading">
-            <h2 id="progress-heading">"Who has signed"</h2>
+            <h2 id="progress-heading">{td_string!(language.locale(), campaign.who_signed)}</h2>
             {c.pledge.as_ref().map(|rule| view! {
-                <p class="pledge-rule" data-testid="pledge-rule">{crate::components::rule_text(rule)}</p>
+                <p class="pledge-rule" data-testid="pledge-rule">{crate::components::rule_text(rule, language)}</p>
             })}
             <BreakdownTable tally=c.tally.clone() allow_community=c.allow_community language/>
-            <ByLocalChart tally=c.tally.clone()/>
+            <ByLocalChart tally=c.tally.clone() language/>
             <OverTimeChart series=c.series.clone() language/>
             <PublicNames slug=c.slug.clone() preview=true/>
         </section>
@@ -96,20 +107,21 @@ fn PublicNames(slug: String, preview: bool) -> impl IntoView {
         move || (slug.clone(), before.clone()),
         |(slug, before)| names(slug, before),
     );
+    let locale = reader_language().locale();
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 let Ok(Some(page)) = page.await else {
-                    return view! { <p>"The list of names is not available."</p> }.into_any();
+                    return view! { <p>{td_string!(locale, campaign.names_unavailable)}</p> }.into_any();
                 };
                 let slug = slug_param();
                 let shown = if preview { 10 } else { page.names.len() };
                 let more = preview && page.names.len() > shown;
                 view! {
                     <section class="public-names" aria-labelledby="names-heading">
-                        <h3 id="names-heading">"Signers who chose to show their name"</h3>
+                        <h3 id="names-heading">{td_string!(locale, campaign.names_heading)}</h3>
                         {if page.names.is_empty() {
-                            view! { <p>"Nobody yet."</p> }.into_any()
+                            view! { <p>{td_string!(locale, campaign.nobody_yet)}</p> }.into_any()
                         } else {
                             view! {
                                 <ul class="names" data-testid="public-names">
@@ -119,9 +131,9 @@ fn PublicNames(slug: String, preview: bool) -> impl IntoView {
                                 </ul>
                             }.into_any()
                         }}
-                        {more.then(|| view! { <p><a href=format!("/c/{slug}/signers")>"See all the names"</a></p> })}
+                        {more.then(|| view! { <p><a href=format!("/c/{slug}/signers")>{td_string!(locale, campaign.all_names)}</a></p> })}
                         {(!preview).then(|| page.next.map(|next| view! {
-                            <p><a href=format!("/c/{slug}/signers?before={next}") rel="next">"Older names"</a></p>
+                            <p><a href=format!("/c/{slug}/signers?before={next}") rel="next">{td_string!(locale, campaign.older_names)}</a></p>
                         }))}
                     </section>
                 }.into_any()
@@ -137,14 +149,19 @@ fn EmbedSnippet(slug: String, url: String, title: String) -> impl IntoView {
         .strip_suffix(&format!("/c/{slug}"))
         .unwrap_or(&url)
         .to_owned();
+    let locale = reader_language().locale();
+    let frame_title = td_string!(
+        locale,
+        campaign.embed_frame_title,
+        title = title.replace('"', "&quot;")
+    );
     let snippet = format!(
-        "<iframe src=\"{base}/embed/{slug}\" title=\"{}: live count\" width=\"100%\" height=\"220\" style=\"border:0\" loading=\"lazy\"></iframe>",
-        title.replace('"', "&quot;")
+        "<iframe src=\"{base}/embed/{slug}\" title=\"{frame_title}\" width=\"100%\" height=\"220\" style=\"border:0\" loading=\"lazy\"></iframe>"
     );
     view! {
         <details class="embed-snippet">
-            <summary>"Put this counter on your union's website"</summary>
-            <p>"Paste this where the counter should appear. It shows the live count and a button to sign here."</p>
+            <summary>{td_string!(locale, campaign.embed_summary)}</summary>
+            <p>{td_string!(locale, campaign.embed_hint)}</p>
             <pre><code data-testid="embed-snippet">{snippet}</code></pre>
         </details>
     }
@@ -154,15 +171,13 @@ fn EmbedSnippet(slug: String, url: String, title: String) -> impl IntoView {
 /// count as the page was rendered.
 #[component]
 fn ShareMeta(campaign: CampaignDetail) -> impl IntoView {
-    let verb = match campaign.kind {
-        rollcall::domain::CampaignKind::Pledge => "pledged",
-        rollcall::domain::CampaignKind::Petition => "signed",
+    let locale = campaign.language.locale();
+    let count = crate::components::format_count(campaign.tally.total, campaign.language);
+    let count = match campaign.kind {
+        rollcall::domain::CampaignKind::Pledge => td_string!(locale, campaign.have_pledged, count),
+        rollcall::domain::CampaignKind::Petition => td_string!(locale, campaign.have_signed, count),
     };
-    let description = format!(
-        "{} have {verb}. {}",
-        crate::components::format_count(campaign.tally.total, campaign.language),
-        campaign.summary
-    );
+    let description = format!("{count} {}", campaign.summary);
     view! {
         <Meta name="description" content=description.clone()/>
         <Meta property="og:type" content="website"/>
@@ -199,19 +214,21 @@ fn ShareRow(url: String, title: String, slug: String) -> impl IntoView {
         encode(&message)
     );
     let qr = format!("/api/v1/campaigns/{slug}/qr.svg");
+    let language = reader_language();
+    let locale = language.locale();
     view! {
         <section class="share" aria-labelledby="share-heading">
-            <h2 id="share-heading">"Pass it on"</h2>
+            <h2 id="share-heading">{td_string!(locale, campaign.share_heading)}</h2>
             <ul class="share-links" data-testid="share-links">
                 <li><a href=whatsapp rel="noopener">"WhatsApp"</a></li>
-                <li><a href=sms>"Text message"</a></li>
-                <li><a href=email>"Email"</a></li>
-                <li><a href=qr.clone() download=format!("{slug}-qr.svg")>"QR code for flyers"</a></li>
+                <li><a href=sms>{td_string!(locale, campaign.share_sms)}</a></li>
+                <li><a href=email>{td_string!(locale, campaign.share_email)}</a></li>
+                <li><a href=qr.clone() download=format!("{slug}-qr.svg")>{td_string!(locale, campaign.share_qr)}</a></li>
             </ul>
-            <label for="share-url">"Link to this campaign"</label>
+            <label for="share-url">{td_string!(locale, campaign.share_link)}</label>
             <div class="share-copy">
                 <input id="share-url" type="url" readonly value=url.clone()/>
-                <CopyLink url/>
+                <CopyLink url language/>
             </div>
         </section>
     }
@@ -220,7 +237,8 @@ fn ShareRow(url: String, title: String, slug: String) -> impl IntoView {
 /// Copies the campaign's address. Without JavaScript the address stays in its field to
 /// select and copy by hand.
 #[island]
-pub fn CopyLink(url: String) -> impl IntoView {
+pub fn CopyLink(url: String, language: Language) -> impl IntoView {
+    let locale = language.locale();
     let copied = RwSignal::new(false);
     let copy = move |_| {
         #[cfg(feature = "hydrate")]
@@ -233,7 +251,7 @@ pub fn CopyLink(url: String) -> impl IntoView {
     };
     view! {
         <button type="button" class="copy-link" on:click=copy aria-live="polite">
-            {move || if copied.get() { "Link copied" } else { "Copy link" }}
+            {move || if copied.get() { td_string!(locale, campaign.copied) } else { td_string!(locale, campaign.copy) }}
         </button>
     }
 }
@@ -242,11 +260,12 @@ pub fn CopyLink(url: String) -> impl IntoView {
 #[component]
 pub fn SignersPage() -> impl IntoView {
     with_campaign(|c| {
+        let locale = reader_language().locale();
         view! {
-            <Title text=format!("Signers · {} · Rollcall", c.title)/>
+            <Title text=format!("{} · {} · Rollcall", td_string!(locale, campaign.signers_title), c.title)/>
             <h1>{c.title.clone()}</h1>
             <PublicNames slug=c.slug.clone() preview=false/>
-            <p><a href=format!("/c/{}", c.slug)>"Back to the campaign"</a></p>
+            <p><a href=format!("/c/{}", c.slug)>{td_string!(locale, site.back_to_campaign)}</a></p>
         }
     })
 }
@@ -256,16 +275,17 @@ pub fn SignersPage() -> impl IntoView {
 #[component]
 pub fn EmbedPage() -> impl IntoView {
     with_campaign(|c| {
-        let language = c.language;
+        let language = reader_language();
+        let locale = language.locale();
         view! {
-            <Title text=format!("{} · live count", c.title)/>
+            <Title text=td_string!(locale, tally.embed_title, title = c.title.clone()).to_string()/>
             <div class="embed">
                 <p class="embed-title">{c.title.clone()}</p>
                 <LiveTally slug=c.slug.clone() goal=c.goal language>
                     <TallySummary tally=c.tally.clone() language/>
                 </LiveTally>
                 {c.accepting.then(|| view! {
-                    <a class="button-primary" href=c.url.clone() target="_blank" rel="noopener">"Sign"</a>
+                    <a class="button-primary" href=c.url.clone() target="_blank" rel="noopener">{td_string!(locale, sign.button)}</a>
                 })}
             </div>
         }
@@ -273,27 +293,10 @@ pub fn EmbedPage() -> impl IntoView {
 }
 
 #[component]
-fn LanguageLinks(slug: String, current: Language, available: Vec<Language>) -> impl IntoView {
-    (available.len() > 1).then(|| {
-        view! {
-            <nav class="language-links" aria-label="Language">
-                {available.into_iter().map(|language| {
-                    let label = match language { Language::En => "English", Language::Es => "Español" };
-                    if language == current {
-                        view! { <span aria-current="true" lang=language.code()>{label}</span> }.into_any()
-                    } else {
-                        view! { <a href=format!("/c/{slug}?lang={}", language.code()) lang=language.code()>{label}</a> }.into_any()
-                    }
-                }).collect_view()}
-            </nav>
-        }
-    })
-}
-
-#[component]
 fn SignSection(campaign: CampaignDetail) -> impl IntoView {
     let sign = ServerAction::<Sign>::new();
-    let language = campaign.language;
+    let language = reader_language();
+    let locale = language.locale();
     let answer = sign.value().get_untracked();
     let errors: Option<FieldErrors> = match &answer {
         Some(Err(SignFormError::Invalid(errors))) => Some(errors.clone()),
@@ -301,16 +304,19 @@ fn SignSection(campaign: CampaignDetail) -> impl IntoView {
     };
     let general = match answer {
         Some(Err(SignFormError::Invalid(_))) => {
-            Some("Please check the fields marked below.".to_owned())
+            Some(td_string!(locale, sign.check_fields).to_owned())
         }
-        Some(Err(err)) => Some(format!("Your signature was not taken: {err}.")),
+        Some(Err(err)) => {
+            let reason = sign_problem(&err, language);
+            Some(td_string!(locale, sign.not_taken, reason).to_string())
+        }
         _ => None,
     };
     if !campaign.accepting {
         return view! {
             <section class="sign" id="sign">
-                <h2>"This campaign is not taking signatures"</h2>
-                <p>"Thank you for your interest. Signing has closed."</p>
+                <h2>{td_string!(locale, sign.closed_heading)}</h2>
+                <p>{td_string!(locale, sign.closed)}</p>
             </section>
         }
         .into_any();
@@ -324,7 +330,7 @@ fn SignSection(campaign: CampaignDetail) -> impl IntoView {
         let name = id.name();
         view! {
             <div class="field">
-                <label for=name>{label}{(!required).then_some(view! { <span class="optional">" (optional)"</span> })}</label>
+                <label for=name>{label}{(!required).then_some(view! { <span class="optional">{td_string!(locale, sign.optional)}</span> })}</label>
                 <input id=name name=name type=kind autocomplete=autocomplete required=required
                     aria-describedby=format!("{name}-error")
                     aria-invalid=errors.as_ref().and_then(|e| e.get(id)).map(|_| "true")/>
@@ -336,26 +342,28 @@ fn SignSection(campaign: CampaignDetail) -> impl IntoView {
     let locals = campaign.locals.clone();
     view! {
         <section class="sign" id="sign" aria-labelledby="sign-heading">
-            <h2 id="sign-heading">"Sign"</h2>
+            <h2 id="sign-heading">{td_string!(locale, sign.heading)}</h2>
             {general.map(|message| view! { <p class="form-error" role="alert">{message}</p> })}
             <ActionForm action=sign attr:id="sign-form" attr:class="sign-form">
                 <input type="hidden" name="slug" value=campaign.slug.clone()/>
+                // The signer's language, for their mails; the signature also records the exact
+                // text (its language and version) it was given.
                 <input type="hidden" name="lang" value=language.code()/>
                 <input type="hidden" name="stamp" value=campaign.form_stamp.clone().unwrap_or_default()/>
                 // A honeypot: hidden from people (and from screen readers), filled by scripts.
                 <div class="honeypot" aria-hidden="true">
-                    <label for="website">"Leave this empty"</label>
+                    <label for="website">{td_string!(locale, sign.honeypot)}</label>
                     <input id="website" name="website" type="text" tabindex="-1" autocomplete="off"/>
                 </div>
-                <SignFormHelper>
-                    {field(Field::GivenName, "Given name", "text", "given-name", true, errors.clone())}
-                    {field(Field::FamilyName, "Family name", "text", "family-name", true, errors.clone())}
-                    {field(Field::Email, "Email", "email", "email", true, errors.clone())}
-                    <p class="hint">"Use a personal address, not a work one: employers can read work mail."</p>
+                <SignFormHelper language>
+                    {field(Field::GivenName, td_string!(locale, sign.given_name), "text", "given-name", true, errors.clone())}
+                    {field(Field::FamilyName, td_string!(locale, sign.family_name), "text", "family-name", true, errors.clone())}
+                    {field(Field::Email, td_string!(locale, sign.email), "email", "email", true, errors.clone())}
+                    <p class="hint">{td_string!(locale, sign.email_hint)}</p>
                     <div class="field">
-                        <label for="local">"Your union and local"</label>
+                        <label for="local">{td_string!(locale, sign.local)}</label>
                         <select id="local" name="local_id" required aria-describedby="local_id-error">
-                            <option value="">"Choose your local"</option>
+                            <option value="">{td_string!(locale, sign.choose_local)}</option>
                             {sponsors.into_iter().map(|union| {
                                 let options = locals.iter().filter(|l| l.union == union.slug).map(|l| {
                                     view! { <option value=l.id.to_string()>{l.label()}</option> }
@@ -363,40 +371,59 @@ fn SignSection(campaign: CampaignDetail) -> impl IntoView {
                                 view! { <optgroup label=union.name>{options}</optgroup> }
                             }).collect_view()}
                             {campaign.allow_community.then(|| view! {
-                                <option value="community">"Community supporter (not a member of these unions)"</option>
+                                <option value="community">{td_string!(locale, sign.community)}</option>
                             })}
                         </select>
                         <FieldMessage field=Field::Local errors=errors.clone() language/>
                     </div>
-                    {field(Field::Employer, "Employer or worksite", "text", "organization", false, errors.clone())}
-                    {field(Field::PostalCode, "ZIP or postal code", "text", "postal-code", false, errors.clone())}
-                    {field(Field::Phone, "Phone", "tel", "tel", false, errors.clone())}
+                    {field(Field::Employer, td_string!(locale, sign.employer), "text", "organization", false, errors.clone())}
+                    {field(Field::PostalCode, td_string!(locale, sign.postal_code), "text", "postal-code", false, errors.clone())}
+                    {field(Field::Phone, td_string!(locale, sign.phone), "tel", "tel", false, errors.clone())}
                 </SignFormHelper>
                 <div class="field checkbox">
                     <input id="show_name" name="show_name" type="checkbox" value="on"/>
-                    <label for="show_name">"Show my first name, last initial and local in the public list of signers"</label>
+                    <label for="show_name">{td_string!(locale, sign.show_name)}</label>
                 </div>
-                <p class="hint">"Who sees your name: the campaign's organizers and your local's officers. \
-                    The public sees only counts, unless you tick the box above."</p>
-                <button type="submit" class="button-primary">"Sign"</button>
-                <p class="hint">"We will email you a link: your signature counts once you confirm it."</p>
+                <p class="hint">{td_string!(locale, sign.who_sees)}</p>
+                <button type="submit" class="button-primary">{td_string!(locale, sign.button)}</button>
+                <p class="hint">{td_string!(locale, sign.mail_hint)}</p>
             </ActionForm>
         </section>
     }
     .into_any()
 }
 
+/// Why the server refused a signature, in the reader's words.
+fn sign_problem(err: &SignFormError, language: Language) -> String {
+    let locale = language.locale();
+    match err {
+        SignFormError::Invalid(_) => td_string!(locale, sign.check_fields).to_owned(),
+        SignFormError::NotOpen => td_string!(locale, sign.not_open).to_owned(),
+        SignFormError::UnknownCampaign => td_string!(locale, sign.unknown_campaign).to_owned(),
+        SignFormError::Stale => td_string!(locale, sign.stale).to_owned(),
+        SignFormError::TooMany { retry_after_secs } => td_string!(
+            locale,
+            sign.too_many,
+            minutes = retry_after_secs.div_ceil(60)
+        )
+        .to_string(),
+        SignFormError::Unexpected => td_string!(locale, sign.unexpected).to_owned(),
+        SignFormError::Transport(_) => td_string!(locale, sign.transport).to_owned(),
+    }
+}
+
 /// `/c/{slug}/thanks`: where the form lands, with or without JavaScript.
 #[component]
 pub fn ThanksPage() -> impl IntoView {
     with_campaign(|c| {
+        let locale = reader_language().locale();
         view! {
-            <Title text="Check your email · Rollcall"/>
+            <Title text=format!("{} · Rollcall", td_string!(locale, thanks.title))/>
             <section class="notice" data-testid="thanks">
-                <h1>"Check your email"</h1>
-                <p>"We sent you a link to confirm your signature on “" {c.title} "”. It counts once you confirm it."</p>
-                <p>"No mail after a few minutes? Look in your spam folder, or sign again to get a new link."</p>
-                <p><a href=format!("/c/{}", c.slug)>"Back to the campaign"</a></p>
+                <h1>{td_string!(locale, thanks.title)}</h1>
+                <p>{td_string!(locale, thanks.sent, title = c.title.clone()).to_string()}</p>
+                <p>{td_string!(locale, thanks.no_mail)}</p>
+                <p><a href=format!("/c/{}", c.slug)>{td_string!(locale, site.back_to_campaign)}</a></p>
             </section>
         }
     })
@@ -406,14 +433,15 @@ pub fn ThanksPage() -> impl IntoView {
 #[component]
 pub fn ConfirmedPage() -> impl IntoView {
     with_campaign(|c| {
-        let language = c.language;
+        let language = reader_language();
+        let locale = language.locale();
         view! {
-            <Title text="Signature confirmed · Rollcall"/>
+            <Title text=format!("{} · Rollcall", td_string!(locale, confirmed.title))/>
             <section class="notice" data-testid="confirmed">
-                <h1>"Your signature is confirmed"</h1>
-                <p>"Thank you. Your signature on “" {c.title.clone()} "” is counted. We sent you a receipt."</p>
+                <h1>{td_string!(locale, confirmed.heading)}</h1>
+                <p>{td_string!(locale, confirmed.counted, title = c.title.clone()).to_string()}</p>
                 <TallySummary tally=c.tally.clone() language/>
-                <p><a href=format!("/c/{}", c.slug)>"Back to the campaign"</a></p>
+                <p><a href=format!("/c/{}", c.slug)>{td_string!(locale, site.back_to_campaign)}</a></p>
             </section>
         }
     })
@@ -423,12 +451,13 @@ pub fn ConfirmedPage() -> impl IntoView {
 #[component]
 pub fn WithdrawnPage() -> impl IntoView {
     with_campaign(|c| {
+        let locale = reader_language().locale();
         view! {
-            <Title text="Signature withdrawn · Rollcall"/>
+            <Title text=format!("{} · Rollcall", td_string!(locale, withdrawn.title))/>
             <section class="notice" data-testid="withdrawn">
-                <h1>"Your signature is withdrawn"</h1>
-                <p>"It no longer counts toward “" {c.title.clone()} "”. You can sign again at any time."</p>
-                <p><a href=format!("/c/{}", c.slug)>"Back to the campaign"</a></p>
+                <h1>{td_string!(locale, withdrawn.heading)}</h1>
+                <p>{td_string!(locale, withdrawn.gone, title = c.title.clone()).to_string()}</p>
+                <p><a href=format!("/c/{}", c.slug)>{td_string!(locale, site.back_to_campaign)}</a></p>
             </section>
         }
     })

@@ -4,37 +4,43 @@ use leptos_router::hooks::use_params_map;
 
 use rollcall::domain::SignatureStatus;
 
+use rollcall::i18n::td_string;
+
 use super::set_status;
+use crate::reader_language;
 use crate::server_fns::{Confirm, ConfirmFormError, confirmation};
 
 fn problem(err: &ConfirmFormError) -> (&'static str, String, Option<String>) {
+    let locale = reader_language().locale();
     match err {
         ConfirmFormError::Unknown => (
-            "This link is not valid",
-            "It may be incomplete (try copying the whole link from the mail) or it was withdrawn.".into(),
+            td_string!(locale, confirm.invalid_heading),
+            td_string!(locale, confirm.invalid).into(),
             None,
         ),
         ConfirmFormError::Expired { campaign_slug } => (
-            "This link has expired",
-            "Confirmation links work for a limited time. Sign again and we will send you a new one.".into(),
+            td_string!(locale, confirm.expired_heading),
+            td_string!(locale, confirm.expired).into(),
             Some(campaign_slug.clone()),
         ),
         ConfirmFormError::Closed { campaign_slug } => (
-            "This campaign has closed",
-            "Signatures can no longer be confirmed.".into(),
+            td_string!(locale, confirm.closed_heading),
+            td_string!(locale, confirm.closed).into(),
             Some(campaign_slug.clone()),
         ),
         ConfirmFormError::TooMany { retry_after_secs } => (
-            "Please wait a moment",
-            format!(
-                "There were too many attempts from your connection. Please try again in {} minutes.",
-                retry_after_secs.div_ceil(60)
-            ),
+            td_string!(locale, confirm.wait_heading),
+            td_string!(
+                locale,
+                confirm.wait,
+                minutes = retry_after_secs.div_ceil(60)
+            )
+            .to_string(),
             None,
         ),
         ConfirmFormError::Unexpected | ConfirmFormError::Transport(_) => (
-            "Something went wrong",
-            "Your signature was not confirmed yet. Please try again in a minute.".into(),
+            td_string!(locale, confirm.failed_heading),
+            td_string!(locale, confirm.failed).into(),
             None,
         ),
     }
@@ -48,11 +54,12 @@ fn problem_view(err: ConfirmFormError) -> AnyView {
         _ => 503,
     });
     let (heading, advice, slug) = problem(&err);
+    let go = td_string!(reader_language().locale(), site.go_to_campaign);
     view! {
         <section class="notice" data-testid="confirm-problem">
             <h1>{heading}</h1>
             <p>{advice}</p>
-            {slug.map(|slug| view! { <p><a href=format!("/c/{slug}")>"Go to the campaign"</a></p> })}
+            {slug.map(|slug| view! { <p><a href=format!("/c/{slug}")>{go}</a></p> })}
         </section>
     }
     .into_any()
@@ -65,10 +72,11 @@ pub fn ConfirmPage() -> impl IntoView {
     let token = use_params_map().with_untracked(|params| params.get("token").unwrap_or_default());
     let confirm = ServerAction::<Confirm>::new();
     let view = Resource::new(move || token.clone(), confirmation);
+    let locale = reader_language().locale();
     view! {
-        <Title text="Confirm your signature · Rollcall"/>
+        <Title text=format!("{} · Rollcall", td_string!(locale, confirm.title))/>
         <Meta name="robots" content="noindex"/>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Suspense fallback=move || view! { <p>{td_string!(locale, site.loading)}</p> }>
             {move || Suspend::new(async move {
                 if let Some(Err(err)) = confirm.value().get_untracked() {
                     return problem_view(err);
@@ -78,23 +86,23 @@ pub fn ConfirmPage() -> impl IntoView {
                     Err(err) => problem_view(err),
                     Ok(found) if found.status == SignatureStatus::Confirmed => view! {
                         <section class="notice" data-testid="already-confirmed">
-                            <h1>"Already confirmed"</h1>
-                            <p>"Your signature on “" {found.campaign_title} "” is confirmed and counted."</p>
-                            <p><a href=format!("/c/{}", found.campaign_slug)>"Go to the campaign"</a></p>
+                            <h1>{td_string!(locale, confirm.already_heading)}</h1>
+                            <p>{td_string!(locale, confirm.already, title = found.campaign_title).to_string()}</p>
+                            <p><a href=format!("/c/{}", found.campaign_slug)>{td_string!(locale, site.go_to_campaign)}</a></p>
                         </section>
                     }.into_any(),
                     Ok(found) => view! {
                         <section class="notice confirm">
-                            <h1>"Confirm your signature"</h1>
-                            <p>"Campaign: " <strong>{found.campaign_title}</strong></p>
+                            <h1>{td_string!(locale, confirm.title)}</h1>
+                            <p>{td_string!(locale, confirm.campaign)} " " <strong>{found.campaign_title}</strong></p>
                             <dl class="signature-details">
-                                <dt>"Name"</dt><dd>{format!("{} {}", found.given_name, found.family_name)}</dd>
-                                <dt>"Local"</dt><dd>{found.local.unwrap_or_else(|| "Community supporter".into())}</dd>
-                                <dt>"Name shown publicly"</dt><dd>{if found.show_name { "Yes" } else { "No" }}</dd>
+                                <dt>{td_string!(locale, confirm.name)}</dt><dd>{format!("{} {}", found.given_name, found.family_name)}</dd>
+                                <dt>{td_string!(locale, confirm.local)}</dt><dd>{found.local.unwrap_or_else(|| td_string!(locale, confirm.community).into())}</dd>
+                                <dt>{td_string!(locale, confirm.shown)}</dt><dd>{if found.show_name { td_string!(locale, confirm.yes) } else { td_string!(locale, confirm.no) }}</dd>
                             </dl>
                             <ActionForm action=confirm>
                                 <input type="hidden" name="token" value=token/>
-                                <button type="submit" class="button-primary">"Confirm my signature"</button>
+                                <button type="submit" class="button-primary">{td_string!(locale, confirm.button)}</button>
                             </ActionForm>
                         </section>
                     }.into_any(),

@@ -21,6 +21,7 @@ pub use home::HomePage;
 pub use withdraw::WithdrawPage;
 
 use leptos::prelude::*;
+use rollcall::i18n::td_string;
 
 /// Sets the HTTP status of a server-rendered page.
 pub(crate) fn set_status(code: u16) {
@@ -35,9 +36,10 @@ pub(crate) fn set_status(code: u16) {
 #[component]
 pub fn NotFound() -> impl IntoView {
     set_status(404);
+    let locale = crate::reader_language().locale();
     view! {
-        <h1>"Page not found"</h1>
-        <p>"There is nothing at this address. " <a href="/">"See the open campaigns"</a>"."</p>
+        <h1>{td_string!(locale, site.not_found_title)}</h1>
+        <p>{td_string!(locale, site.not_found)} " " <a href="/">{td_string!(locale, site.see_open_campaigns)}</a></p>
     }
 }
 
@@ -45,8 +47,9 @@ pub fn NotFound() -> impl IntoView {
 #[component]
 pub fn Unavailable() -> impl IntoView {
     set_status(503);
+    let locale = crate::reader_language().locale();
     view! {
-        <h1>"We could not load this page"</h1>
-        <p>"Please try again in a minute."</p>
+        <h1>{td_string!(locale, site.unavailable_title)}</h1>
+        <p>{td_string!(locale, site.try_again)}</p>
     }
 }

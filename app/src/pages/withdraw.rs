@@ -3,23 +3,27 @@ use leptos_meta::{Meta, Title};
 use leptos_router::hooks::use_params_map;
 use rollcall::domain::SignatureStatus;
 
+use rollcall::i18n::td_string;
+
 use super::set_status;
+use crate::reader_language;
 use crate::server_fns::{Withdraw, WithdrawFormError, withdrawal};
 
 fn problem_view(err: WithdrawFormError) -> AnyView {
     let unknown = matches!(err, WithdrawFormError::Unknown);
     set_status(if unknown { 404 } else { 503 });
+    let locale = reader_language().locale();
     view! {
         <section class="notice" data-testid="withdraw-problem">
             {if unknown {
                 view! {
-                    <h1>"This link is not valid"</h1>
-                    <p>"It may be incomplete: try copying the whole link from your receipt."</p>
+                    <h1>{td_string!(locale, confirm.invalid_heading)}</h1>
+                    <p>{td_string!(locale, withdraw.invalid)}</p>
                 }.into_any()
             } else {
                 view! {
-                    <h1>"Something went wrong"</h1>
-                    <p>"Your signature was not withdrawn yet: " {err.to_string()} ". Please try again in a few minutes."</p>
+                    <h1>{td_string!(locale, confirm.failed_heading)}</h1>
+                    <p>{td_string!(locale, withdraw.failed)}</p>
                 }.into_any()
             }}
         </section>
@@ -40,10 +44,11 @@ pub fn WithdrawPage() -> impl IntoView {
         },
         withdrawal,
     );
+    let locale = reader_language().locale();
     view! {
-        <Title text="Withdraw your signature · Rollcall"/>
+        <Title text=format!("{} · Rollcall", td_string!(locale, withdraw.title))/>
         <Meta name="robots" content="noindex"/>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Suspense fallback=move || view! { <p>{td_string!(locale, site.loading)}</p> }>
             {move || {
                 let token = token.clone();
                 Suspend::new(async move {
@@ -54,20 +59,20 @@ pub fn WithdrawPage() -> impl IntoView {
                         Err(err) => problem_view(err),
                         Ok(found) if found.status != SignatureStatus::Confirmed => view! {
                             <section class="notice" data-testid="already-withdrawn">
-                                <h1>"This signature no longer counts"</h1>
-                                <p>"Your signature on “" {found.campaign_title} "” was already withdrawn."</p>
-                                <p><a href=format!("/c/{}", found.campaign_slug)>"Go to the campaign"</a></p>
+                                <h1>{td_string!(locale, withdraw.already_heading)}</h1>
+                                <p>{td_string!(locale, withdraw.already, title = found.campaign_title).to_string()}</p>
+                                <p><a href=format!("/c/{}", found.campaign_slug)>{td_string!(locale, site.go_to_campaign)}</a></p>
                             </section>
                         }.into_any(),
                         Ok(found) => view! {
                             <section class="notice withdraw">
-                                <h1>"Withdraw your signature"</h1>
-                                <p>"Campaign: " <strong>{found.campaign_title}</strong></p>
-                                <p>{format!("Signed by {} {}.", found.given_name, found.family_name)}</p>
-                                <p>"Once withdrawn, your signature stops counting at once."</p>
+                                <h1>{td_string!(locale, withdraw.title)}</h1>
+                                <p>{td_string!(locale, confirm.campaign)} " " <strong>{found.campaign_title}</strong></p>
+                                <p>{td_string!(locale, withdraw.signed_by, name = format!("{} {}", found.given_name, found.family_name)).to_string()}</p>
+                                <p>{td_string!(locale, withdraw.at_once)}</p>
                                 <ActionForm action=withdraw>
                                     <input type="hidden" name="token" value=token/>
-                                    <button type="submit" class="button-primary">"Withdraw my signature"</button>
+                                    <button type="submit" class="button-primary">{td_string!(locale, withdraw.button)}</button>
                                 </ActionForm>
                             </section>
                         }.into_any(),

@@ -15,14 +15,14 @@ both_databases! {
         assert_eq!(page.status(), 200);
         assert_eq!(page.headers()["x-frame-options"], "DENY");
         let html = page.text().await.unwrap();
-        assert!(html.contains("<h1>Safe Staffing and the Freedom to Organize</h1>"));
+        assert!(html.contains("<h1 lang=\"en\">Safe Staffing and the Freedom to Organize</h1>"));
         assert!(html.contains("id=\"sign-form\""));
         assert!(html.contains("personal address, not a work one"));
         assert!(!html.contains("<script>alert"), "Markdown is sanitised");
 
         let spanish = app.http.get(app.url("/c/joint-statement-demo")).header("Accept-Language", "es-MX,es;q=0.9").send().await.unwrap().text().await.unwrap();
         assert!(spanish.contains("Personal suficiente y libertad para organizarnos"), "the campaign text follows the reader's language");
-        assert!(!spanish.contains("<h1>Safe Staffing"), "and only that language is shown");
+        assert!(!spanish.contains("Safe Staffing and the Freedom"), "and only that language is shown");
 
         let missing = app.http.get(app.url("/c/no-such-campaign")).send().await.unwrap();
         assert_eq!(missing.status(), 404);
@@ -81,6 +81,56 @@ both_databases! {
         assert_eq!(svg, rollcall::qr::svg(&url, 600).unwrap(), "it encodes exactly the campaign's address");
         assert_ne!(svg, rollcall::qr::svg(&format!("{url}x"), 600).unwrap());
         assert_eq!(app.http.get(app.url("/api/v1/campaigns/no-such-campaign/qr.svg")).send().await.unwrap().status(), 404);
+        app.finish().await;
+    }
+}
+
+both_databases! {
+    async fn a_reader_gets_the_site_in_their_language_and_keeps_it(app: TestApp) {
+        let slug = "joint-statement-demo";
+        // Counted before the hub first reads the campaign.
+        let local = app.count("SELECT id FROM locals WHERE union_id = (SELECT id FROM unions WHERE slug = 'utw') ORDER BY id LIMIT 1").await;
+        app.exec(&format!(
+            "INSERT INTO local_tallies (campaign_id, local_id, shard, count) \
+             SELECT id, {local}, 0, 12345 FROM campaigns WHERE slug = '{slug}'"
+        ))
+        .await;
+        let get = |path: &str, language: &str| {
+            app.http.get(app.url(path)).header("Accept-Language", language).send()
+        };
+
+        // A browser set to Spanish: the page's own words, its language, its numbers.
+        let spanish = get(&format!("/c/{slug}"), "es-MX,es;q=0.9").await.unwrap().text().await.unwrap();
+        assert!(spanish.contains("<html lang=\"es\""), "the document says its language");
+        for words in ["Su sindicato y local", "Use una dirección personal", ">Firmar</button>", "firmas confirmadas", "Compártala", "Idioma"] {
+            assert!(spanish.contains(words), "Spanish: {words}");
+        }
+        assert!(spanish.contains(">12.345</span>"), "Spanish groups thousands with a point");
+        assert!(!spanish.contains("Your union and local"), "no English left on the form");
+
+        // A shared link's ?lang= wins over the browser, and is remembered.
+        let chosen = get(&format!("/c/{slug}?lang=en"), "es-MX,es;q=0.9").await.unwrap();
+        let cookie = chosen.headers()["set-cookie"].to_str().unwrap().to_owned();
+        assert!(cookie.starts_with("rollcall_lang=en;") && cookie.contains("HttpOnly"), "{cookie}");
+        let english = chosen.text().await.unwrap();
+        assert!(english.contains("<html lang=\"en\""));
+        assert!(english.contains("Your union and local") && english.contains(">12,345</span>"));
+        let next = app.http.get(app.url("/")).header("Accept-Language", "es").header("Cookie", "rollcall_lang=en").send().await.unwrap().text().await.unwrap();
+        assert!(next.contains("Open campaigns"), "the choice outlives the link");
+        let switch = get("/", "es").await.unwrap().text().await.unwrap();
+        assert!(switch.contains("<h1>Campañas abiertas</h1>") && switch.contains("href=\"/?lang=en\""), "a switch back on every page");
+
+        // A Spanish signer: the form's answers and the mail are in Spanish.
+        let petition = "joint-statement-demo";
+        let bad = app.sign_json(petition, serde_json::json!({"given_name": "", "family_name": "Ruiz", "email": "x", "local_id": local, "lang": "es"})).await;
+        assert_eq!(bad.status(), 422);
+        let body = bad.text().await.unwrap();
+        assert!(body.contains("Escriba su nombre.") && body.contains("Esa dirección de correo no parece correcta."), "{body}");
+        let signed = app.sign_json(petition, serde_json::json!({"given_name": "Ana", "family_name": "Ruiz", "email": "ana@example.org", "local_id": local, "lang": "es"})).await;
+        assert_eq!(signed.status(), 202);
+        let mail = &app.wait_for_mails(1, std::time::Duration::from_secs(10)).await[0];
+        assert_eq!(mail.subject, "Confirme su firma");
+        assert!(mail.text.contains("Hola Ana:") && mail.text.contains("Su firma cuenta cuando la confirme"), "{}", mail.text);
         app.finish().await;
     }
 }
