@@ -73,3 +73,60 @@ pub mod tally;
 pub mod verifying;
 #[cfg(feature = "ssr")]
 pub mod withdrawing;
+
+/// The translation files agree: a volunteer's edit that drops a key or a `{{ name }}`
+/// fails here (the build itself would only warn and fall back to English).
+#[cfg(test)]
+mod translation_files {
+    use std::collections::BTreeMap;
+
+    use serde_json::Value;
+
+    /// Each key's path, with the sorted names its text fills in.
+    fn entries(prefix: &str, value: &Value, out: &mut BTreeMap<String, Vec<String>>) {
+        match value {
+            Value::Object(map) => {
+                for (key, value) in map {
+                    entries(&format!("{prefix}{key}."), value, out);
+                }
+            }
+            Value::String(text) => {
+                let mut names: Vec<String> = text
+                    .split("{{")
+                    .skip(1)
+                    .filter_map(|rest| rest.split_once("}}"))
+                    .map(|(name, _)| name.trim().to_owned())
+                    .collect();
+                names.sort();
+                out.insert(prefix.trim_end_matches('.').to_owned(), names);
+            }
+            other => panic!("{prefix}: a translation is text, not {other}"),
+        }
+    }
+
+    fn load(json: &str) -> BTreeMap<String, Vec<String>> {
+        let mut out = BTreeMap::new();
+        entries(
+            "",
+            &serde_json::from_str(json).expect("valid JSON"),
+            &mut out,
+        );
+        out
+    }
+
+    #[test]
+    fn every_language_has_every_key_with_the_same_placeholders() {
+        let english = load(include_str!("../locales/en.json"));
+        let spanish = load(include_str!("../locales/es.json"));
+        assert!(english.len() > 100, "the files hold the site's words");
+        for (key, names) in &english {
+            assert_eq!(spanish.get(key), Some(names), "es.json: {key}");
+        }
+        for key in spanish.keys() {
+            assert!(
+                english.contains_key(key),
+                "es.json has a key English lacks: {key}"
+            );
+        }
+    }
+}
