@@ -315,9 +315,9 @@ pub fn FieldMessage(
 pub fn SignFormHelper(language: Language, children: Children) -> impl IntoView {
     let locale = language.locale();
     #[cfg(feature = "hydrate")]
-    let (on_filter, on_leave) = browser::handlers();
+    let (on_filter, on_leave, on_input) = browser::handlers();
     #[cfg(not(feature = "hydrate"))]
-    let (on_filter, on_leave) = (|_| {}, |_| {});
+    let (on_filter, on_leave, on_input) = (|_| {}, |_| {}, |_| {});
     // Effects run only in the browser: `data-ready` tells tests the island is live.
     let ready = RwSignal::new(false);
     Effect::new(move |_| ready.set(true));
@@ -327,7 +327,7 @@ pub fn SignFormHelper(language: Language, children: Children) -> impl IntoView {
             <input id="local-filter" type="search" autocomplete="off"
                 placeholder=td_string!(locale, sign.find_local_placeholder) on:input=on_filter/>
         </div>
-        <div on:focusout=on_leave>{children()}</div>
+        <div on:focusout=on_leave on:input=on_input>{children()}</div>
     }
 }
 
@@ -574,7 +574,11 @@ mod browser {
         std::mem::forget(source);
     }
 
-    pub fn handlers() -> (impl Fn(web_sys::Event) + Clone, impl Fn(FocusEvent) + Clone) {
+    pub fn handlers() -> (
+        impl Fn(web_sys::Event) + Clone,
+        impl Fn(FocusEvent) + Clone,
+        impl Fn(web_sys::Event) + Clone,
+    ) {
         let on_filter = |ev: web_sys::Event| {
             let query = event_target_value(&ev).to_lowercase();
             let Some(select) = element::<HtmlSelectElement>("local") else {
@@ -594,49 +598,57 @@ mod browser {
                 }
             }
         };
-        let on_leave = |ev: FocusEvent| {
-            let Some(target) = ev
-                .target()
-                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-            else {
-                return;
-            };
-            let Some(name) = target.get_attribute("name") else {
-                return;
-            };
-            let Some(form) = element::<HtmlFormElement>("sign-form") else {
-                return;
-            };
-            let language = Language::parse(&value(&form, "lang")).unwrap_or_default();
-            let input = SignatureInput {
-                given_name: value(&form, "given_name"),
-                family_name: value(&form, "family_name"),
-                email: value(&form, "email"),
-                local: value(&form, "local"),
-                employer: value(&form, "employer"),
-                postal_code: value(&form, "postal_code"),
-                phone: value(&form, "phone"),
-                show_name: false,
-                lang: language.code().to_owned(),
-            };
-            let errors = SignatureRequest::parse(&input).err();
-            let Some(field) = Field::from_name(&name) else {
-                return;
-            };
-            let message = errors
-                .as_ref()
-                .and_then(|errors| errors.get(field))
-                .map(|problem| problem.message(field, language))
-                .unwrap_or_default();
-            if let Some(slot) = document().get_element_by_id(&format!("{}-error", field.name())) {
-                slot.set_text_content(Some(&message));
-            }
-            let _ = target.set_attribute(
-                "aria-invalid",
-                if message.is_empty() { "false" } else { "true" },
-            );
+        let on_leave = |ev: FocusEvent| check(ev.target(), false);
+        // A message already shown goes as soon as the field is put right, while the
+        // person types: cleared later, on leaving the field, it would move the button
+        // under their finger as they press it.
+        let on_input = |ev: web_sys::Event| check(ev.target(), true);
+        (on_filter, on_leave, on_input)
+    }
+
+    /// Checks the field `target` with the server's rules and shows or clears its
+    /// message; with `only_if_shown`, only a field already marked invalid.
+    fn check(target: Option<web_sys::EventTarget>, only_if_shown: bool) {
+        let Some(target) = target.and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else {
+            return;
         };
-        (on_filter, on_leave)
+        if only_if_shown && target.get_attribute("aria-invalid").as_deref() != Some("true") {
+            return;
+        }
+        let Some(name) = target.get_attribute("name") else {
+            return;
+        };
+        let Some(form) = element::<HtmlFormElement>("sign-form") else {
+            return;
+        };
+        let language = Language::parse(&value(&form, "lang")).unwrap_or_default();
+        let input = SignatureInput {
+            given_name: value(&form, "given_name"),
+            family_name: value(&form, "family_name"),
+            email: value(&form, "email"),
+            local: value(&form, "local"),
+            employer: value(&form, "employer"),
+            postal_code: value(&form, "postal_code"),
+            phone: value(&form, "phone"),
+            show_name: false,
+            lang: language.code().to_owned(),
+        };
+        let errors = SignatureRequest::parse(&input).err();
+        let Some(field) = Field::from_name(&name) else {
+            return;
+        };
+        let message = errors
+            .as_ref()
+            .and_then(|errors| errors.get(field))
+            .map(|problem| problem.message(field, language))
+            .unwrap_or_default();
+        if let Some(slot) = document().get_element_by_id(&format!("{}-error", field.name())) {
+            slot.set_text_content(Some(&message));
+        }
+        let _ = target.set_attribute(
+            "aria-invalid",
+            if message.is_empty() { "false" } else { "true" },
+        );
     }
 }
 

@@ -3,11 +3,20 @@ import * as path from "node:path";
 import { expect } from "@playwright/test";
 import { mailDir } from "../playwright.config";
 
-/** Decodes quoted-printable soft breaks and escapes, enough to read links. */
+/** Decodes quoted-printable soft breaks and escapes (UTF-8), enough to read links and words. */
 function decodeQuotedPrintable(text: string): string {
-  return text
-    .replace(/=\r?\n/g, "")
-    .replace(/=([0-9A-F]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
+  const joined = text.replace(/=\r?\n/g, "");
+  const bytes: number[] = [];
+  for (let i = 0; i < joined.length; i++) {
+    const hex = joined.slice(i + 1, i + 3);
+    if (joined[i] === "=" && /^[0-9A-F]{2}$/.test(hex)) {
+      bytes.push(parseInt(hex, 16));
+      i += 2;
+    } else {
+      bytes.push(...Buffer.from(joined[i], "utf8"));
+    }
+  }
+  return Buffer.from(bytes).toString("utf8");
 }
 
 /** Waits for a mail to `to` whose text has a link under `prefix`, and returns it. */
