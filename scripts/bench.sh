@@ -26,7 +26,7 @@ command -v pgbench >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install 
 command -v sqlite3 >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sqlite3 >/dev/null
 
 say "building the release server and the load tool"
-cargo leptos build --release >/dev/null
+cargo leptos build --release --precompress >/dev/null
 cargo build --release -p bench >/dev/null
 bin="$CARGO_TARGET_DIR/release/rollcall"
 tool="$CARGO_TARGET_DIR/release/rollcall-bench"

@@ -20,4 +20,6 @@ cd "$dir"
 printf '%s\n' "${E2E_ADMIN_PASSWORD:?}" | "$bin" --config /dev/null admin create --email "${E2E_ADMIN_EMAIL:?}"
 # A second admin, who organizes the pledge in pledge.spec.ts (each sets up their own app).
 printf '%s\n' "${E2E_ADMIN_PASSWORD:?}" | "$bin" --config /dev/null admin create --email "organizer-${E2E_ADMIN_EMAIL:?}"
+# A third, whose dashboards a11y.spec.ts checks.
+printf '%s\n' "${E2E_ADMIN_PASSWORD:?}" | "$bin" --config /dev/null admin create --email "a11y-${E2E_ADMIN_EMAIL:?}"
 exec "$bin" --config /dev/null serve

@@ -33,9 +33,10 @@ cargo test --workspace 2>&1 | tee -a "$log"
 step "domain tests as the browser compiles them (no server features)"
 cargo test -p rollcall --lib 2>&1 | tee -a "$log"
 
-step "end-to-end tests in Chromium"
-cargo leptos build
-(cd end2end && npx playwright test) 2>&1 | tee -a "$log"
+step "end-to-end tests in Chromium, against the release build as it is served"
+# Release, so the size budget (end2end/tests/budget.spec.ts) weighs what ships.
+cargo leptos build --release --precompress
+(cd end2end && ROLLCALL_BIN="$CARGO_TARGET_DIR/release/rollcall" npx playwright test) 2>&1 | tee -a "$log"
 
 passed=$(grep -Eo 'test result: ok\. [0-9]+ passed' "$log" | awk '{s+=$4} END {print s+0}')
 e2e=$(grep -Eo '^ *[0-9]+ passed' "$log" | awk '{s+=$1} END {print s+0}')

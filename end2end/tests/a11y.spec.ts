@@ -1,5 +1,7 @@
 import * as fs from "node:fs";
 import { test, expect, Page } from "@playwright/test";
+import { admin } from "../playwright.config";
+import { enrol } from "./account";
 import { linkFromMail } from "./mail";
 
 const axeSource = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
@@ -51,6 +53,34 @@ test("the confirm page has no serious or critical accessibility violations", asy
   await page.goto(await linkFromMail(email, "/v/"));
   await expect(page.getByRole("button", { name: "Confirm my signature" })).toBeVisible();
   expect(await violations(page)).toEqual([]);
+  await context.close();
+});
+
+test("the signed-in pages have no serious or critical accessibility violations", async ({ browser, request }) => {
+  const context = await browser.newContext({ bypassCSP: true });
+  const page = await context.newPage();
+  await page.goto("/sign-in");
+  await page.getByLabel("Email").fill(`a11y-${admin.email}`);
+  await page.getByLabel("Password").fill(admin.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/account\/two-factor$/);
+  expect(await violations(page), "/account/two-factor").toEqual([]);
+  await enrol(page);
+  const local = (await (await request.get("/api/v1/campaigns/walkout-e2e")).json()).locals[0].id;
+  for (const path of [
+    "/account",
+    "/account/c/joint-statement-demo",
+    "/account/c/walkout-e2e",
+    "/account/c/joint-statement-demo/edit",
+    "/account/new-campaign",
+    "/admin/locals",
+    `/local/${local}`,
+    `/local/${local}/verify/walkout-e2e`,
+  ]) {
+    const response = await page.goto(path);
+    expect(response?.status(), path).toBe(200);
+    expect(await violations(page), path).toEqual([]);
+  }
   await context.close();
 });
 

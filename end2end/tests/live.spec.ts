@@ -1,26 +1,13 @@
-import { test, expect, type APIRequestContext, type Browser } from "@playwright/test";
+import { test, expect } from "@playwright/test";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { baseURL } from "../playwright.config";
-import { linkFromMail } from "./mail";
+import { signAndConfirm } from "./signer";
 
 const slug = "joint-statement-demo";
 const campaign = `/c/${slug}`;
 
 const numberIn = async (text: Promise<string>) => Number((await text).replace(/[^0-9]/g, ""));
-
-/** Signs through the API and confirms in a fresh browser context, as the signer would. */
-async function signAndConfirm(browser: Browser, request: APIRequestContext, email: string) {
-  const locals = await (await request.get(`/api/v1/campaigns/${slug}`)).json();
-  const signed = await request.post(`/api/v1/campaigns/${slug}/signatures`, {
-    data: { given_name: "Joe", family_name: "Hill", email, local_id: locals.locals[0].id },
-  });
-  expect(signed.status()).toBe(202);
-  const signer = await (await browser.newContext()).newPage();
-  await signer.goto(await linkFromMail(email, "/v/"));
-  await signer.getByRole("button", { name: "Confirm my signature" }).click();
-  await expect(signer).toHaveURL(/\/confirmed$/);
-}
 
 test("a signature confirmed in one page moves the count and the breakdown in another without reload", async ({ browser, request }) => {
   const watcher = await (await browser.newContext()).newPage();

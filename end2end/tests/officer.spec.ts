@@ -1,24 +1,8 @@
 import * as fs from "node:fs";
 import { test, expect, Page } from "@playwright/test";
-import { Secret, TOTP } from "otpauth";
 import { admin } from "../playwright.config";
+import { enrol, signInAndEnrol } from "./account";
 import { linkFromMail } from "./mail";
-
-/** The code an authenticator app shows for `secret`, `stepsAhead` periods from now (a
- * code is accepted once, so a second sign-in in the same 30 s uses the next one). */
-function code(secret: string, stepsAhead = 0): string {
-  const totp = new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30 });
-  return totp.generate({ timestamp: Date.now() + stepsAhead * 30_000 });
-}
-
-/** Sets up the authenticator app on the page the first sign-in lands on. */
-async function enrol(page: Page) {
-  await expect(page).toHaveURL(/\/account\/two-factor$/);
-  const secret = (await page.getByTestId("totp-secret").innerText()).trim();
-  await page.getByLabel("The 6-digit code your app now shows").fill(code(secret));
-  await page.getByRole("button", { name: "Turn it on" }).click();
-  await expect(page).toHaveURL(/\/account$/);
-}
 
 async function confirmed(page: Page): Promise<number> {
   return Number(await page.getByTestId("progress-joint-statement-demo").getByTestId("confirmed").innerText());
@@ -32,11 +16,7 @@ test("an admin invites an officer, who keeps the member count, watches the share
   // The admin signs in, sets up their app, and invites an officer of one local.
   const adminContext = await browser.newContext();
   const adminPage = await adminContext.newPage();
-  await adminPage.goto("/sign-in");
-  await adminPage.getByLabel("Email").fill(admin.email);
-  await adminPage.getByLabel("Password").fill(admin.password);
-  await adminPage.getByRole("button", { name: "Sign in" }).click();
-  await enrol(adminPage);
+  await signInAndEnrol(adminPage, admin.email, admin.password);
   await adminPage.getByLabel("Their email").fill(officerEmail);
   const role = adminPage.getByLabel("Role");
   // The last local in the list: no other spec signs for it.

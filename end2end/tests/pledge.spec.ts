@@ -1,5 +1,5 @@
 import { test, expect, Page } from "@playwright/test";
-import { Secret, TOTP } from "otpauth";
+import { signInAndEnrol } from "./account";
 import { admin } from "../playwright.config";
 import { linkFromMail, mailsTo } from "./mail";
 
@@ -56,16 +56,7 @@ test("pledges in a small local reach its share, open pages see it live, and the 
   // Nothing is sent until the organizer releases it.
   expect(mailsTo(pledgers[0], "News about your pledge")).toHaveLength(0);
   const organizer = await browser.newPage();
-  await organizer.goto("/sign-in");
-  await organizer.getByLabel("Email").fill(`organizer-${admin.email}`);
-  await organizer.getByLabel("Password").fill(admin.password);
-  await organizer.getByRole("button", { name: "Sign in" }).click();
-  await expect(organizer).toHaveURL(/\/account\/two-factor$/);
-  const secret = (await organizer.getByTestId("totp-secret").innerText()).trim();
-  const totp = new TOTP({ secret: Secret.fromBase32(secret), digits: 6, period: 30 });
-  await organizer.getByLabel("The 6-digit code your app now shows").fill(totp.generate());
-  await organizer.getByRole("button", { name: "Turn it on" }).click();
-  await expect(organizer).toHaveURL(/\/account$/);
+  await signInAndEnrol(organizer, `organizer-${admin.email}`, admin.password);
 
   await organizer.goto(`/account/c/${slug}`);
   await expect(organizer.getByTestId("pledge-state")).toContainText("Reached");

@@ -18,7 +18,7 @@ use rollcall::{blocks::BlockList, hub::TallyHub, stamp::FormKey};
 use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
 use tower_http::{
-    compression::CompressionLayer, limit::RequestBodyLimitLayer,
+    compression::CompressionLayer, limit::RequestBodyLimitLayer, services::ServeDir,
     set_header::SetResponseHeaderLayer, timeout::TimeoutLayer, trace::TraceLayer,
 };
 
@@ -71,6 +71,19 @@ pub fn router(settings: &Settings, parts: Parts) -> anyhow::Result<Router> {
         ))
         .with_state(options);
 
+    // The wasm, its JavaScript and the rest under hashed names: compressed once at build
+    // time (`cargo leptos build --release --precompress` writes .br and .gz beside each
+    // file; without them the compression layer compresses as it sends) and cached for
+    // good, since a new build is a new name.
+    let assets = Router::new()
+        .nest_service(
+            "/pkg",
+            ServeDir::new(std::path::Path::new(&settings.site_root).join("pkg"))
+                .precompressed_br()
+                .precompressed_gzip(),
+        )
+        .layer(middleware::map_response(cached_for_good));
+
     let operations = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
@@ -82,6 +95,7 @@ pub fn router(settings: &Settings, parts: Parts) -> anyhow::Result<Router> {
             api::router(state.clone()).merge(export::router(state)),
         )
         .merge(operations)
+        .merge(assets)
         .merge(pages)
         // Innermost of the layers, so its refusals carry the security headers too.
         .layer(middleware::from_fn_with_state(parts.guard, guard::guard))
@@ -135,6 +149,17 @@ async fn frame_policy(request: Request, next: Next) -> Response {
     };
     if let Ok(value) = HeaderValue::from_str(&policy) {
         headers.insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
+}
+
+/// A found asset may be kept for a year: its name changes with its content.
+async fn cached_for_good(mut response: Response) -> Response {
+    if response.status().is_success() {
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=31536000, immutable"),
+        );
     }
     response
 }
