@@ -52,16 +52,8 @@ pub fn request_language() -> Language {
     if let Some(language) = query_language(&parts) {
         return language;
     }
-    let chosen = parts
-        .headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(cookie::Cookie::split_parse)
-        .filter_map(Result::ok)
-        .find(|c| c.name() == LANGUAGE_COOKIE)
-        .and_then(|c| Language::parse(c.value()).ok());
-    if let Some(language) = chosen {
+    let chosen = cookie_value(&parts.headers, LANGUAGE_COOKIE);
+    if let Some(language) = chosen.and_then(|code| Language::parse(&code).ok()) {
         return language;
     }
     parts
@@ -112,13 +104,18 @@ pub const SESSION_COOKIE: &str = "rollcall_session";
 
 /// The session token a request's cookies carry, if any.
 pub fn session_token(headers: &http::HeaderMap) -> Option<String> {
+    cookie_value(headers, SESSION_COOKIE)
+}
+
+/// The value of the cookie `name` among a request's cookies, if any.
+fn cookie_value(headers: &http::HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(http::header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(cookie::Cookie::split_parse)
         .filter_map(Result::ok)
-        .find(|c| c.name() == SESSION_COOKIE)
+        .find(|c| c.name() == name)
         .map(|c| c.value().to_owned())
 }
 

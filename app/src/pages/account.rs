@@ -5,19 +5,52 @@ use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use leptos_router::hooks::use_params_map;
 
+use rollcall::domain::Language;
+use rollcall::i18n::td_string;
+
 use super::set_status;
 use crate::account_fns::{
     AcceptInvitation, AccountFormError, CheckCode, Enrol, Invite, SignIn, SignOut,
     SignOutEverywhere, account, enrolment, invitation,
 };
+use crate::reader_language;
 
 /// The message a failed step shows, tied to the form by `aria-describedby`.
 pub(super) fn form_error(err: Option<AccountFormError>) -> impl IntoView {
+    let language = reader_language();
     err.map(|err| {
         view! {
-            <p class="form-error" id="form-error" role="alert" data-testid="form-error">{err.to_string()}</p>
+            <p class="form-error" id="form-error" role="alert" data-testid="form-error">{error_text(&err, language)}</p>
         }
     })
+}
+
+/// A failed step in the reader's words: signing in and its second factor are
+/// translated; the dashboards' own refusals are still in English.
+fn error_text(err: &AccountFormError, language: Language) -> String {
+    use AccountFormError as E;
+    let locale = language.locale();
+    let minutes = |secs: &u64| secs.div_ceil(60);
+    match err {
+        E::WrongPassword => td_string!(locale, account.wrong_password).to_owned(),
+        E::Locked { retry_after_secs } => {
+            td_string!(locale, account.locked, minutes = minutes(retry_after_secs)).to_string()
+        }
+        E::WrongCode => td_string!(locale, account.wrong_code).to_owned(),
+        E::MalformedCode => td_string!(locale, account.malformed_code).to_owned(),
+        E::NotSignedIn => td_string!(locale, account.signed_out).to_owned(),
+        E::InvitationUnknown => td_string!(locale, account.invitation_unknown).to_owned(),
+        E::InvitationExpired => td_string!(locale, account.invitation_expired).to_owned(),
+        E::WeakPassword => td_string!(locale, account.weak_password).to_owned(),
+        E::TooMany { retry_after_secs } => td_string!(
+            locale,
+            account.too_many,
+            minutes = minutes(retry_after_secs)
+        )
+        .to_string(),
+        E::SecondFactorNeeded => td_string!(locale, account.second_factor).to_owned(),
+        other => other.to_string(),
+    }
 }
 
 pub(super) fn last_error<T>(action: ServerAction<T>) -> Option<AccountFormError>
@@ -41,22 +74,23 @@ pub fn SignInPage() -> impl IntoView {
     if error.is_some() {
         set_status(401);
     }
+    let locale = reader_language().locale();
     view! {
-        <Title text="Sign in · Rollcall"/>
+        <Title text=format!("{} · Rollcall", td_string!(locale, account.sign_in_title))/>
         <Meta name="robots" content="noindex"/>
         <section class="notice account-form">
-            <h1>"Sign in"</h1>
-            <p>"For organizers, local officers and admins. Signing a campaign needs no account."</p>
+            <h1>{td_string!(locale, account.sign_in_title)}</h1>
+            <p>{td_string!(locale, account.sign_in_for)}</p>
             {query_param("role_added").map(|_| view! {
-                <p class="notice-ok" role="status" data-testid="role-added">"Your account has its new role. Sign in as usual."</p>
+                <p class="notice-ok" role="status" data-testid="role-added">{td_string!(locale, account.role_added)}</p>
             })}
             {form_error(error)}
             <ActionForm action=sign_in>
-                <label for="email">"Email"</label>
+                <label for="email">{td_string!(locale, account.email)}</label>
                 <input id="email" type="email" name="email" autocomplete="username" required/>
-                <label for="password">"Password"</label>
+                <label for="password">{td_string!(locale, account.password)}</label>
                 <input id="password" type="password" name="password" autocomplete="current-password" required/>
-                <button type="submit" class="button-primary">"Sign in"</button>
+                <button type="submit" class="button-primary">{td_string!(locale, account.sign_in)}</button>
             </ActionForm>
         </section>
     }
@@ -69,17 +103,18 @@ pub fn CodePage() -> impl IntoView {
     if error.is_some() {
         set_status(401);
     }
+    let locale = reader_language().locale();
     view! {
-        <Title text="Your code · Rollcall"/>
+        <Title text=format!("{} · Rollcall", td_string!(locale, account.code_title))/>
         <Meta name="robots" content="noindex"/>
         <section class="notice account-form">
-            <h1>"Enter your code"</h1>
-            <p>"Open your authenticator app and enter the 6-digit code it shows for Rollcall."</p>
+            <h1>{td_string!(locale, account.code_heading)}</h1>
+            <p>{td_string!(locale, account.code_hint)}</p>
             {form_error(error)}
             <ActionForm action=check>
-                <label for="code">"Code"</label>
+                <label for="code">{td_string!(locale, account.code)}</label>
                 <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]{6,7}" required/>
-                <button type="submit" class="button-primary">"Continue"</button>
+                <button type="submit" class="button-primary">{td_string!(locale, account.go_on)}</button>
             </ActionForm>
         </section>
     }
@@ -87,10 +122,11 @@ pub fn CodePage() -> impl IntoView {
 
 fn signed_out_view() -> AnyView {
     set_status(401);
+    let locale = reader_language().locale();
     view! {
         <section class="notice" data-testid="signed-out">
-            <h1>"You are not signed in"</h1>
-            <p><a href="/sign-in">"Sign in"</a></p>
+            <h1>{td_string!(locale, account.signed_out)}</h1>
+            <p><a href="/sign-in">{td_string!(locale, account.sign_in)}</a></p>
         </section>
     }
     .into_any()
@@ -102,10 +138,11 @@ pub fn TwoFactorPage() -> impl IntoView {
     let enrol = ServerAction::<Enrol>::new();
     let error = last_error(enrol);
     let details = Resource::new(|| (), |()| enrolment());
+    let locale = reader_language().locale();
     view! {
-        <Title text="Set up your authenticator app · Rollcall"/>
+        <Title text=format!("{} · Rollcall", td_string!(locale, account.app_title))/>
         <Meta name="robots" content="noindex"/>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Suspense fallback=move || view! { <p>{td_string!(locale, site.loading)}</p> }>
             {move || {
                 let error = error.clone();
                 Suspend::new(async move {
@@ -113,22 +150,22 @@ pub fn TwoFactorPage() -> impl IntoView {
                         Err(AccountFormError::NotSignedIn) => signed_out_view(),
                         Err(AccountFormError::Forbidden) => view! {
                             <section class="notice">
-                                <h1>"Your authenticator app is set up"</h1>
-                                <p><a href="/account">"Go to your account"</a></p>
+                                <h1>{td_string!(locale, account.app_ready)}</h1>
+                                <p><a href="/account">{td_string!(locale, account.go_to_account)}</a></p>
                             </section>
                         }.into_any(),
                         Err(err) => view! { <section class="notice">{form_error(Some(err))}</section> }.into_any(),
                         Ok(details) => view! {
                             <section class="notice account-form">
-                                <h1>"Set up your authenticator app"</h1>
-                                <p>"This account can see who signed, so it needs a second step at sign-in. Scan the code with an authenticator app (such as Aegis, FreeOTP or Google Authenticator), or type in the key."</p>
-                                <div class="qr" role="img" aria-label="QR code for your authenticator app" inner_html=details.qr_svg></div>
-                                <p>"Key: " <code data-testid="totp-secret">{details.secret}</code></p>
+                                <h1>{td_string!(locale, account.app_title)}</h1>
+                                <p>{td_string!(locale, account.app_hint)}</p>
+                                <div class="qr" role="img" aria-label=td_string!(locale, account.app_qr) inner_html=details.qr_svg></div>
+                                <p>{td_string!(locale, account.key)} " " <code data-testid="totp-secret">{details.secret}</code></p>
                                 {form_error(error)}
                                 <ActionForm action=enrol>
-                                    <label for="code">"The 6-digit code your app now shows"</label>
+                                    <label for="code">{td_string!(locale, account.app_code)}</label>
                                     <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required/>
-                                    <button type="submit" class="button-primary">"Turn it on"</button>
+                                    <button type="submit" class="button-primary">{td_string!(locale, account.turn_on)}</button>
                                 </ActionForm>
                             </section>
                         }.into_any(),
@@ -146,10 +183,12 @@ pub fn InvitePage() -> impl IntoView {
     let accept = ServerAction::<AcceptInvitation>::new();
     let error = last_error(accept);
     let for_email = Resource::new(move || token.clone(), invitation);
+    let language = reader_language();
+    let locale = language.locale();
     view! {
-        <Title text="Your invitation · Rollcall"/>
+        <Title text=format!("{} · Rollcall", td_string!(locale, account.invite_title))/>
         <Meta name="robots" content="noindex"/>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Suspense fallback=move || view! { <p>{td_string!(locale, site.loading)}</p> }>
             {move || {
                 let error = error.clone();
                 Suspend::new(async move {
@@ -159,21 +198,21 @@ pub fn InvitePage() -> impl IntoView {
                             set_status(410);
                             view! {
                                 <section class="notice" data-testid="invitation-problem">
-                                    <h1>"This invitation cannot be used"</h1>
-                                    <p>{err.to_string()}</p>
+                                    <h1>{td_string!(locale, account.invite_unusable)}</h1>
+                                    <p>{error_text(&err, language)}</p>
                                 </section>
                             }.into_any()
                         }
                         Ok(email) => view! {
                             <section class="notice account-form">
-                                <h1>"Set your password"</h1>
-                                <p>"For " <strong>{email}</strong> ". If this address already has an account, leave the password empty: the new role is added to it."</p>
+                                <h1>{td_string!(locale, account.set_password)}</h1>
+                                <p>{td_string!(locale, account.invite_for, email).to_string()}</p>
                                 {form_error(error)}
                                 <ActionForm action=accept>
                                     <input type="hidden" name="token" value=token/>
-                                    <label for="password">"Password (at least 12 characters)"</label>
+                                    <label for="password">{td_string!(locale, account.new_password)}</label>
                                     <input id="password" type="password" name="password" autocomplete="new-password" minlength="12"/>
-                                    <button type="submit" class="button-primary">"Continue"</button>
+                                    <button type="submit" class="button-primary">{td_string!(locale, account.go_on)}</button>
                                 </ActionForm>
                             </section>
                         }.into_any(),

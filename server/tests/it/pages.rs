@@ -45,16 +45,22 @@ both_databases! {
     }
 }
 
+/// Gives `slug` `count` confirmed signatures in a local of the demo's first union (before
+/// the hub first reads the campaign), and returns that local.
+async fn counted(app: &TestApp, slug: &str, count: u64) -> i64 {
+    let local = app.count("SELECT id FROM locals WHERE union_id = (SELECT id FROM unions WHERE slug = 'utw') ORDER BY id LIMIT 1").await;
+    app.exec(&format!(
+        "INSERT INTO local_tallies (campaign_id, local_id, shard, count) \
+         SELECT id, {local}, 0, {count} FROM campaigns WHERE slug = '{slug}'"
+    ))
+    .await;
+    local
+}
+
 both_databases! {
     async fn a_campaign_page_shares_itself_without_third_party_scripts(app: TestApp) {
         let slug = "joint-statement-demo";
-        // Counted before the hub first reads the campaign.
-        let local = app.count("SELECT id FROM locals WHERE union_id = (SELECT id FROM unions WHERE slug = 'utw') ORDER BY id LIMIT 1").await;
-        app.exec(&format!(
-            "INSERT INTO local_tallies (campaign_id, local_id, shard, count) \
-             SELECT id, {local}, 0, 1234 FROM campaigns WHERE slug = '{slug}'"
-        ))
-        .await;
+        counted(&app, slug, 1234).await;
         let html = app.http.get(app.url(&format!("/c/{slug}"))).send().await.unwrap().text().await.unwrap();
         let url = app.url(&format!("/c/{slug}"));
         // Link previews carry the count as the page was drawn.
@@ -88,13 +94,7 @@ both_databases! {
 both_databases! {
     async fn a_reader_gets_the_site_in_their_language_and_keeps_it(app: TestApp) {
         let slug = "joint-statement-demo";
-        // Counted before the hub first reads the campaign.
-        let local = app.count("SELECT id FROM locals WHERE union_id = (SELECT id FROM unions WHERE slug = 'utw') ORDER BY id LIMIT 1").await;
-        app.exec(&format!(
-            "INSERT INTO local_tallies (campaign_id, local_id, shard, count) \
-             SELECT id, {local}, 0, 12345 FROM campaigns WHERE slug = '{slug}'"
-        ))
-        .await;
+        let local = counted(&app, slug, 12345).await;
         let get = |path: &str, language: &str| {
             app.http.get(app.url(path)).header("Accept-Language", language).send()
         };
@@ -119,6 +119,8 @@ both_databases! {
         assert!(next.contains("Open campaigns"), "the choice outlives the link");
         let switch = get("/", "es").await.unwrap().text().await.unwrap();
         assert!(switch.contains("<h1>Campañas abiertas</h1>") && switch.contains("href=\"/?lang=en\""), "a switch back on every page");
+        let sign_in = get("/sign-in", "es").await.unwrap().text().await.unwrap();
+        assert!(sign_in.contains("<h1>Iniciar sesión</h1>") && sign_in.contains(">Contraseña</label>"), "signing in, too");
 
         // A Spanish signer: the form's answers and the mail are in Spanish.
         let petition = "joint-statement-demo";

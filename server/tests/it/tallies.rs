@@ -335,7 +335,7 @@ both_databases! {
         let html = embed.text().await.unwrap();
         assert!(html.contains("data-testid=\"tally-total\""), "a live counter");
         assert!(html.contains(&format!("/c/{PETITION}\" target=\"_blank\"")), "a sign button that opens the campaign");
-        assert!(!html.contains("site-header"), "nothing but the counter");
+        assert!(!html.contains("<header"), "nothing but the counter");
 
         let campaign = app.http.get(app.url(&format!("/c/{PETITION}"))).send().await.unwrap();
         assert_eq!(campaign.headers()["x-frame-options"], "DENY");
@@ -348,6 +348,11 @@ both_databases! {
         for script in html.split("<script").skip(1) {
             assert!(script.starts_with(&format!(" type=\"module\" nonce=\"{nonce}\"")) || script.contains(&format!("nonce=\"{nonce}\"")), "every inline script carries the nonce: <script{}", &script[..80.min(script.len())]);
         }
+        // So does the one inline style sheet, which the policy lets in by the same nonce.
+        assert!(policy.contains(&format!("style-src 'self' 'nonce-{nonce}'")), "{policy}");
+        let styles: Vec<&str> = html.split("<style").skip(1).collect();
+        assert_eq!(styles.len(), 1);
+        assert!(styles[0].starts_with(&format!(" nonce=\"{nonce}\">")), "<style{}", &styles[0][..40]);
         app.finish().await;
     }
 }
