@@ -33,7 +33,10 @@ mod numbers {
     }
 
     pub fn format(n: u64, language: Language) -> String {
-        let index = usize::from(language == Language::Es);
+        let index = match language {
+            Language::En => 0,
+            Language::Es => 1,
+        };
         FORMATTERS.with(|formatters| match &formatters[index] {
             Some(formatter) => formatter.format(&Decimal::from(n)).to_string(),
             None => n.to_string(),
@@ -159,6 +162,18 @@ pub fn rule_text(rule: &PledgeRule, language: Language) -> String {
         });
     }
     text
+}
+
+/// `text` as a URL's query wants it: everything but RFC 3986's unreserved characters
+/// percent-encoded.
+pub fn query_encode(text: &str) -> String {
+    use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+    const UNRESERVED_KEPT: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    utf8_percent_encode(text, UNRESERVED_KEPT).to_string()
 }
 
 /// How far toward the goal, in percent (capped at 100).

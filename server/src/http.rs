@@ -82,7 +82,7 @@ pub fn router(settings: &Settings, parts: Parts) -> anyhow::Result<Router> {
                 .precompressed_br()
                 .precompressed_gzip(),
         )
-        .layer(middleware::map_response(cached_for_good));
+        .layer(middleware::from_fn(cached_for_good));
 
     let operations = Router::new()
         .route("/healthz", get(|| async { "ok" }))
@@ -153,10 +153,22 @@ async fn frame_policy(request: Request, next: Next) -> Response {
     response
 }
 
-/// A found asset may be kept for a year: its name changes with its content.
-async fn cached_for_good(mut response: Response) -> Response {
-    if response.status().is_success() {
-        response.headers_mut().insert(
+/// A found asset under a hashed name (`rollcall.<hash>.wasm`) may be kept for a year:
+/// its name changes with its content. Whatever the encoding, caches must keep one copy
+/// per `Accept-Encoding`, or a Brotli file could reach a browser that cannot read it.
+async fn cached_for_good(request: Request, next: Next) -> Response {
+    let hashed = request
+        .uri()
+        .path()
+        .rsplit('/')
+        .next()
+        .is_some_and(|name| name.split('.').nth(1).is_some_and(|hash| hash.len() == 22));
+    let mut response = next.run(request).await;
+    let found = response.status().is_success();
+    let headers = response.headers_mut();
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    if hashed && found {
+        headers.insert(
             header::CACHE_CONTROL,
             HeaderValue::from_static("public, max-age=31536000, immutable"),
         );

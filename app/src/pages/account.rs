@@ -26,7 +26,8 @@ pub(super) fn form_error(err: Option<AccountFormError>) -> impl IntoView {
 }
 
 /// A failed step in the reader's words: signing in and its second factor are
-/// translated; the dashboards' own refusals are still in English.
+/// translated; the dashboards' own refusals are still in English (and the dashboards,
+/// not yet translated, say so with `lang="en"`).
 fn error_text(err: &AccountFormError, language: Language) -> String {
     use AccountFormError as E;
     let locale = language.locale();
@@ -298,7 +299,7 @@ pub fn AccountPage() -> impl IntoView {
                         }
                     });
                     view! {
-                        <section class="account">
+                        <section lang="en" class="account">
                             <h1>"Your account"</h1>
                             <p>"Signed in as " <strong data-testid="account-email">{details.email}</strong></p>
                             {second_step}
@@ -342,7 +343,7 @@ pub(super) fn refused_view(err: AccountFormError) -> AnyView {
         AccountFormError::SecondFactorNeeded => {
             set_status(401);
             view! {
-                <section class="notice" data-testid="needs-second-factor">
+                <section lang="en" class="notice" data-testid="needs-second-factor">
                     <h1>"Finish signing in"</h1>
                     <p><a href="/sign-in/code">"Enter the code from your authenticator app"</a></p>
                 </section>
@@ -352,7 +353,7 @@ pub(super) fn refused_view(err: AccountFormError) -> AnyView {
         AccountFormError::Forbidden => {
             set_status(403);
             view! {
-                <section class="notice" data-testid="forbidden">
+                <section lang="en" class="notice" data-testid="forbidden">
                     <h1>"Not yours to see"</h1>
                     <p>"Your role does not cover this page. " <a href="/account">"Your account"</a></p>
                 </section>
@@ -361,7 +362,7 @@ pub(super) fn refused_view(err: AccountFormError) -> AnyView {
         }
         AccountFormError::NotFound => {
             set_status(404);
-            view! { <section class="notice"><h1>"Not found"</h1></section> }.into_any()
+            view! { <section lang="en" class="notice"><h1>"Not found"</h1></section> }.into_any()
         }
         err => view! { <section class="notice">{form_error(Some(err))}</section> }.into_any(),
     }
@@ -485,7 +486,7 @@ pub fn LocalPage() -> impl IntoView {
                         }
                     }).collect_view();
                     view! {
-                        <section class="local">
+                        <section lang="en" class="local">
                             <h1>{details.label.clone()}</h1>
                             {entered.map(|n| view! {
                                 <p class="notice-ok" role="status" data-testid="entered">
@@ -693,7 +694,7 @@ pub fn CampaignDashboardPage() -> impl IntoView {
                 });
                 let s = details.status;
                 view! {
-                    <section class="campaign-dashboard account">
+                    <section lang="en" class="campaign-dashboard account">
                         <h1>{details.title}</h1>
                         <dl class="status-counts" data-testid="status-counts">
                             <dt>"Pending"</dt><dd>{s.pending}</dd>
@@ -752,7 +753,7 @@ pub fn LocalsAdminPage() -> impl IntoView {
                             <td class="number">{u.locals}</td><td class="number">{u.members}</td></tr>
                     }).collect_view();
                     view! {
-                        <section class="account">
+                        <section lang="en" class="account">
                             <h1>"Unions and locals"</h1>
                             {report.map(|r| view! { <p class="notice-ok" role="status" data-testid="imported">{r}</p> })}
                             <table class="breakdown">
@@ -810,7 +811,7 @@ fn pledge_summary(
     view! {
         <section class="pledge-state" aria-labelledby="pledge-heading">
             <h2 id="pledge-heading">"When the pledge binds"</h2>
-            <p>{crate::components::rule_text(rule, crate::reader_language())}</p>
+            <p>{crate::components::rule_text(rule, Language::En)}</p>
             <p data-testid="pledge-state"><strong>{state}</strong></p>
         </section>
     }
@@ -873,7 +874,7 @@ pub fn VerifyPage() -> impl IntoView {
                         }
                     }).collect_view();
                     view! {
-                        <section class="account verify">
+                        <section lang="en" class="account verify">
                             <h1>"Verify pledges"</h1>
                             <p data-testid="verify-counts">{format!(
                                 "{} confirmed: {} verified, {} not members, {} waiting.",

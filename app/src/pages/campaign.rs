@@ -44,8 +44,6 @@ pub fn CampaignPage() -> impl IntoView {
         let live_tally = c.tally.clone();
         // The campaign's own words are in the reader's language where it has them.
         let text_lang = c.language.code();
-        let addressee =
-            td_string!(locale, campaign.to, addressee = c.addressee.clone()).to_string();
         view! {
             <Title text=format!("{} · Rollcall", c.title)/>
             <ShareMeta campaign=c.clone()/>
@@ -53,10 +51,13 @@ pub fn CampaignPage() -> impl IntoView {
                 <header class="campaign-header">
                     {c.is_demo.then(|| view! { <p class="demo-badge">{td_string!(locale, campaign.demo)}</p> })}
                     <h1 lang=text_lang>{c.title.clone()}</h1>
-                    <p class="addressee" lang=text_lang>{addressee}</p>
+                    <p class="addressee">{td_string!(locale, campaign.to)} " " <span lang=text_lang>{c.addressee.clone()}</span></p>
                     <p class="summary" lang=text_lang>{c.summary.clone()}</p>
                     {(c.language != language).then(|| {
-                        let name = crate::language_name(c.language);
+                        let name = match c.language {
+                            Language::En => td_string!(locale, campaign.lang_en),
+                            Language::Es => td_string!(locale, campaign.lang_es),
+                        };
                         view! { <p class="text-language">{td_string!(locale, campaign.text_in, language = name).to_string()}</p> }
                     })}
                 </header>
@@ -197,14 +198,7 @@ fn ShareMeta(campaign: CampaignDetail) -> impl IntoView {
 /// copy, and a QR code for printed flyers.
 #[component]
 fn ShareRow(url: String, title: String, slug: String) -> impl IntoView {
-    use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-    // Everything but RFC 3986's unreserved characters, as a query value wants.
-    const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'.')
-        .remove(b'_')
-        .remove(b'~');
-    let encode = |text: &str| utf8_percent_encode(text, COMPONENT).to_string();
+    let encode = crate::components::query_encode;
     let message = format!("{title}: {url}");
     let whatsapp = format!("https://wa.me/?text={}", encode(&message));
     let sms = format!("sms:?&body={}", encode(&message));
