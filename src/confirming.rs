@@ -145,17 +145,20 @@ pub async fn confirm(
         .one(&txn)
         .await?
         .ok_or_else(|| DbErr::RecordNotFound("campaign text".into()))?;
+    // The receipt's links open in the signer's language, as the mail is written.
+    let language = Language::parse(&signature.language).unwrap_or_default();
+    let code = language.code();
     let draft = mail::receipt(
         &signature.email,
         &mail::ReceiptDetails {
-            language: Language::parse(&signature.language).unwrap_or_default(),
+            language,
             given_name: &signature.given_name,
             campaign_title: &text.title,
-            campaign_url: &format!("{public_url}/c/{}", found.campaign.slug),
+            campaign_url: &format!("{public_url}/c/{}?lang={code}", found.campaign.slug),
             text_plain: &format!("{}\n\n{}", text.summary, markdown_to_plain(&text.body_md)),
             text_html: &render_markdown(&text.body_md),
             show_name: signature.show_name,
-            withdraw_url: &format!("{public_url}/w/{}", withdraw_token.as_str()),
+            withdraw_url: &format!("{public_url}/w/{}?lang={code}", withdraw_token.as_str()),
         },
     );
     mail::enqueue(&txn, draft, now).await?;

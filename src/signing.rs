@@ -209,7 +209,14 @@ fn confirm_mail(
         request.language,
         request.given_name.as_str(),
         title,
-        &format!("{}/v/{}", ctx.public_url, token.as_str()),
+        // The confirm page opens in the language the person signed in, whatever the
+        // phone that opens the mail is set to.
+        &format!(
+            "{}/v/{}?lang={}",
+            ctx.public_url,
+            token.as_str(),
+            request.language.code()
+        ),
         ctx.confirm_ttl.num_days(),
     )
 }

@@ -142,6 +142,12 @@ impl Mail {
     }
 }
 
+/// The token in a mail's link: its last path segment, without the `?lang=` after it.
+pub fn token_of(link: &str) -> &str {
+    let last = link.rsplit('/').next().expect("a token");
+    last.split('?').next().unwrap_or(last)
+}
+
 /// The app under test, with its database and mail server.
 pub struct TestApp {
     pub base: String,
@@ -380,7 +386,7 @@ impl TestApp {
 
     /// Presses the confirm page's button, as a browser without JavaScript does.
     pub async fn press_confirm(&self, link: &str) -> reqwest::Response {
-        let token = link.rsplit('/').next().expect("a token");
+        let token = token_of(link);
         self.http
             .post(self.url("/api/confirm"))
             .header("Accept", "text/html")

@@ -134,6 +134,11 @@ both_databases! {
         let mail = &app.wait_for_mails(1, std::time::Duration::from_secs(10)).await[0];
         assert_eq!(mail.subject, "Confirme su firma");
         assert!(mail.text.contains("Hola Ana:") && mail.text.contains("Su firma cuenta cuando la confirme"), "{}", mail.text);
+        // Its link opens the confirm page in Spanish, on a phone set to English too.
+        let link = mail.link("/v/").expect("a confirm link");
+        assert!(link.ends_with("?lang=es"), "{link}");
+        let page = app.http.get(&link).header("Accept-Language", "en-US").send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("<h1>Confirme su firma</h1>"), "the confirm page follows the mail");
         app.finish().await;
     }
 }

@@ -185,7 +185,7 @@ fn announcements(app: &TestApp) -> BTreeMap<String, usize> {
 
 /// Presses the withdraw button behind a receipt's link.
 async fn withdraw(app: &TestApp, link: &str) {
-    let token = link.rsplit('/').next().unwrap();
+    let token = crate::harness::token_of(link);
     let pressed = app
         .http
         .post(app.url("/api/withdraw"))

@@ -296,7 +296,7 @@ both_databases! {
         assert!(page.text().await.unwrap().contains("Withdraw my signature"));
         assert_eq!(app.tally(PETITION).await["total"], 1, "opening the link changes nothing");
 
-        let token = withdraw_link.rsplit('/').next().unwrap();
+        let token = crate::harness::token_of(&withdraw_link);
         let press = || app.http.post(app.url("/api/withdraw")).header("Accept", "text/html").header("Referer", &withdraw_link).form(&[("token", token)]).send();
         let pressed = press().await.unwrap();
         assert_eq!(pressed.status(), 302);
