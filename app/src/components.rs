@@ -330,7 +330,7 @@ pub fn FieldMessage(
 pub fn SignFormHelper(language: Language, children: Children) -> impl IntoView {
     let locale = language.locale();
     #[cfg(feature = "hydrate")]
-    let (on_filter, on_leave, on_input) = browser::handlers();
+    let (on_filter, on_leave, on_input) = browser::handlers(language);
     #[cfg(not(feature = "hydrate"))]
     let (on_filter, on_leave, on_input) = (|_| {}, |_| {}, |_| {});
     // Effects run only in the browser: `data-ready` tells tests the island is live.
@@ -589,7 +589,9 @@ mod browser {
         std::mem::forget(source);
     }
 
-    pub fn handlers() -> (
+    pub fn handlers(
+        language: Language,
+    ) -> (
         impl Fn(web_sys::Event) + Clone,
         impl Fn(FocusEvent) + Clone,
         impl Fn(web_sys::Event) + Clone,
@@ -613,17 +615,17 @@ mod browser {
                 }
             }
         };
-        let on_leave = |ev: FocusEvent| check(ev.target(), false);
+        let on_leave = move |ev: FocusEvent| check(ev.target(), false, language);
         // A message already shown goes as soon as the field is put right, while the
         // person types: cleared later, on leaving the field, it would move the button
         // under their finger as they press it.
-        let on_input = |ev: web_sys::Event| check(ev.target(), true);
+        let on_input = move |ev: web_sys::Event| check(ev.target(), true, language);
         (on_filter, on_leave, on_input)
     }
 
     /// Checks the field `target` with the server's rules and shows or clears its
     /// message; with `only_if_shown`, only a field already marked invalid.
-    fn check(target: Option<web_sys::EventTarget>, only_if_shown: bool) {
+    fn check(target: Option<web_sys::EventTarget>, only_if_shown: bool, language: Language) {
         let Some(target) = target.and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else {
             return;
         };
@@ -636,7 +638,6 @@ mod browser {
         let Some(form) = element::<HtmlFormElement>("sign-form") else {
             return;
         };
-        let language = Language::parse(&value(&form, "lang")).unwrap_or_default();
         let input = SignatureInput {
             given_name: value(&form, "given_name"),
             family_name: value(&form, "family_name"),

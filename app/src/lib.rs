@@ -33,10 +33,12 @@ const STYLES: &str = include_str!("../../style/main.css");
 
 /// The HTML document around every page.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // Worked out once per request, here, for `<html lang>` and every page within.
     #[cfg(feature = "ssr")]
     let language = state::request_language();
     #[cfg(not(feature = "ssr"))]
     let language = Language::default();
+    provide_context(Reader(language));
     view! {
         <!DOCTYPE html>
         <html lang=language.code()>
@@ -88,7 +90,7 @@ fn content_security_policy() {
 }
 
 /// The language the reader reads the site's own words in, worked out once per request
-/// (see `state::request_language`).
+/// by the shell (see `state::request_language`).
 #[derive(Debug, Clone, Copy)]
 struct Reader(Language);
 
@@ -105,7 +107,6 @@ pub fn App() -> impl IntoView {
     #[cfg(feature = "ssr")]
     {
         content_security_policy();
-        provide_context(Reader(state::request_language()));
         state::remember_language(
             use_context::<state::AppState>().is_some_and(|s| s.secure_cookies),
         );
