@@ -19,9 +19,9 @@ use serde_json::json;
 
 use crate::{
     db,
-    domain::{AccountEmail, FieldProblem, Grant, Password, Token, TotpCode},
+    domain::{AccountEmail, FieldProblem, Grant, Language, Password, Token, TotpCode},
     entities::{audit, invitation, role_grant, session, user},
-    mail::{self, MailDraft},
+    mail,
 };
 
 /// A session lasts this long from sign-in, however active.
@@ -593,13 +593,24 @@ pub enum InviteError {
     Db(#[from] DbErr),
 }
 
+/// What an admin's invitation says: to whom, for what, and in which language.
+#[derive(Debug, Clone)]
+pub struct Invitation<'a> {
+    pub email: &'a str,
+    pub grant: Grant,
+    pub language: Language,
+}
+
 /// An admin sends a single-use link that grants `grant` to whoever sets a password
 /// from it. The invitation, its mail and the audit entry are written in one transaction.
 pub async fn invite(
     db: &DatabaseConnection,
     caller: &crate::access::Caller,
-    email: &str,
-    grant: Grant,
+    Invitation {
+        email,
+        grant,
+        language,
+    }: Invitation<'_>,
     public_url: &str,
     now: DateTime<Utc>,
 ) -> Result<(), InviteError> {
@@ -627,8 +638,19 @@ pub async fn invite(
     })
     .exec_without_returning(&txn)
     .await?;
-    let link = format!("{public_url}/invite/{}", token.as_str());
-    mail::enqueue(&txn, invitation_mail(email.as_str(), &link), now).await?;
+    // The link opens the invitation page in the mail's language.
+    let link = format!(
+        "{public_url}/invite/{}?lang={}",
+        token.as_str(),
+        language.code()
+    );
+    let draft = mail::invitation(
+        email.as_str(),
+        &link,
+        INVITATION_LIFETIME.num_days(),
+        language,
+    );
+    mail::enqueue(&txn, draft, now).await?;
     audit_entry(
         &txn,
         by,
@@ -639,10 +661,6 @@ pub async fn invite(
     .await?;
     txn.commit().await?;
     Ok(())
-}
-
-fn invitation_mail(to: &str, link: &str) -> MailDraft {
-    mail::invitation(to, link, INVITATION_LIFETIME.num_days())
 }
 
 #[derive(Debug, thiserror::Error)]

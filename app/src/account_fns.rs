@@ -356,19 +356,29 @@ pub async fn account() -> Result<AccountView, AccountFormError> {
     })
 }
 
-/// An admin invites someone by email to a role.
+/// An admin invites someone by email to a role, with the invitation written in `lang`
+/// (the admin's own page language when the form leaves it out).
 #[server(endpoint = "invite")]
-pub async fn invite(email: String, role: String) -> Result<(), AccountFormError> {
-    use rollcall::domain::Grant;
+pub async fn invite(
+    email: String,
+    role: String,
+    #[server(default)] lang: String,
+) -> Result<(), AccountFormError> {
+    use rollcall::accounts::Invitation;
+    use rollcall::domain::{Grant, Language};
 
     let state = state()?;
     let caller = caller(&state).await?;
     let grant = Grant::parse_choice(&role).ok_or(AccountFormError::Forbidden)?;
+    let language = Language::parse(&lang).unwrap_or_else(|_| crate::state::request_language());
     match rollcall::accounts::invite(
         &state.db,
         &caller,
-        &email,
-        grant,
+        Invitation {
+            email: &email,
+            grant,
+            language,
+        },
         &state.public_url,
         chrono::Utc::now(),
     )

@@ -8,7 +8,7 @@ use rollcall::views::{Series, SeriesUnit, Tally};
 
 use rollcall::i18n::td_string;
 
-use crate::components::format_count;
+use crate::components::{format_count, format_date, format_instant};
 
 const WIDTH: f64 = 600.0;
 const HEIGHT: f64 = 160.0;
@@ -16,12 +16,12 @@ const BAR_ROW: f64 = 26.0;
 /// At most this many locals in the bar chart: the highest shares.
 const MOST_LOCALS: usize = 12;
 
-/// "2026-11-26 14:00 UTC" for an hour, "2026-11-26" for a day.
-fn when(start: &str, unit: SeriesUnit) -> String {
-    let (date, rest) = start.split_once('T').unwrap_or((start, ""));
+/// "Nov 26, 2026, 2:00 PM UTC" for an hour, "Nov 26, 2026" for a day, as the reader's
+/// language writes them.
+fn when(start: &str, unit: SeriesUnit, language: Language) -> String {
     match unit {
-        SeriesUnit::Hour => format!("{date} {} UTC", rest.get(..5).unwrap_or("")),
-        SeriesUnit::Day => date.to_owned(),
+        SeriesUnit::Hour => format_instant(start, language),
+        SeriesUnit::Day => format_date(start, language),
     }
 }
 
@@ -57,10 +57,10 @@ pub fn OverTimeChart(series: Series, language: Language) -> impl IntoView {
             .points
             .iter()
             .max_by_key(|p| p.count)
-            .map(|p| (when(&p.start, unit), p.count))
+            .map(|p| (when(&p.start, unit, language), p.count))
             .unwrap_or_default();
-        let first = series.points.first().map(|p| when(&p.start, unit)).unwrap_or_default();
-        let last = series.points.last().map(|p| when(&p.start, unit)).unwrap_or_default();
+        let first = series.points.first().map(|p| when(&p.start, unit, language)).unwrap_or_default();
+        let last = series.points.last().map(|p| when(&p.start, unit, language)).unwrap_or_default();
         let (busiest, count) = (busiest.0, format_count(busiest.1, language));
         let description = if hourly {
             td_string!(locale, chart.hour_desc, first = first.clone(), last = last.clone(), busiest, count)
@@ -84,7 +84,7 @@ pub fn OverTimeChart(series: Series, language: Language) -> impl IntoView {
                         <thead><tr><th scope="col">{if hourly { td_string!(locale, chart.hour) } else { td_string!(locale, chart.day) }}</th><th scope="col">{td_string!(locale, chart.confirmed)}</th></tr></thead>
                         <tbody>
                             {recent.into_iter().map(|p| view! {
-                                <tr><th scope="row">{when(&p.start, unit)}</th><td>{format_count(p.count, language)}</td></tr>
+                                <tr><th scope="row">{when(&p.start, unit, language)}</th><td>{format_count(p.count, language)}</td></tr>
                             }).collect_view()}
                         </tbody>
                     </table>
@@ -149,11 +149,28 @@ mod tests {
     }
 
     #[test]
-    fn hours_and_days_read_as_dates() {
+    fn hours_and_days_read_as_each_language_writes_dates() {
+        let hour = "2026-11-26T14:00:00Z";
+        // ICU puts a narrow no-break space before "PM", as browsers' Intl does.
         assert_eq!(
-            when("2026-11-26T14:00:00Z", SeriesUnit::Hour),
-            "2026-11-26 14:00 UTC"
+            when(hour, SeriesUnit::Hour, Language::En),
+            "Nov 26, 2026, 2:00\u{202f}PM UTC"
         );
-        assert_eq!(when("2026-11-26T00:00:00Z", SeriesUnit::Day), "2026-11-26");
+        assert_eq!(
+            when(hour, SeriesUnit::Hour, Language::Es),
+            "26 nov 2026, 14:00 UTC"
+        );
+        assert_eq!(
+            when("2026-11-26T00:00:00Z", SeriesUnit::Day, Language::En),
+            "Nov 26, 2026"
+        );
+        assert_eq!(
+            when("2026-11-26", SeriesUnit::Day, Language::Es),
+            "26 nov 2026"
+        );
+        assert_eq!(
+            when("not a date", SeriesUnit::Day, Language::Es),
+            "not a date"
+        );
     }
 }

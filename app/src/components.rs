@@ -16,46 +16,168 @@ pub fn format_count(n: u64, language: Language) -> String {
     numbers::format(n, language)
 }
 
+/// Whether `n` takes the singular in `language` ("1 signature", "1 firma"), by CLDR's
+/// plural rules: ICU's on the server, the browser's `Intl.PluralRules` in it.
+pub fn is_one(n: u64, language: Language) -> bool {
+    numbers::is_one(n, language)
+}
+
+/// A date ("2026-11-27", or the date of an RFC 3339 instant) as `language` writes it:
+/// "Nov 27, 2026", "27 nov 2026". Anything else is shown as it came.
+pub fn format_date(when: &str, language: Language) -> String {
+    numbers::date(when, language, false).unwrap_or_else(|| when.to_owned())
+}
+
+/// An RFC 3339 instant with its time, in UTC: "Nov 27, 2026, 14:05 UTC".
+pub fn format_instant(when: &str, language: Language) -> String {
+    numbers::date(when, language, true).unwrap_or_else(|| when.to_owned())
+}
+
+/// The translation under `section.singular` or `section.plural`, as `n` calls for in
+/// the reader's language, with the same arguments as `td_string!`: keys come in pairs
+/// such as `confirmed_single` / `confirmed`. (Not `_one` / `_other`: leptos_i18n reads
+/// those as its own plurals, which would ship ICU's plural tables in the wasm.)
+#[macro_export]
+macro_rules! td_count {
+    ($language:expr, $n:expr, $section:ident . $one:ident | $other:ident $(, $($args:tt)*)?) => {{
+        let language = $language;
+        if $crate::components::is_one($n, language) {
+            rollcall::i18n::td_string!(language.locale(), $section.$one $(, $($args)*)?).to_string()
+        } else {
+            rollcall::i18n::td_string!(language.locale(), $section.$other $(, $($args)*)?).to_string()
+        }
+    }};
+}
+
 #[cfg(feature = "ssr")]
 mod numbers {
+    use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
+    use icu_datetime::DateTimeFormatter;
+    use icu_datetime::fieldsets::{YMD, YMDT};
+    use icu_datetime::input::{Date, Time};
     use icu_decimal::{DecimalFormatter, input::Decimal};
+    use icu_plurals::{PluralCategory, PluralRules};
     use leptos_i18n::Locale as _;
     use rollcall::domain::Language;
 
-    fn formatter(language: Language) -> Option<DecimalFormatter> {
-        DecimalFormatter::try_new(language.locale().as_icu_locale().into(), Default::default()).ok()
+    /// ICU's formatters for one language, made once per worker thread (they are not
+    /// `Sync`, and cost nothing to keep).
+    struct Formatters {
+        decimal: Option<DecimalFormatter>,
+        plurals: Option<PluralRules>,
+        date: Option<DateTimeFormatter<YMD>>,
+        instant: Option<DateTimeFormatter<YMDT>>,
+    }
+
+    impl Formatters {
+        fn new(language: Language) -> Self {
+            let locale = language.locale().as_icu_locale();
+            Self {
+                decimal: DecimalFormatter::try_new(locale.into(), Default::default()).ok(),
+                plurals: PluralRules::try_new_cardinal(locale.into()).ok(),
+                date: DateTimeFormatter::try_new(locale.into(), YMD::medium()).ok(),
+                instant: DateTimeFormatter::try_new(locale.into(), YMD::medium().with_time_hm())
+                    .ok(),
+            }
+        }
     }
 
     thread_local! {
-        // ICU's formatters are not `Sync`; one per worker thread costs nothing.
-        static FORMATTERS: [Option<DecimalFormatter>; 2] =
-            [formatter(Language::En), formatter(Language::Es)];
+        static FORMATTERS: [Formatters; 2] = [Formatters::new(Language::En), Formatters::new(Language::Es)];
     }
 
-    pub fn format(n: u64, language: Language) -> String {
+    fn with<T>(language: Language, f: impl FnOnce(&Formatters) -> T) -> T {
         let index = match language {
             Language::En => 0,
             Language::Es => 1,
         };
-        FORMATTERS.with(|formatters| match &formatters[index] {
+        FORMATTERS.with(|formatters| f(&formatters[index]))
+    }
+
+    pub fn format(n: u64, language: Language) -> String {
+        with(language, |f| match &f.decimal {
             Some(formatter) => formatter.format(&Decimal::from(n)).to_string(),
             None => n.to_string(),
+        })
+    }
+
+    pub fn is_one(n: u64, language: Language) -> bool {
+        with(language, |f| {
+            f.plurals
+                .as_ref()
+                .map_or(n == 1, |rules| rules.category_for(n) == PluralCategory::One)
+        })
+    }
+
+    pub fn date(when: &str, language: Language, with_time: bool) -> Option<String> {
+        let instant = DateTime::parse_from_rfc3339(when)
+            .ok()
+            .map(|at| at.with_timezone(&Utc));
+        let day = match instant {
+            Some(at) => at.date_naive(),
+            None => NaiveDate::parse_from_str(when, "%Y-%m-%d").ok()?,
+        };
+        let date = Date::try_new_iso(day.year(), day.month() as u8, day.day() as u8).ok()?;
+        with(language, |f| match (with_time, instant) {
+            (true, Some(at)) => {
+                let time = Time::try_new(at.hour() as u8, at.minute() as u8, 0, 0).ok()?;
+                let formatter = f.instant.as_ref()?;
+                let when = icu_datetime::input::DateTime { date, time };
+                Some(format!("{} UTC", formatter.format(&when)))
+            }
+            _ => Some(f.date.as_ref()?.format(&date).to_string()),
         })
     }
 }
 
 #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
 mod numbers {
+    use js_sys::{Array, Intl, Object, Reflect};
+    use leptos::wasm_bindgen::JsValue;
     use rollcall::domain::Language;
 
+    fn locales(language: Language) -> Array {
+        Array::of1(&language.code().into())
+    }
+
     pub fn format(n: u64, language: Language) -> String {
-        let locales = js_sys::Array::of1(&language.code().into());
-        js_sys::Intl::NumberFormat::new(&locales, &js_sys::Object::new())
+        Intl::NumberFormat::new(&locales(language), &Object::new())
             .format()
-            .call1(&leptos::wasm_bindgen::JsValue::NULL, &(n as f64).into())
+            .call1(&JsValue::NULL, &(n as f64).into())
             .ok()
             .and_then(|text| text.as_string())
             .unwrap_or_else(|| n.to_string())
+    }
+
+    pub fn is_one(n: u64, language: Language) -> bool {
+        Intl::PluralRules::new(&locales(language), &Object::new())
+            .select(n as f64)
+            .as_string()
+            .map_or(n == 1, |category| category == "one")
+    }
+
+    pub fn date(when: &str, language: Language, with_time: bool) -> Option<String> {
+        let at = js_sys::Date::new(&when.into());
+        if at.get_time().is_nan() {
+            return None;
+        }
+        let options = Object::new();
+        let set = |key: &str, value: &str| Reflect::set(&options, &key.into(), &value.into()).ok();
+        set("dateStyle", "medium")?;
+        set("timeZone", "UTC")?;
+        if with_time && when.contains('T') {
+            set("timeStyle", "short")?;
+        }
+        let text = Intl::DateTimeFormat::new(&locales(language), &options)
+            .format()
+            .call1(&JsValue::NULL, &at)
+            .ok()?
+            .as_string()?;
+        Some(if with_time && when.contains('T') {
+            format!("{text} UTC")
+        } else {
+            text
+        })
     }
 }
 
@@ -108,7 +230,12 @@ pub fn pledge_text(
     };
     if reached && withdrawn_since > 0 {
         let n = format_count(withdrawn_since, language);
-        text.push_str(&td_string!(locale, pledge.withdrew_since, n).to_string());
+        text.push_str(&crate::td_count!(
+            language,
+            withdrawn_since,
+            pledge.withdrew_since_single | withdrew_since,
+            n
+        ));
     }
     text
 }
@@ -194,7 +321,7 @@ pub fn TallySummary(tally: Tally, language: Language) -> impl IntoView {
             <h2 id="tally-heading" class="visually-hidden">{td_string!(locale, tally.heading)}</h2>
             <p class="tally-total">
                 <span class="tally-number" data-testid="tally-total">{total}</span>
-                {td_string!(locale, tally.confirmed)}
+                <span id="tally-noun">{crate::td_count!(language, tally.total, tally.confirmed_single | confirmed)}</span>
                 {goal.map(|goal| {
                     let goal = format_count(goal, language);
                     view! { <span class="tally-goal">{td_string!(locale, tally.goal, goal).to_string()}</span> }
@@ -351,7 +478,6 @@ mod browser {
     use leptos::prelude::*;
     use leptos::wasm_bindgen::JsCast;
     use rollcall::domain::{Field, Language, SignatureInput, SignatureRequest};
-    use rollcall::i18n::td_string;
     use web_sys::{
         FocusEvent, HtmlFormElement, HtmlInputElement, HtmlOptionElement, HtmlSelectElement,
     };
@@ -435,6 +561,10 @@ mod browser {
 
         if let Some(total) = number(tally, "total") {
             set_text("[data-testid=tally-total]", &format_count(total, language));
+            set_text(
+                "#tally-noun",
+                &crate::td_count!(language, total, tally.confirmed_single | confirmed),
+            );
             if let (Some(percent), Some(bar)) = (
                 goal_percent(total, goal),
                 document().query_selector(".progress-bar").ok().flatten(),
@@ -568,7 +698,7 @@ mod browser {
                     let count = super::format_count(total, language);
                     set_text(
                         "tally-announce",
-                        &td_string!(language.locale(), tally.announce, count).to_string(),
+                        &crate::td_count!(language, total, tally.announce_single | announce, count),
                     );
                 }
             });
@@ -680,6 +810,21 @@ mod tests {
         assert_eq!(format_count(1_840, Language::Es), "1840");
         assert_eq!(format_count(1_840, Language::En), "1,840");
         assert_eq!(signed_text(312, Some(1_840), Language::Es), "312 de 1840");
+    }
+
+    #[test]
+    fn a_count_of_one_takes_the_singular() {
+        assert!(is_one(1, Language::En) && is_one(1, Language::Es));
+        assert!(!is_one(0, Language::En) && !is_one(2, Language::Es));
+        let total =
+            |n: u64, language| crate::td_count!(language, n, tally.confirmed_single | confirmed);
+        assert_eq!(total(1, Language::Es), " firma confirmada");
+        assert_eq!(total(2, Language::Es), " firmas confirmadas");
+        assert_eq!(total(0, Language::En), " confirmed signatures");
+        assert_eq!(
+            pledge_text(5, Some(5), true, 1, false, Language::Es),
+            "Alcanzado (1 se retiró después)"
+        );
     }
 
     #[test]

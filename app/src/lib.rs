@@ -8,6 +8,8 @@ pub mod components;
 pub mod editor_fns;
 pub mod pages;
 pub mod pledge_fns;
+#[cfg(feature = "ssr")]
+pub mod refusals;
 pub mod server_fns;
 #[cfg(feature = "ssr")]
 pub mod state;
@@ -151,12 +153,15 @@ pub fn App() -> impl IntoView {
 fn SiteLayout(children: Children) -> impl IntoView {
     let reader = reader_language();
     let locale = reader.locale();
-    // A relative `?…` link: the same page, its other parameters kept, only `lang` set.
+    // A relative `?…` link: the same page in the other language. Of the address's other
+    // parameters only `before` (a place in the list of names) is kept: the rest are
+    // one-off notices ("?saved=1") or a referrer's tracking, and a public page must not
+    // depend on them, so every reader of it can be given the same bytes.
     let query: Vec<(std::borrow::Cow<'static, str>, String)> =
         leptos_router::hooks::use_query_map()
             .get_untracked()
             .into_iter()
-            .filter(|(key, _)| key != "lang")
+            .filter(|(key, _)| key == "before")
             .collect();
     let href = move |language: Language| {
         use components::query_encode;

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
-use rollcall::domain::FieldErrors;
+use rollcall::domain::{FieldErrors, Language};
 use rollcall::views::{CampaignDetail, CampaignSummary, NamesPage, SignatureView};
 use serde::{Deserialize, Serialize};
 
@@ -260,9 +260,9 @@ pub async fn withdraw(token: String) -> Result<(), WithdrawFormError> {
 }
 
 #[server(endpoint = "campaigns")]
-pub async fn open_campaigns() -> Result<Vec<CampaignSummary>, ServerFnError> {
+pub async fn open_campaigns(language: Language) -> Result<Vec<CampaignSummary>, ServerFnError> {
     let state = state()?;
-    rollcall::campaigns::open_campaigns(&state.db, &state.hub, request_language())
+    rollcall::campaigns::open_campaigns(&state.db, &state.hub, language)
         .await
         .map_err(|err| {
             tracing::error!(error = ?err, "listing campaigns failed");
@@ -271,14 +271,17 @@ pub async fn open_campaigns() -> Result<Vec<CampaignSummary>, ServerFnError> {
 }
 
 #[server(endpoint = "campaign")]
-pub async fn campaign(slug: String) -> Result<Option<CampaignDetail>, ServerFnError> {
+pub async fn campaign(
+    slug: String,
+    language: Language,
+) -> Result<Option<CampaignDetail>, ServerFnError> {
     let state = state()?;
     let now = chrono::Utc::now();
     let detail = rollcall::campaigns::campaign_detail(
         &state.db,
         &state.hub,
         &slug,
-        request_language(),
+        language,
         now,
         &state.public_url,
     )

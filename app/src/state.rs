@@ -34,10 +34,8 @@ pub struct AppState {
 pub const LANGUAGE_COOKIE: &str = "rollcall_lang";
 
 /// The language a link asks for with `?lang=`, if any.
-pub fn query_language(parts: &http::request::Parts) -> Option<Language> {
-    parts
-        .uri
-        .query()?
+pub fn query_language(uri: &http::Uri) -> Option<Language> {
+    uri.query()?
         .split('&')
         .find_map(|pair| pair.strip_prefix("lang="))
         .and_then(|code| Language::parse(code).ok())
@@ -46,18 +44,21 @@ pub fn query_language(parts: &http::request::Parts) -> Option<Language> {
 /// The language a page is rendered in: `?lang=` first (a shared link), then the one
 /// the reader chose before (a cookie), then the browser's Accept-Language.
 pub fn request_language() -> Language {
-    let Some(parts) = leptos::prelude::use_context::<http::request::Parts>() else {
-        return Language::default();
-    };
-    if let Some(language) = query_language(&parts) {
+    leptos::prelude::use_context::<http::request::Parts>()
+        .map(|parts| language_of(&parts.uri, &parts.headers))
+        .unwrap_or_default()
+}
+
+/// `request_language` for a request in hand (the server's own layers use it).
+pub fn language_of(uri: &http::Uri, headers: &http::HeaderMap) -> Language {
+    if let Some(language) = query_language(uri) {
         return language;
     }
-    let chosen = cookie_value(&parts.headers, LANGUAGE_COOKIE);
+    let chosen = cookie_value(headers, LANGUAGE_COOKIE);
     if let Some(language) = chosen.and_then(|code| Language::parse(&code).ok()) {
         return language;
     }
-    parts
-        .headers
+    headers
         .get(http::header::ACCEPT_LANGUAGE)
         .and_then(|value| value.to_str().ok())
         .map(Language::from_accept_language)
@@ -74,7 +75,7 @@ pub fn remember_language(secure: bool) {
     ) else {
         return;
     };
-    let Some(language) = query_language(&parts) else {
+    let Some(language) = query_language(&parts.uri) else {
         return;
     };
     let cookie = cookie::Cookie::build((LANGUAGE_COOKIE, language.code()))

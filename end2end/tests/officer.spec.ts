@@ -72,7 +72,7 @@ test("an admin invites an officer, who keeps the member count, watches the share
   await page.getByLabel("Given name").fill("Ben");
   await page.getByLabel("Family name").fill("Fletcher");
   await page.getByRole("button", { name: "Enter this signature" }).click();
-  await expect(page.getByTestId("entered")).toContainText("1 paper signatures entered");
+  await expect(page.getByTestId("entered")).toContainText("1 paper signature entered");
   expect(await confirmed(page)).toBe(before + 2);
   await expect(page.getByTestId("progress-joint-statement-demo")).toContainText("Ben Fletcher (paper)");
 

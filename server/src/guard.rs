@@ -133,11 +133,8 @@ pub async fn guard(State(guard): State<Arc<Guard>>, mut request: Request, next: 
         Method::GET | Method::HEAD | Method::OPTIONS
     );
     if unsafe_method && cross_site(request.headers()) {
-        return (
-            StatusCode::FORBIDDEN,
-            "Cross-site form posts are refused. Please sign on the campaign's own page.",
-        )
-            .into_response();
+        let language = app::state::language_of(request.uri(), request.headers());
+        return (StatusCode::FORBIDDEN, app::refusals::cross_site(language)).into_response();
     }
     if let Some(allowance) = allowance(request.method(), request.uri().path()) {
         let limiter = match allowance {
@@ -154,7 +151,6 @@ pub async fn guard(State(guard): State<Arc<Guard>>, mut request: Request, next: 
 
 fn too_many(request: &Request, wait: Duration) -> Response {
     let seconds = wait.as_secs().max(1);
-    let minutes = seconds.div_ceil(60);
     let retry_after = [(header::RETRY_AFTER, HeaderValue::from(seconds))];
     let path = request.uri().path();
     let wants_html = request
@@ -182,17 +178,8 @@ fn too_many(request: &Request, wait: Duration) -> Response {
             .filter(|path| path.starts_with('/'))
             .unwrap_or("/")
             .replace(['"', '<', '>'], "");
-        let page = format!(
-            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-             <title>Please wait a moment · Rollcall</title></head><body><main>\
-             <h1>Please wait a moment</h1>\
-             <p>There were too many attempts from your connection. Many people may be \
-             signing from the same network, such as a union hall or a workplace.</p>\
-             <p>Nothing was saved. Please try again in {minutes} minute{s}.</p>\
-             <p><a href=\"{back}\">Go back</a></p></main></body></html>",
-            s = if minutes == 1 { "" } else { "s" },
-        );
+        let language = app::state::language_of(request.uri(), request.headers());
+        let page = app::refusals::busy_page(language, seconds, &back);
         return (StatusCode::TOO_MANY_REQUESTS, retry_after, Html(page)).into_response();
     }
     // A server function called from the page's script: its error type as JSON. The sign,

@@ -127,9 +127,10 @@ pub fn receipt(to: &str, details: &ReceiptDetails<'_>) -> MailDraft {
     MailDraft::new("receipt", to, subject, text, html)
 }
 
-/// The invitation to an account: a single-use link to set a password.
-pub fn invitation(to: &str, link: &str, valid_days: i64) -> MailDraft {
-    let locale = crate::domain::Language::En.locale();
+/// The invitation to an account: a single-use link to set a password, in the language
+/// the inviting admin chose for it.
+pub fn invitation(to: &str, link: &str, valid_days: i64, language: Language) -> MailDraft {
+    let locale = language.locale();
     let subject = td_string!(locale, mail.invite_subject).to_owned();
     let ask = td_string!(locale, mail.invite_ask);
     let expiry = td_string!(locale, mail.invite_expiry, days = valid_days).to_string();

@@ -13,6 +13,7 @@ use crate::account_fns::{
     AcceptInvitation, AccountFormError, CheckCode, Enrol, Invite, SignIn, SignOut,
     SignOutEverywhere, account, enrolment, invitation,
 };
+use crate::components::{format_count, format_date, format_instant};
 use crate::reader_language;
 
 /// The message a failed step shows, tied to the form by `aria-describedby`.
@@ -25,17 +26,22 @@ pub(super) fn form_error(err: Option<AccountFormError>) -> impl IntoView {
     })
 }
 
-/// A failed step in the reader's words: signing in and its second factor are
-/// translated; the dashboards' own refusals are still in English (and the dashboards,
-/// not yet translated, say so with `lang="en"`).
+/// A failed step in the reader's words. Only the refusals that carry a message made on
+/// the server (an unreadable sheet, a moderation or campaign edit refused) show that
+/// message as it came, in English.
 fn error_text(err: &AccountFormError, language: Language) -> String {
     use AccountFormError as E;
     let locale = language.locale();
-    let minutes = |secs: &u64| secs.div_ceil(60);
+    // How long to wait, in whole minutes: the number and how it is written.
+    let wait = |secs: &u64| {
+        let minutes = secs.div_ceil(60);
+        (minutes, format_count(minutes, language))
+    };
     match err {
         E::WrongPassword => td_string!(locale, account.wrong_password).to_owned(),
         E::Locked { retry_after_secs } => {
-            td_string!(locale, account.locked, minutes = minutes(retry_after_secs)).to_string()
+            let (n, minutes) = wait(retry_after_secs);
+            crate::td_count!(language, n, account.locked_single | locked, minutes)
         }
         E::WrongCode => td_string!(locale, account.wrong_code).to_owned(),
         E::MalformedCode => td_string!(locale, account.malformed_code).to_owned(),
@@ -43,14 +49,22 @@ fn error_text(err: &AccountFormError, language: Language) -> String {
         E::InvitationUnknown => td_string!(locale, account.invitation_unknown).to_owned(),
         E::InvitationExpired => td_string!(locale, account.invitation_expired).to_owned(),
         E::WeakPassword => td_string!(locale, account.weak_password).to_owned(),
-        E::TooMany { retry_after_secs } => td_string!(
-            locale,
-            account.too_many,
-            minutes = minutes(retry_after_secs)
-        )
-        .to_string(),
+        E::TooMany { retry_after_secs } => {
+            let (n, minutes) = wait(retry_after_secs);
+            crate::td_count!(language, n, account.too_many_single | too_many, minutes)
+        }
         E::SecondFactorNeeded => td_string!(locale, account.second_factor).to_owned(),
-        other => other.to_string(),
+        E::Forbidden => td_string!(locale, dashboard.forbidden).to_owned(),
+        E::InvalidEmail => td_string!(locale, dashboard.invalid_email).to_owned(),
+        E::NotFound => td_string!(locale, dashboard.not_found).to_owned(),
+        E::InvalidMemberCount => td_string!(locale, dashboard.invalid_member_count).to_owned(),
+        E::PaperLines(_) => td_string!(locale, dashboard.paper_lines).to_owned(),
+        E::NotSigning => td_string!(locale, dashboard.not_signing).to_owned(),
+        E::Closed => td_string!(locale, dashboard.closed).to_owned(),
+        E::Unexpected => td_string!(locale, dashboard.unexpected).to_owned(),
+        E::Transport(_) => td_string!(locale, dashboard.transport).to_owned(),
+        // Messages made on the server, in English.
+        E::Unreadable(_) | E::Moderation(_) | E::Campaign(_) => err.to_string(),
     }
 }
 
@@ -232,10 +246,12 @@ pub fn AccountPage() -> impl IntoView {
     let everywhere = ServerAction::<SignOutEverywhere>::new();
     let invite = ServerAction::<Invite>::new();
     let invite_error = last_error(invite);
+    let language = reader_language();
+    let locale = language.locale();
     view! {
-        <Title text="Your account · Rollcall"/>
+        <Title text=format!("{} · Rollcall", td_string!(locale, dashboard.account_title))/>
         <Meta name="robots" content="noindex"/>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Suspense fallback=move || view! { <p>{td_string!(locale, site.loading)}</p> }>
             {move || {
                 let invite_error = invite_error.clone();
                 Suspend::new(async move {
@@ -246,13 +262,13 @@ pub fn AccountPage() -> impl IntoView {
                     };
                     let second_step = details.needs_second_factor.then(|| {
                         let (href, label) = if details.totp_enabled {
-                            ("/sign-in/code", "Enter your code")
+                            ("/sign-in/code", td_string!(locale, account.code_heading))
                         } else {
-                            ("/account/two-factor", "Set up your authenticator app")
+                            ("/account/two-factor", td_string!(locale, account.app_title))
                         };
                         view! {
                             <p class="form-error" data-testid="needs-second-factor">
-                                "You will see signers once you finish signing in. " <a href=href>{label}</a>
+                                {td_string!(locale, dashboard.finish_to_see)} " " <a href=href>{label}</a>
                             </p>
                         }
                     });
@@ -262,13 +278,13 @@ pub fn AccountPage() -> impl IntoView {
                         view! {
                             <tr data-testid=format!("campaign-{}", c.slug)>
                                 <td><a href=format!("/account/c/{}", c.slug)>{c.slug.clone()}</a></td>
-                                <td>{c.status}</td>
+                                <td>{status_text(&c.status, language)}</td>
                                 <td>{c.scope}</td>
-                                <td class="number">{c.confirmed}</td>
+                                <td class="number">{format_count(c.confirmed, language)}</td>
                                 <td>
                                     <a href=export download>"CSV"</a>
                                     " · "
-                                    <a href=organizing download>"CSV for organizing tools"</a>
+                                    <a href=organizing download>{td_string!(locale, dashboard.csv_organizing)}</a>
                                 </td>
                             </tr>
                         }
@@ -277,7 +293,7 @@ pub fn AccountPage() -> impl IntoView {
                         let items = details.locals.iter().map(|(id, name)| view! {
                             <li><a href=format!("/local/{id}")>{name.clone()}</a></li>
                         }).collect_view();
-                        view! { <h2>"Your locals"</h2><ul data-testid="locals">{items}</ul> }
+                        view! { <h2>{td_string!(locale, dashboard.your_locals)}</h2><ul data-testid="locals">{items}</ul> }
                     });
                     let is_admin = !details.invite_choices.is_empty();
                     let admin = is_admin.then(|| {
@@ -286,43 +302,55 @@ pub fn AccountPage() -> impl IntoView {
                         }).collect_view();
                         view! {
                             <section aria-labelledby="invite-heading">
-                                <h2 id="invite-heading">"Invite someone"</h2>
+                                <h2 id="invite-heading">{td_string!(locale, dashboard.invite_heading)}</h2>
                                 {form_error(invite_error)}
                                 <ActionForm action=invite>
-                                    <label for="invite-email">"Their email"</label>
+                                    <label for="invite-email">{td_string!(locale, dashboard.their_email)}</label>
                                     <input id="invite-email" type="email" name="email" required/>
-                                    <label for="invite-role">"Role"</label>
+                                    <label for="invite-role">{td_string!(locale, dashboard.role)}</label>
                                     <select id="invite-role" name="role">{choices}</select>
-                                    <button type="submit" class="button-primary">"Send the invitation"</button>
+                                    <label for="invite-lang">{td_string!(locale, dashboard.invite_language)}</label>
+                                    <select id="invite-lang" name="lang">
+                                        {Language::ALL.map(|choice| view! {
+                                            <option value=choice.code() selected=choice == language>{crate::language_name(choice)}</option>
+                                        })}
+                                    </select>
+                                    <button type="submit" class="button-primary">{td_string!(locale, dashboard.send_invitation)}</button>
                                 </ActionForm>
                             </section>
                         }
                     });
                     view! {
-                        <section lang="en" class="account">
-                            <h1>"Your account"</h1>
-                            <p>"Signed in as " <strong data-testid="account-email">{details.email}</strong></p>
+                        <section class="account">
+                            <h1>{td_string!(locale, dashboard.account_title)}</h1>
+                            <p>{td_string!(locale, dashboard.signed_in_as)} " " <strong data-testid="account-email">{details.email}</strong></p>
                             {second_step}
-                            <p>"Roles: " {details.roles.join("; ")}</p>
-                            <h2>"Campaigns"</h2>
+                            <p>{td_string!(locale, dashboard.roles)} " " {details.roles.join("; ")}</p>
+                            <h2>{td_string!(locale, dashboard.campaigns)}</h2>
                             {is_admin.then(|| view! {
-                                <p><a href="/account/new-campaign">"Start a new campaign"</a>" · "<a href="/admin/locals">"Unions and locals"</a></p>
+                                <p>
+                                    <a href="/account/new-campaign">{td_string!(locale, dashboard.new_campaign)}</a>
+                                    " · "
+                                    <a href="/admin/locals">{td_string!(locale, dashboard.unions_title)}</a>
+                                </p>
                             })}
                             <table class="breakdown">
                                 <thead><tr>
-                                    <th scope="col">"Campaign"</th><th scope="col">"Status"</th>
-                                    <th scope="col">"Signers you see"</th><th scope="col">"Confirmed"</th>
-                                    <th scope="col">"Export"</th>
+                                    <th scope="col">{td_string!(locale, dashboard.campaign)}</th>
+                                    <th scope="col">{td_string!(locale, dashboard.status)}</th>
+                                    <th scope="col">{td_string!(locale, dashboard.signers_you_see)}</th>
+                                    <th scope="col">{td_string!(locale, dashboard.confirmed)}</th>
+                                    <th scope="col">{td_string!(locale, dashboard.export)}</th>
                                 </tr></thead>
                                 <tbody>{campaigns}</tbody>
                             </table>
                             {locals}
                             {admin}
                             <ActionForm action=sign_out>
-                                <button type="submit">"Sign out"</button>
+                                <button type="submit">{td_string!(locale, dashboard.sign_out)}</button>
                             </ActionForm>
                             <ActionForm action=everywhere>
-                                <button type="submit">"Sign out on every device"</button>
+                                <button type="submit">{td_string!(locale, dashboard.sign_out_everywhere)}</button>
                             </ActionForm>
                         </section>
                     }.into_any()
@@ -332,20 +360,39 @@ pub fn AccountPage() -> impl IntoView {
     }
 }
 
+/// A campaign's status ("open") in the reader's words.
+fn status_text(status: &str, language: Language) -> String {
+    let locale = language.locale();
+    match status {
+        "draft" => td_string!(locale, editor.status_draft),
+        "open" => td_string!(locale, editor.status_open),
+        "closed" => td_string!(locale, editor.status_closed),
+        "archived" => td_string!(locale, editor.status_archived),
+        other => other,
+    }
+    .to_owned()
+}
+
 fn query_param(name: &str) -> Option<String> {
     leptos_router::hooks::use_query_map().with_untracked(|query| query.get(name))
 }
 
+/// A count a redirect put in the address ("?entered=3"), if it is one.
+fn query_count(name: &str) -> Option<u64> {
+    query_param(name).and_then(|n| n.parse().ok())
+}
+
 /// What an error page shows when a dashboard cannot be opened.
 pub(super) fn refused_view(err: AccountFormError) -> AnyView {
+    let locale = reader_language().locale();
     match err {
         AccountFormError::NotSignedIn => signed_out_view(),
         AccountFormError::SecondFactorNeeded => {
             set_status(401);
             view! {
-                <section lang="en" class="notice" data-testid="needs-second-factor">
-                    <h1>"Finish signing in"</h1>
-                    <p><a href="/sign-in/code">"Enter the code from your authenticator app"</a></p>
+                <section class="notice" data-testid="needs-second-factor">
+                    <h1>{td_string!(locale, dashboard.finish_signing_in)}</h1>
+                    <p><a href="/sign-in/code">{td_string!(locale, dashboard.enter_app_code)}</a></p>
                 </section>
             }
             .into_any()
@@ -353,30 +400,66 @@ pub(super) fn refused_view(err: AccountFormError) -> AnyView {
         AccountFormError::Forbidden => {
             set_status(403);
             view! {
-                <section lang="en" class="notice" data-testid="forbidden">
-                    <h1>"Not yours to see"</h1>
-                    <p>"Your role does not cover this page. " <a href="/account">"Your account"</a></p>
+                <section class="notice" data-testid="forbidden">
+                    <h1>{td_string!(locale, dashboard.not_yours)}</h1>
+                    <p>
+                        {td_string!(locale, dashboard.role_not_covering)} " "
+                        <a href="/account">{td_string!(locale, dashboard.account_title)}</a>
+                    </p>
                 </section>
             }
             .into_any()
         }
         AccountFormError::NotFound => {
             set_status(404);
-            view! { <section lang="en" class="notice"><h1>"Not found"</h1></section> }.into_any()
+            view! { <section class="notice"><h1>{td_string!(locale, dashboard.not_found_heading)}</h1></section> }.into_any()
         }
         err => view! { <section class="notice">{form_error(Some(err))}</section> }.into_any(),
     }
 }
 
+/// A field of a paper line, named as the paper form names it.
+fn field_label(field: rollcall::domain::Field, language: Language) -> &'static str {
+    use rollcall::domain::Field as F;
+    let locale = language.locale();
+    match field {
+        F::GivenName => td_string!(locale, dashboard.given_name),
+        F::FamilyName => td_string!(locale, dashboard.family_name),
+        F::Email => td_string!(locale, dashboard.email),
+        F::Local => td_string!(locale, dashboard.local),
+        F::Employer => td_string!(locale, dashboard.employer),
+        F::PostalCode => td_string!(locale, dashboard.postal_code),
+        F::Phone => td_string!(locale, dashboard.phone),
+        F::Language => td_string!(locale, site.language),
+    }
+}
+
 /// A paper sheet's problems, line by line.
 fn paper_error(err: Option<AccountFormError>) -> impl IntoView {
+    let language = reader_language();
+    let locale = language.locale();
     match err {
         Some(AccountFormError::PaperLines(lines)) => view! {
             <div class="form-error" role="alert" data-testid="form-error">
-                <p>"Nothing was entered. These lines need attention:"</p>
+                <p>{td_string!(locale, dashboard.nothing_entered)}</p>
                 <ul>
-                    {lines.into_iter().map(|(line, errors)| view! {
-                        <li>{format!("Line {line}: {errors}")}</li>
+                    {lines.into_iter().map(|(line, errors)| {
+                        let problems = errors
+                            .iter()
+                            .map(|e| {
+                                td_string!(
+                                    locale,
+                                    dashboard.paper_problem,
+                                    field = field_label(e.field, language),
+                                    problem = e.problem.message(e.field, language)
+                                )
+                                .to_string()
+                            })
+                            .collect::<Vec<_>>()
+                            .join(" ");
+                        view! {
+                            <li>{td_string!(locale, dashboard.paper_line, line, problems).to_string()}</li>
+                        }
                     }).collect_view()}
                 </ul>
             </div>
@@ -400,20 +483,52 @@ pub fn LocalPage() -> impl IntoView {
     let sheet = ServerAction::<UploadPaper>::new();
     let count_error = last_error(set_count);
     let paper_problem = last_error(paper).or_else(|| last_error(sheet));
-    let entered = query_param("entered");
-    let already = query_param("already").filter(|n| n != "0");
-    let member_list = ServerAction::<crate::pledge_fns::UploadMemberList>::new();
-    let list_error = last_error(member_list);
-    let members_report = query_param("matched").map(|matched| {
-        format!(
-            "The list holds {} addresses; {matched} waiting pledges matched and are now verified.",
-            query_param("members").unwrap_or_default()
+    let language = reader_language();
+    let locale = language.locale();
+    let entered = query_count("entered").map(|n| {
+        let count = format_count(n, language);
+        crate::td_count!(
+            language,
+            n,
+            dashboard.entered_single | entered_plural,
+            count
         )
     });
+    let already = query_count("already").filter(|&n| n > 0).map(|n| {
+        let count = format_count(n, language);
+        crate::td_count!(
+            language,
+            n,
+            dashboard.already_single | already_plural,
+            count
+        )
+    });
+    let member_list = ServerAction::<crate::pledge_fns::UploadMemberList>::new();
+    let list_error = last_error(member_list);
+    let members_report = query_count("matched").map(|matched| {
+        let members = query_count("members").unwrap_or_default();
+        let list = {
+            let count = format_count(members, language);
+            crate::td_count!(
+                language,
+                members,
+                dashboard.list_holds_single | list_holds_plural,
+                count
+            )
+        };
+        let count = format_count(matched, language);
+        let verified = crate::td_count!(
+            language,
+            matched,
+            dashboard.matched_single | matched_plural,
+            count
+        );
+        format!("{list} {verified}")
+    });
     view! {
-        <Title text="Your local · Rollcall"/>
+        <Title text=format!("{} · Rollcall", td_string!(locale, dashboard.local_title))/>
         <Meta name="robots" content="noindex"/>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Suspense fallback=move || view! { <p>{td_string!(locale, site.loading)}</p> }>
             {move || {
                 let (count_error, paper_problem) = (count_error.clone(), paper_problem.clone());
                 let (entered, already) = (entered.clone(), already.clone());
@@ -423,6 +538,7 @@ pub fn LocalPage() -> impl IntoView {
                         Ok(details) => details,
                         Err(err) => return refused_view(err),
                     };
+                    // The date field's value, as the browser reads it.
                     let today = {
                         #[cfg(feature = "ssr")]
                         { chrono::Utc::now().date_naive().to_string() }
@@ -430,11 +546,24 @@ pub fn LocalPage() -> impl IntoView {
                         { String::new() }
                     };
                     let members = details.member_count.map_or_else(
-                        || "not set".to_owned(),
-                        |n| format!("{n} (as of {})", details.member_count_as_of.clone().unwrap_or_default()),
+                        || td_string!(locale, dashboard.not_set).to_owned(),
+                        |n| {
+                            td_string!(
+                                locale,
+                                dashboard.count_as_of,
+                                count = format_count(n, language),
+                                date = format_date(&details.member_count_as_of.clone().unwrap_or_default(), language)
+                            )
+                            .to_string()
+                        },
                     );
                     let history = details.history.iter().map(|h| view! {
-                        <tr><td class="number">{h.member_count}</td><td>{h.as_of.clone()}</td><td>{h.recorded_by.clone()}</td><td>{h.recorded_at.clone()}</td></tr>
+                        <tr>
+                            <td class="number">{format_count(h.member_count, language)}</td>
+                            <td>{format_date(&h.as_of, language)}</td>
+                            <td>{h.recorded_by.clone()}</td>
+                            <td>{format_instant(&h.recorded_at, language)}</td>
+                        </tr>
                     }).collect_view();
                     let slugs: Vec<(String, String)> = details.campaigns.iter()
                         .filter(|c| c.campaign_status == "open")
@@ -448,105 +577,122 @@ pub fn LocalPage() -> impl IntoView {
                         let export = format!("/api/v1/campaigns/{}/signatures.csv?local={}", c.campaign_slug, details.local_id);
                         let trend_max = c.trend.iter().map(|d| d.count).max().unwrap_or(0).max(1);
                         let trend = c.trend.iter().map(|d| view! {
-                            <tr><td>{d.day.clone()}</td><td class="number">{d.count}</td>
+                            <tr><td>{format_date(&d.day, language)}</td><td class="number">{format_count(d.count, language)}</td>
                                 <td><span class="bar" style=format!("width: {}%", d.count * 100 / trend_max)></span></td></tr>
                         }).collect_view();
                         let recent = c.recent.iter().map(|r| view! {
                             <li>{format!("{} {}", r.given_name, r.family_name)}
-                                {r.paper.then_some(" (paper)")}</li>
+                                {r.paper.then_some(td_string!(locale, dashboard.paper_mark))}</li>
                         }).collect_view();
+                        let confirmed = crate::td_count!(language, c.confirmed, dashboard.confirmed_suffix_single | confirmed_suffix_plural);
                         view! {
                             <section class="local-campaign" data-testid=format!("progress-{}", c.campaign_slug)>
                                 <h2>{c.campaign_title.clone()}</h2>
                                 <p class="share">
-                                    <strong data-testid="confirmed">{c.confirmed}</strong>" confirmed"
-                                    {c.share.clone().map(|share| view! { ", " <strong data-testid="share">{share}</strong>" of members" })}
-                                    {format!(" ({} from paper sheets)", c.paper)}
+                                    <strong data-testid="confirmed">{format_count(c.confirmed, language)}</strong>{confirmed}
+                                    {c.share.clone().map(|share| view! {
+                                        ", " <strong data-testid="share">{share}</strong>{td_string!(locale, dashboard.of_members)}
+                                    })}
+                                    {td_string!(locale, dashboard.from_paper, count = format_count(c.paper, language)).to_string()}
                                 </p>
                                 {c.pledge.clone().map(|standing| {
                                     let queue = format!("/local/{}/verify/{}", details.local_id, c.campaign_slug);
                                     let waiting = standing.unreviewed;
+                                    let count = format_count(waiting, language);
+                                    let verify = crate::td_count!(language, waiting, dashboard.verify_link_single | verify_link_plural, count);
                                     view! {
-                                        <p class="standing">"Threshold: " <strong data-testid="standing">{standing_text(standing)}</strong></p>
-                                        <p><a href=queue>{format!("Verify this local's pledges ({waiting} waiting)")}</a></p>
+                                        <p class="standing">
+                                            {td_string!(locale, dashboard.threshold_label)} " "
+                                            <strong data-testid="standing">{standing_text(standing, language)}</strong>
+                                        </p>
+                                        <p><a href=queue>{verify}</a></p>
                                     }
                                 })}
                                 <details>
-                                    <summary>"The last 14 days"</summary>
-                                    <table class="trend"><thead><tr><th scope="col">"Day"</th><th scope="col">"Confirmed"</th><th scope="col"><span class="visually-hidden">"Bar"</span></th></tr></thead>
+                                    <summary>{td_string!(locale, dashboard.last_14_days)}</summary>
+                                    <table class="trend"><thead><tr>
+                                        <th scope="col">{td_string!(locale, dashboard.day)}</th>
+                                        <th scope="col">{td_string!(locale, dashboard.confirmed)}</th>
+                                        <th scope="col"><span class="visually-hidden">{td_string!(locale, dashboard.bar)}</span></th>
+                                    </tr></thead>
                                     <tbody>{trend}</tbody></table>
                                 </details>
-                                <h3>"Latest signers"</h3>
+                                <h3>{td_string!(locale, dashboard.latest_signers)}</h3>
                                 {c.pledge.as_ref().is_some_and(|p| p.sealed).then(|| view! {
-                                    <p class="hint">"Names are sealed until your local reaches its threshold; counts stay visible."</p>
+                                    <p class="hint">{td_string!(locale, dashboard.sealed_hint)}</p>
                                 })}
                                 <ul class="signers">{recent}</ul>
-                                <p><a href=export download>"Download this local's signers (CSV)"</a></p>
+                                <p><a href=export download>{td_string!(locale, dashboard.download_local)}</a></p>
                             </section>
                         }
                     }).collect_view();
                     view! {
-                        <section lang="en" class="local">
+                        <section class="local">
                             <h1>{details.label.clone()}</h1>
-                            {entered.map(|n| view! {
+                            {entered.map(|entered| view! {
                                 <p class="notice-ok" role="status" data-testid="entered">
-                                    {format!("{n} paper signatures entered.")}
-                                    {already.map(|a| format!(" {a} had already signed and were skipped."))}
+                                    {entered}
+                                    {already}
                                 </p>
                             })}
-                            <h2>"Member count"</h2>
-                            <p>"Now: " <strong data-testid="member-count">{members}</strong></p>
+                            <h2>{td_string!(locale, dashboard.member_count)}</h2>
+                            <p>{td_string!(locale, dashboard.now)} " " <strong data-testid="member-count">{members}</strong></p>
                             {form_error(count_error)}
                             <ActionForm action=set_count>
                                 <input type="hidden" name="local_id" value=details.local_id/>
-                                <label for="member-count">"Members"</label>
+                                <label for="member-count">{td_string!(locale, dashboard.members)}</label>
                                 <input id="member-count" name="member_count" inputmode="numeric" required/>
-                                <label for="as-of">"As of"</label>
+                                <label for="as-of">{td_string!(locale, dashboard.as_of)}</label>
                                 <input id="as-of" name="as_of" type="date" value=today required/>
-                                <button type="submit" class="button-primary">"Save the member count"</button>
+                                <button type="submit" class="button-primary">{td_string!(locale, dashboard.save_member_count)}</button>
                             </ActionForm>
                             <details>
-                                <summary>"History"</summary>
-                                <table><thead><tr><th scope="col">"Members"</th><th scope="col">"As of"</th><th scope="col">"Recorded by"</th><th scope="col">"When"</th></tr></thead>
+                                <summary>{td_string!(locale, dashboard.history)}</summary>
+                                <table><thead><tr>
+                                    <th scope="col">{td_string!(locale, dashboard.members)}</th>
+                                    <th scope="col">{td_string!(locale, dashboard.as_of)}</th>
+                                    <th scope="col">{td_string!(locale, dashboard.recorded_by)}</th>
+                                    <th scope="col">{td_string!(locale, dashboard.when)}</th>
+                                </tr></thead>
                                 <tbody>{history}</tbody></table>
                             </details>
                             {campaigns}
-                            <h2>"Paper sign-up sheets"</h2>
-                            <p>"Signatures collected on paper count once you enter them, marked as entered by you."</p>
+                            <h2>{td_string!(locale, dashboard.paper_heading)}</h2>
+                            <p>{td_string!(locale, dashboard.paper_hint)}</p>
                             {paper_error(paper_problem)}
                             <ActionForm action=paper>
                                 <input type="hidden" name="local_id" value=details.local_id/>
-                                <label for="paper-campaign">"Campaign"</label>
+                                <label for="paper-campaign">{td_string!(locale, dashboard.campaign)}</label>
                                 <select id="paper-campaign" name="slug">{paper_options}</select>
-                                <label for="paper-given">"Given name"</label>
+                                <label for="paper-given">{td_string!(locale, dashboard.given_name)}</label>
                                 <input id="paper-given" name="given_name" required/>
-                                <label for="paper-family">"Family name"</label>
+                                <label for="paper-family">{td_string!(locale, dashboard.family_name)}</label>
                                 <input id="paper-family" name="family_name" required/>
-                                <label for="paper-email">"Email (if on the sheet)"</label>
+                                <label for="paper-email">{td_string!(locale, dashboard.email_if_any)}</label>
                                 <input id="paper-email" name="email" type="email"/>
-                                <label for="paper-postal">"Postal code"</label>
+                                <label for="paper-postal">{td_string!(locale, dashboard.postal_code)}</label>
                                 <input id="paper-postal" name="postal_code"/>
-                                <label for="paper-phone">"Phone"</label>
+                                <label for="paper-phone">{td_string!(locale, dashboard.phone)}</label>
                                 <input id="paper-phone" name="phone" type="tel"/>
-                                <button type="submit" class="button-primary">"Enter this signature"</button>
+                                <button type="submit" class="button-primary">{td_string!(locale, dashboard.enter_signature)}</button>
                             </ActionForm>
                             <ActionForm action=sheet>
                                 <input type="hidden" name="local_id" value=details.local_id/>
-                                <label for="sheet-campaign">"Campaign"</label>
+                                <label for="sheet-campaign">{td_string!(locale, dashboard.campaign)}</label>
                                 <select id="sheet-campaign" name="slug">{sheet_options}</select>
-                                <label for="sheet">"A whole sheet as CSV: given_name,family_name,email,postal_code,phone,employer"</label>
+                                <label for="sheet">{td_string!(locale, dashboard.sheet_label)}</label>
                                 <textarea id="sheet" name="sheet" rows="8"></textarea>
-                                <button type="submit">"Enter the sheet"</button>
+                                <button type="submit">{td_string!(locale, dashboard.enter_sheet)}</button>
                             </ActionForm>
-                            <h2>"Member list"</h2>
-                            <p>"To verify pledges all at once, paste your local's member list: one email address a line (a CSV whose lines hold an address works too). Rollcall keeps only a keyed fingerprint of each address, never the list, and marks every waiting pledge whose address is on it as verified."</p>
+                            <h2>{td_string!(locale, dashboard.member_list)}</h2>
+                            <p>{td_string!(locale, dashboard.member_list_hint)}</p>
                             {members_report.map(|r| view! { <p class="notice-ok" role="status" data-testid="member-list">{r}</p> })}
                             {form_error(list_error)}
                             <ActionForm action=member_list>
                                 <input type="hidden" name="local_id" value=details.local_id/>
-                                <label for="member-list">"Member addresses"</label>
+                                <label for="member-list">{td_string!(locale, dashboard.member_addresses)}</label>
                                 <textarea id="member-list" name="list" rows="6"></textarea>
-                                <button type="submit">"Match the list"</button>
+                                <button type="submit">{td_string!(locale, dashboard.match_list)}</button>
                             </ActionForm>
                         </section>
                     }.into_any()
@@ -571,10 +717,12 @@ pub fn CampaignDashboardPage() -> impl IntoView {
     let decide = ServerAction::<crate::pledge_fns::DecideMemberCount>::new();
     let decide_error = last_error(decide);
     let decided = query_param("decided").is_some();
+    let language = reader_language();
+    let locale = language.locale();
     view! {
-        <Title text="Campaign dashboard · Rollcall"/>
+        <Title text=format!("{} · Rollcall", td_string!(locale, dashboard.campaign_title))/>
         <Meta name="robots" content="noindex"/>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Suspense fallback=move || view! { <p>{td_string!(locale, site.loading)}</p> }>
             {move || {
                 let moderation_error = moderation_error.clone();
                 let (release_error, decide_error) = (release_error.clone(), decide_error.clone());
@@ -586,22 +734,22 @@ pub fn CampaignDashboardPage() -> impl IntoView {
                 let slug = details.slug.clone();
                 let moderation = details.can_moderate.then(|| view! {
                     <section aria-labelledby="moderate-heading">
-                        <h2 id="moderate-heading">"Invalidate or restore a signature"</h2>
-                        <p>"For a signature that should not count (a report of fraud, someone who says it was not them), or one invalidated by mistake. The tally follows at once; the reason goes to the audit log."</p>
-                        {moderated.then(|| view! { <p class="notice-ok" role="status" data-testid="moderated">"Done."</p> })}
+                        <h2 id="moderate-heading">{td_string!(locale, dashboard.moderate_heading)}</h2>
+                        <p>{td_string!(locale, dashboard.moderate_hint)}</p>
+                        {moderated.then(|| view! { <p class="notice-ok" role="status" data-testid="moderated">{td_string!(locale, dashboard.done)}</p> })}
                         {form_error(moderation_error)}
                         <ActionForm action=moderate>
                             <input type="hidden" name="slug" value=slug/>
-                            <label for="moderate-email">"The signer's email"</label>
+                            <label for="moderate-email">{td_string!(locale, dashboard.signer_email)}</label>
                             <input id="moderate-email" name="email" type="email" required/>
-                            <label for="moderate-action">"Action"</label>
+                            <label for="moderate-action">{td_string!(locale, dashboard.action)}</label>
                             <select id="moderate-action" name="action">
-                                <option value="invalidate">"Invalidate"</option>
-                                <option value="restore">"Restore"</option>
+                                <option value="invalidate">{td_string!(locale, dashboard.invalidate)}</option>
+                                <option value="restore">{td_string!(locale, dashboard.restore)}</option>
                             </select>
-                            <label for="moderate-reason">"Reason"</label>
+                            <label for="moderate-reason">{td_string!(locale, dashboard.reason)}</label>
                             <input id="moderate-reason" name="reason" required/>
-                            <button type="submit" class="button-primary">"Apply"</button>
+                            <button type="submit" class="button-primary">{td_string!(locale, dashboard.apply)}</button>
                         </ActionForm>
                     </section>
                 });
@@ -615,41 +763,50 @@ pub fn CampaignDashboardPage() -> impl IntoView {
                     view! {
                         <tr id=format!("local-{}", l.local_id)>
                             <th scope="row">{l.label}</th>
-                            <td class="number">{l.confirmed}</td>
-                            <td class="number">{l.member_count.map(|n| n.to_string()).unwrap_or_default()}</td>
+                            <td class="number">{format_count(l.confirmed, language)}</td>
+                            <td class="number">{l.member_count.map(|n| format_count(n, language)).unwrap_or_default()}</td>
                             <td class="number">{l.share.unwrap_or_default()}</td>
                             {is_pledge.then(|| view! {
-                                <td class="number">{standing.as_ref().map(|s| s.verified.to_string()).unwrap_or_default()}</td>
-                                <td data-testid=format!("standing-{}", l.local_id)>{standing.map(standing_text).unwrap_or_default()}</td>
+                                <td class="number">{standing.as_ref().map(|s| format_count(s.verified, language)).unwrap_or_default()}</td>
+                                <td data-testid=format!("standing-{}", l.local_id)>{standing.map(|s| standing_text(s, language)).unwrap_or_default()}</td>
                             })}
                         </tr>
                     }
                 }).collect_view();
-                let pledge = details.pledge.map(|rule| pledge_summary(&rule, details.state, details.reached_at.clone()));
+                let pledge = details.pledge.map(|rule| pledge_summary(&rule, details.state, details.reached_at.clone(), language));
                 let proposals = (details.can_edit && !proposals.is_empty()).then(|| {
                     let slug = details.slug.clone();
                     view! {
                         <section aria-labelledby="proposals-heading">
-                            <h2 id="proposals-heading">"New member counts waiting"</h2>
-                            <p>"Each local's member count was frozen when the pledge opened. An officer's newer count applies only once you accept it; a local that has reached its threshold stays reached."</p>
-                            {decided.then(|| view! { <p class="notice-ok" role="status">"Done."</p> })}
+                            <h2 id="proposals-heading">{td_string!(locale, dashboard.proposals_heading)}</h2>
+                            <p>{td_string!(locale, dashboard.proposals_hint)}</p>
+                            {decided.then(|| view! { <p class="notice-ok" role="status">{td_string!(locale, dashboard.done)}</p> })}
                             {form_error(decide_error.clone())}
                             <ul>{proposals.into_iter().map(|(local_id, label, frozen, proposed)| {
                                 let slug = slug.clone();
+                                let proposed = format_count(proposed, language);
+                                let frozen = frozen.map_or_else(
+                                    || td_string!(locale, dashboard.no_count).to_owned(),
+                                    |n| format_count(n, language),
+                                );
+                                let line = td_string!(locale, dashboard.proposal, label = label.clone(), frozen, proposed = proposed.clone()).to_string();
                                 view! {
                                     <li data-testid=format!("proposal-{local_id}")>
-                                        {format!("{label}: {} now, {proposed} proposed ", frozen.map_or_else(|| "no count".to_owned(), |n| n.to_string()))}
+                                        {line} " "
                                         {["accept", "decline"].map(|decision| {
                                             let slug = slug.clone();
-                                            let name = format!("{} {proposed} for {label}", if decision == "accept" { "Accept" } else { "Decline" });
+                                            let (proposed, label) = (proposed.clone(), label.clone());
+                                            let (name, button) = if decision == "accept" {
+                                                (td_string!(locale, dashboard.accept_for, proposed, label).to_string(), td_string!(locale, dashboard.accept))
+                                            } else {
+                                                (td_string!(locale, dashboard.decline_for, proposed, label).to_string(), td_string!(locale, dashboard.decline))
+                                            };
                                             view! {
                                             <ActionForm action=decide attr:class="inline">
                                                 <input type="hidden" name="slug" value=slug/>
                                                 <input type="hidden" name="local_id" value=local_id/>
                                                 <input type="hidden" name="decision" value=decision/>
-                                                <button type="submit" aria-label=name>
-                                                    {if decision == "accept" { "Accept" } else { "Decline" }}
-                                                </button>
+                                                <button type="submit" aria-label=name>{button}</button>
                                             </ActionForm>
                                         }})}
                                     </li>
@@ -662,15 +819,29 @@ pub fn CampaignDashboardPage() -> impl IntoView {
                     let slug = details.slug.clone();
                     view! {
                         <section aria-labelledby="announcements-heading">
-                            <h2 id="announcements-heading">"Announcements to pledgers"</h2>
-                            {released.then(|| view! { <p class="notice-ok" role="status" data-testid="released">"Released: the mail is going out."</p> })}
+                            <h2 id="announcements-heading">{td_string!(locale, dashboard.announcements_heading)}</h2>
+                            {released.then(|| view! { <p class="notice-ok" role="status" data-testid="released">{td_string!(locale, dashboard.released_notice)}</p> })}
                             {form_error(release_error.clone())}
                             <ul class="announcements">{details.announcements.into_iter().map(|a| {
-                                let what = if a.kind == "unmet" { "The deadline passed unmet" } else { "Threshold reached" };
-                                let head = format!("{what}: {} ({})", a.scope, a.created_at);
+                                let what = if a.kind == "unmet" {
+                                    td_string!(locale, dashboard.announcement_unmet)
+                                } else {
+                                    td_string!(locale, dashboard.announcement_reached)
+                                };
+                                let head = td_string!(
+                                    locale,
+                                    dashboard.announcement_head,
+                                    what,
+                                    scope = a.scope.clone(),
+                                    date = format_date(&a.created_at, language)
+                                )
+                                .to_string();
                                 let body = match a.released_at {
                                     Some(at) => view! {
-                                        <p>{format!("Released {at}. ")}{if a.finished { "Everyone concerned has been written to." } else { "Sending…" }}</p>
+                                        <p>
+                                            {td_string!(locale, dashboard.released_on, date = format_instant(&at, language)).to_string()} " "
+                                            {if a.finished { td_string!(locale, dashboard.everyone_told) } else { td_string!(locale, dashboard.sending) }}
+                                        </p>
                                         <blockquote>{a.message}</blockquote>
                                     }.into_any(),
                                     None => {
@@ -680,9 +851,9 @@ pub fn CampaignDashboardPage() -> impl IntoView {
                                             <ActionForm action=release>
                                                 <input type="hidden" name="slug" value=slug/>
                                                 <input type="hidden" name="announcement_id" value=a.id/>
-                                                <label for=field.clone()>"Message to every confirmed pledger concerned and the local's officers"</label>
+                                                <label for=field.clone()>{td_string!(locale, dashboard.announcement_message)}</label>
                                                 <textarea id=field name="message" rows="5" required>{a.message}</textarea>
-                                                <button type="submit" class="button-primary">"Release"</button>
+                                                <button type="submit" class="button-primary">{td_string!(locale, dashboard.release)}</button>
                                             </ActionForm>
                                         }.into_any()
                                     }
@@ -693,28 +864,41 @@ pub fn CampaignDashboardPage() -> impl IntoView {
                     }
                 });
                 let s = details.status;
+                let count = |n: u64| format_count(n, language);
                 view! {
-                    <section lang="en" class="campaign-dashboard account">
+                    <section class="campaign-dashboard account">
                         <h1>{details.title}</h1>
                         <dl class="status-counts" data-testid="status-counts">
-                            <dt>"Pending"</dt><dd>{s.pending}</dd>
-                            <dt>"Confirmed"</dt><dd data-testid="status-confirmed">{s.confirmed}</dd>
-                            <dt>"of which from paper"</dt><dd>{s.paper}</dd>
-                            <dt>"Withdrawn"</dt><dd>{s.withdrawn}</dd>
-                            <dt>"Invalidated"</dt><dd>{s.invalidated}</dd>
-                            {details.community_supporters.map(|n| view! { <dt>"Community supporters"</dt><dd>{n}</dd> })}
+                            <dt>{td_string!(locale, dashboard.pending)}</dt><dd>{count(s.pending)}</dd>
+                            <dt>{td_string!(locale, dashboard.confirmed)}</dt><dd data-testid="status-confirmed">{count(s.confirmed)}</dd>
+                            <dt>{td_string!(locale, dashboard.of_which_paper)}</dt><dd>{count(s.paper)}</dd>
+                            <dt>{td_string!(locale, dashboard.withdrawn)}</dt><dd>{count(s.withdrawn)}</dd>
+                            <dt>{td_string!(locale, dashboard.invalidated)}</dt><dd>{count(s.invalidated)}</dd>
+                            {details.community_supporters.map(|n| view! {
+                                <dt>{td_string!(locale, dashboard.community_supporters)}</dt><dd>{count(n)}</dd>
+                            })}
                         </dl>
                         {pledge}
                         <table class="breakdown">
-                            <caption>"Locals by share of membership"</caption>
-                            <thead><tr><th scope="col">"Local"</th><th scope="col">"Confirmed"</th><th scope="col">"Members"</th><th scope="col">"Share"</th>
-                                {is_pledge.then(|| view! { <th scope="col">"Verified"</th><th scope="col">"Threshold"</th> })}</tr></thead>
+                            <caption>{td_string!(locale, dashboard.locals_by_share)}</caption>
+                            <thead><tr>
+                                <th scope="col">{td_string!(locale, dashboard.local)}</th>
+                                <th scope="col">{td_string!(locale, dashboard.confirmed)}</th>
+                                <th scope="col">{td_string!(locale, dashboard.members)}</th>
+                                <th scope="col">{td_string!(locale, dashboard.share)}</th>
+                                {is_pledge.then(|| view! {
+                                    <th scope="col">{td_string!(locale, dashboard.verified)}</th>
+                                    <th scope="col">{td_string!(locale, dashboard.threshold)}</th>
+                                })}
+                            </tr></thead>
                             <tbody>{rows}</tbody>
                         </table>
                         {announcements}
                         {proposals}
-                        <p><a href=format!("/api/v1/campaigns/{}/signatures.csv", details.slug) download>"Download the signers you may see (CSV)"</a></p>
-                        {details.can_edit.then(|| view! { <p><a href=format!("/account/c/{}/edit", details.slug)>"Edit this campaign"</a></p> })}
+                        <p><a href=format!("/api/v1/campaigns/{}/signatures.csv", details.slug) download>{td_string!(locale, dashboard.download_campaign)}</a></p>
+                        {details.can_edit.then(|| view! {
+                            <p><a href=format!("/account/c/{}/edit", details.slug)>{td_string!(locale, dashboard.edit_campaign)}</a></p>
+                        })}
                         {moderation}
                     </section>
                 }.into_any()
@@ -730,17 +914,23 @@ pub fn LocalsAdminPage() -> impl IntoView {
     let details = Resource::new(|| (), |()| unions_overview());
     let import = ServerAction::<ImportLocals>::new();
     let error = last_error(import);
-    let report = query_param("created").map(|created| {
-        format!(
-            "Imported: {} unions and {created} locals created, {} locals updated.",
-            query_param("unions").unwrap_or_default(),
-            query_param("updated").unwrap_or_default()
+    let language = reader_language();
+    let locale = language.locale();
+    let report = query_count("created").map(|created| {
+        let count = |name: &str| format_count(query_count(name).unwrap_or_default(), language);
+        td_string!(
+            locale,
+            dashboard.imported,
+            unions = count("unions"),
+            created = format_count(created, language),
+            updated = count("updated")
         )
+        .to_string()
     });
     view! {
-        <Title text="Unions and locals · Rollcall"/>
+        <Title text=format!("{} · Rollcall", td_string!(locale, dashboard.unions_title))/>
         <Meta name="robots" content="noindex"/>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Suspense fallback=move || view! { <p>{td_string!(locale, site.loading)}</p> }>
             {move || {
                 let (error, report) = (error.clone(), report.clone());
                 Suspend::new(async move {
@@ -750,24 +940,30 @@ pub fn LocalsAdminPage() -> impl IntoView {
                     };
                     let rows = unions.into_iter().map(|u| view! {
                         <tr><th scope="row">{u.name}</th><td>{u.slug}</td>
-                            <td class="number">{u.locals}</td><td class="number">{u.members}</td></tr>
+                            <td class="number">{format_count(u.locals, language)}</td>
+                            <td class="number">{format_count(u.members, language)}</td></tr>
                     }).collect_view();
                     view! {
-                        <section lang="en" class="account">
-                            <h1>"Unions and locals"</h1>
+                        <section class="account">
+                            <h1>{td_string!(locale, dashboard.unions_title)}</h1>
                             {report.map(|r| view! { <p class="notice-ok" role="status" data-testid="imported">{r}</p> })}
                             <table class="breakdown">
-                                <thead><tr><th scope="col">"Union"</th><th scope="col">"Short name"</th>
-                                    <th scope="col">"Locals"</th><th scope="col">"Members"</th></tr></thead>
+                                <thead><tr>
+                                    <th scope="col">{td_string!(locale, dashboard.union)}</th>
+                                    <th scope="col">{td_string!(locale, dashboard.short_name)}</th>
+                                    <th scope="col">{td_string!(locale, dashboard.locals)}</th>
+                                    <th scope="col">{td_string!(locale, dashboard.members)}</th>
+                                </tr></thead>
                                 <tbody>{rows}</tbody>
                             </table>
-                            <h2>"Import locals"</h2>
-                            <p>"The locals file as in the documentation (docs/formats.md): a union is made the first time its short name appears, a local is matched by its name within its union, and a changed member count goes into the history. Importing the same file twice changes nothing."</p>
+                            <h2>{td_string!(locale, dashboard.import_heading)}</h2>
+                            <p>{td_string!(locale, dashboard.import_hint)}</p>
                             {form_error(error)}
                             <ActionForm action=import>
+                                // The file's columns, named as the file names them.
                                 <label for="locals-sheet">"union_slug,union_name,union_short_name,local,city,region,member_count,member_count_as_of"</label>
                                 <textarea id="locals-sheet" name="sheet" rows="10"></textarea>
-                                <button type="submit" class="button-primary">"Import"</button>
+                                <button type="submit" class="button-primary">{td_string!(locale, dashboard.import)}</button>
                             </ActionForm>
                         </section>
                     }.into_any()
@@ -777,19 +973,32 @@ pub fn LocalsAdminPage() -> impl IntoView {
     }
 }
 
-/// "12 of 18 needed", "reached 2026-11-26T10:00:00Z (2 withdrew since)", or why a local
-/// cannot reach.
-fn standing_text(s: rollcall::views::LocalStanding) -> String {
+/// "12 of 18 needed", "reached Nov 26, 2026 (2 withdrew since)", or why a local cannot
+/// reach, in the reader's words.
+fn standing_text(s: rollcall::views::LocalStanding, language: Language) -> String {
+    let locale = language.locale();
     let mut text = match (&s.reached_at, s.needed) {
-        (Some(at), _) => format!("reached {at}"),
-        (None, Some(needed)) => format!("{} of {needed} needed", s.counted),
-        (None, None) => "cannot reach: no member count".to_owned(),
+        (Some(at), _) => td_string!(
+            locale,
+            dashboard.standing_reached,
+            date = format_date(at, language)
+        )
+        .to_string(),
+        (None, Some(needed)) => td_string!(
+            locale,
+            pledge.needed,
+            count = format_count(s.counted, language),
+            needed = format_count(needed, language)
+        )
+        .to_string(),
+        (None, None) => td_string!(locale, dashboard.cannot_reach).to_owned(),
     };
     if s.withdrawn_since > 0 {
-        text.push_str(&format!(" ({} withdrew since)", s.withdrawn_since));
+        let n = format_count(s.withdrawn_since, language);
+        text.push_str(&td_string!(locale, pledge.withdrew_since, n).to_string());
     }
     if s.sealed {
-        text.push_str(", names sealed");
+        text.push_str(td_string!(locale, dashboard.names_sealed));
     }
     text
 }
@@ -799,19 +1008,26 @@ fn pledge_summary(
     rule: &rollcall::domain::PledgeRule,
     state: Option<rollcall::domain::PledgeState>,
     reached_at: Option<String>,
+    language: Language,
 ) -> impl IntoView + use<> {
     use rollcall::domain::PledgeState;
+    let locale = language.locale();
     let state = match (state, reached_at) {
-        (Some(PledgeState::Reached), Some(at)) => format!("Reached on {at}."),
+        (Some(PledgeState::Reached), Some(at)) => td_string!(
+            locale,
+            dashboard.reached_on,
+            date = format_date(&at, language)
+        )
+        .to_string(),
         (Some(PledgeState::NotReached), _) => {
-            "The deadline passed without reaching the threshold.".to_owned()
+            td_string!(locale, dashboard.deadline_passed).to_owned()
         }
-        _ => "Gathering pledges.".to_owned(),
+        _ => td_string!(locale, dashboard.gathering).to_owned(),
     };
     view! {
         <section class="pledge-state" aria-labelledby="pledge-heading">
-            <h2 id="pledge-heading">"When the pledge binds"</h2>
-            <p>{crate::components::rule_text(rule, Language::En)}</p>
+            <h2 id="pledge-heading">{td_string!(locale, dashboard.when_binds)}</h2>
+            <p>{crate::components::rule_text(rule, language)}</p>
             <p data-testid="pledge-state"><strong>{state}</strong></p>
         </section>
     }
@@ -836,10 +1052,12 @@ pub fn VerifyPage() -> impl IntoView {
     );
     let verify = ServerAction::<VerifyPledge>::new();
     let error = last_error(verify);
+    let language = reader_language();
+    let locale = language.locale();
     view! {
-        <Title text="Verify pledges · Rollcall"/>
+        <Title text=format!("{} · Rollcall", td_string!(locale, dashboard.verify_title))/>
         <Meta name="robots" content="noindex"/>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Suspense fallback=move || view! { <p>{td_string!(locale, site.loading)}</p> }>
             {move || {
                 let error = error.clone();
                 Suspend::new(async move {
@@ -848,9 +1066,13 @@ pub fn VerifyPage() -> impl IntoView {
                         Err(err) => return refused_view(err),
                     };
                     let (campaign_slug, local_id) = (q.campaign_slug.clone(), q.local_id);
+                    let verdicts = [
+                        ("member", td_string!(locale, dashboard.member)),
+                        ("not_member", td_string!(locale, dashboard.not_member)),
+                    ];
                     let lines = q.lines.into_iter().map(|line| {
                         let name = format!("{} {}", line.given_name, line.family_name);
-                        let forms = [("member", "Member"), ("not_member", "Not a member")].map(|(verdict, label)| {
+                        let forms = verdicts.map(|(verdict, label)| {
                             let (slug, id) = (campaign_slug.clone(), line.signature_id.clone());
                             let described = format!("{label}: {name}");
                             view! {
@@ -868,30 +1090,42 @@ pub fn VerifyPage() -> impl IntoView {
                                 <th scope="row">{name.clone()}</th>
                                 <td>{line.email}</td>
                                 <td>{line.employer.unwrap_or_default()}</td>
-                                <td>{line.confirmed_at}</td>
+                                <td>{format_date(&line.confirmed_at, language)}</td>
                                 <td>{forms}</td>
                             </tr>
                         }
                     }).collect_view();
+                    let counts = td_string!(
+                        locale,
+                        dashboard.verify_counts,
+                        confirmed = format_count(q.confirmed, language),
+                        verified = format_count(q.verified, language),
+                        not_members = format_count(q.not_members, language),
+                        waiting = format_count(q.unreviewed, language)
+                    )
+                    .to_string();
                     view! {
-                        <section lang="en" class="account verify">
-                            <h1>"Verify pledges"</h1>
-                            <p data-testid="verify-counts">{format!(
-                                "{} confirmed: {} verified, {} not members, {} waiting.",
-                                q.confirmed, q.verified, q.not_members, q.unreviewed
-                            )}</p>
+                        <section class="account verify">
+                            <h1>{td_string!(locale, dashboard.verify_title)}</h1>
+                            <p data-testid="verify-counts">{counts}</p>
                             {form_error(error)}
                             {if q.sealed {
-                                view! { <p>"Names are sealed until this local reaches its threshold. Match your member list on the local's page instead: only fingerprints of addresses are compared."</p> }.into_any()
+                                view! { <p>{td_string!(locale, dashboard.verify_sealed)}</p> }.into_any()
                             } else {
                                 view! {
                                     <table class="breakdown">
-                                        <thead><tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Employer"</th><th scope="col">"Confirmed"</th><th scope="col">"Verdict"</th></tr></thead>
+                                        <thead><tr>
+                                            <th scope="col">{td_string!(locale, dashboard.name)}</th>
+                                            <th scope="col">{td_string!(locale, dashboard.email)}</th>
+                                            <th scope="col">{td_string!(locale, dashboard.employer)}</th>
+                                            <th scope="col">{td_string!(locale, dashboard.confirmed_on)}</th>
+                                            <th scope="col">{td_string!(locale, dashboard.verdict)}</th>
+                                        </tr></thead>
                                         <tbody>{lines}</tbody>
                                     </table>
                                 }.into_any()
                             }}
-                            <p><a href=format!("/local/{}", q.local_id)>"Back to the local"</a></p>
+                            <p><a href=format!("/local/{}", q.local_id)>{td_string!(locale, dashboard.back_to_local)}</a></p>
                         </section>
                     }.into_any()
                 })

@@ -20,7 +20,12 @@ pub(crate) fn with_campaign<V: IntoView + 'static>(
     page: impl Fn(CampaignDetail) -> V + Send + Sync + Copy + 'static,
 ) -> impl IntoView {
     let slug = slug_param();
-    let detail = Resource::new(move || slug.clone(), campaign);
+    // The reader's language goes with the request, not looked up again inside it.
+    let language = reader_language();
+    let detail = Resource::new(
+        move || (slug.clone(), language),
+        |(slug, language)| campaign(slug, language),
+    );
     let loading = td_string!(reader_language().locale(), site.loading);
     view! {
         <Suspense fallback=move || view! { <p>{loading}</p> }>
@@ -172,11 +177,25 @@ fn EmbedSnippet(slug: String, url: String, title: String) -> impl IntoView {
 /// count as the page was rendered.
 #[component]
 fn ShareMeta(campaign: CampaignDetail) -> impl IntoView {
-    let locale = campaign.language.locale();
-    let count = crate::components::format_count(campaign.tally.total, campaign.language);
+    let (total, language) = (campaign.tally.total, campaign.language);
+    let count = crate::components::format_count(total, language);
     let count = match campaign.kind {
-        rollcall::domain::CampaignKind::Pledge => td_string!(locale, campaign.have_pledged, count),
-        rollcall::domain::CampaignKind::Petition => td_string!(locale, campaign.have_signed, count),
+        rollcall::domain::CampaignKind::Pledge => {
+            crate::td_count!(
+                language,
+                total,
+                campaign.have_pledged_single | have_pledged,
+                count
+            )
+        }
+        rollcall::domain::CampaignKind::Petition => {
+            crate::td_count!(
+                language,
+                total,
+                campaign.have_signed_single | have_signed,
+                count
+            )
+        }
     };
     let description = format!("{count} {}", campaign.summary);
     view! {
@@ -395,12 +414,10 @@ fn sign_problem(err: &SignFormError, language: Language) -> String {
         SignFormError::NotOpen => td_string!(locale, sign.not_open).to_owned(),
         SignFormError::UnknownCampaign => td_string!(locale, sign.unknown_campaign).to_owned(),
         SignFormError::Stale => td_string!(locale, sign.stale).to_owned(),
-        SignFormError::TooMany { retry_after_secs } => td_string!(
-            locale,
-            sign.too_many,
-            minutes = retry_after_secs.div_ceil(60)
-        )
-        .to_string(),
+        SignFormError::TooMany { retry_after_secs } => {
+            let minutes = retry_after_secs.div_ceil(60);
+            crate::td_count!(language, minutes, sign.too_many_single | too_many, minutes)
+        }
         SignFormError::Unexpected => td_string!(locale, sign.unexpected).to_owned(),
         SignFormError::Transport(_) => td_string!(locale, sign.transport).to_owned(),
     }

@@ -11,7 +11,8 @@ use crate::reader_language;
 use crate::server_fns::{Confirm, ConfirmFormError, confirmation};
 
 fn problem(err: &ConfirmFormError) -> (&'static str, String, Option<String>) {
-    let locale = reader_language().locale();
+    let language = reader_language();
+    let locale = language.locale();
     match err {
         ConfirmFormError::Unknown => (
             td_string!(locale, confirm.invalid_heading),
@@ -30,12 +31,10 @@ fn problem(err: &ConfirmFormError) -> (&'static str, String, Option<String>) {
         ),
         ConfirmFormError::TooMany { retry_after_secs } => (
             td_string!(locale, confirm.wait_heading),
-            td_string!(
-                locale,
-                confirm.wait,
-                minutes = retry_after_secs.div_ceil(60)
-            )
-            .to_string(),
+            {
+                let minutes = retry_after_secs.div_ceil(60);
+                crate::td_count!(language, minutes, confirm.wait_single | wait, minutes)
+            },
             None,
         ),
         ConfirmFormError::Unexpected | ConfirmFormError::Transport(_) => (

@@ -11,7 +11,8 @@ use crate::server_fns::open_campaigns;
 /// `/`: the open campaigns.
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let campaigns = Resource::new(|| (), |()| open_campaigns());
+    let language = reader_language();
+    let campaigns = Resource::new(move || language, open_campaigns);
     let language = reader_language();
     let locale = language.locale();
     view! {
@@ -29,7 +30,7 @@ pub fn HomePage() -> impl IntoView {
                                     <h2><a href=format!("/c/{}", c.slug)>{c.title}</a></h2>
                                     {c.is_demo.then(|| view! { <p class="demo-badge">{td_string!(locale, home.demo)}</p> })}
                                     <p>{c.summary}</p>
-                                    <p class="campaign-count">{td_string!(locale, home.count, count = format_count(c.total, language)).to_string()}</p>
+                                    <p class="campaign-count">{crate::td_count!(language, c.total, home.count_single | count, count = format_count(c.total, language))}</p>
                                 </li>
                             }).collect_view()}
                         </ul>

@@ -71,6 +71,12 @@ both_databases! {
             .form(&[("slug", PETITION)]).send().await.unwrap();
         assert_eq!(page.status(), 429);
         assert!(page.text().await.unwrap().contains("Please wait a moment"));
+        // In the signer's language, as the rest of the site.
+        let page = flood.post(app.url("/api/sign")).header("Accept", "text/html").header("Accept-Language", "es")
+            .form(&[("slug", PETITION)]).send().await.unwrap();
+        assert_eq!(page.status(), 429);
+        let page = page.text().await.unwrap();
+        assert!(page.contains("<html lang=\"es\"") && page.contains("No se guardó nada."), "{page}");
         app.finish().await;
     }
 

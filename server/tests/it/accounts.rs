@@ -14,7 +14,7 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::both_databases;
-use crate::harness::{Backend, TestApp};
+use crate::harness::{Backend, TestApp, token_of};
 
 pub const PETITION: &str = "joint-statement-demo";
 pub const PLEDGE: &str = "general-strike-pledge-demo";
@@ -522,7 +522,8 @@ both_databases! {
         let mail = app.wait_for_mails(1, WAIT).await.remove(0);
         assert_eq!(mail.to, "officer@example.org");
         let link = mail.link("/invite/").expect("an invitation link");
-        let token = link.rsplit('/').next().unwrap().to_owned();
+        assert!(link.ends_with("?lang=en"), "the invitation is in the admin's page language: {link}");
+        let token = token_of(&link).to_owned();
 
         // A password too short is refused and spends nothing.
         let response = post_form(&app, "accept_invitation", None, &[("token", &token), ("password", "short")]).await;
@@ -546,9 +547,16 @@ both_databases! {
         // Inviting an address that has an account adds the role and opens no session:
         // the link does not prove the password.
         let role_b = format!("local:{}", f.local_b);
-        post_form(&app, "invite", Some(&admin), &[("email", "officer@example.org"), ("role", &role_b)]).await;
-        let link = app.wait_for_mails(2, WAIT).await[1].link("/invite/").expect("a second invitation");
-        let token = link.rsplit('/').next().unwrap().to_owned();
+        // This one the admin writes in Spanish.
+        post_form(&app, "invite", Some(&admin), &[("email", "officer@example.org"), ("role", &role_b), ("lang", "es")]).await;
+        let mail = app.wait_for_mails(2, WAIT).await.remove(1);
+        assert_eq!(mail.subject, "Su cuenta de Rollcall");
+        assert!(mail.text.contains("Le invitaron a ayudar"), "{}", mail.text);
+        let link = mail.link("/invite/").expect("a second invitation");
+        assert!(link.ends_with("?lang=es"), "{link}");
+        let page = app.http.get(&link).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("<html lang=\"es\""), "the link opens the page in Spanish");
+        let token = token_of(&link).to_owned();
         let response = post_form(&app, "accept_invitation", None, &[("token", &token), ("password", "")]).await;
         assert_eq!(location(&response), "/sign-in?role_added=1");
         assert!(session_cookie(&response).is_none());

@@ -20,8 +20,10 @@ both_databases! {
         assert!(html.contains("personal address, not a work one"));
         assert!(!html.contains("<script>alert"), "Markdown is sanitised");
 
-        let spanish = app.http.get(app.url("/c/joint-statement-demo")).header("Accept-Language", "es-MX,es;q=0.9").send().await.unwrap().text().await.unwrap();
-        assert!(spanish.contains("Personal suficiente y libertad para organizarnos"), "the campaign text follows the reader's language");
+        let spanish = app.http.get(app.url("/c/joint-statement-demo")).header("Accept-Language", "es-MX,es;q=0.9").send().await.unwrap();
+        assert_eq!(spanish.status(), 200);
+        let spanish = spanish.text().await.unwrap();
+        assert!(spanish.contains("Personal suficiente y libertad para organizarnos"), "the campaign text follows the reader's language: {spanish}");
         assert!(!spanish.contains("Safe Staffing and the Freedom"), "and only that language is shown");
 
         let missing = app.http.get(app.url("/c/no-such-campaign")).send().await.unwrap();
