@@ -25,6 +25,7 @@ use tower_http::{
 use crate::{
     Settings, api, export,
     guard::{self, Guard},
+    page_cache::{self, PageCache},
 };
 
 /// What the router is built from besides the settings.
@@ -56,6 +57,9 @@ pub fn router(settings: &Settings, parts: Parts) -> anyhow::Result<Router> {
         form_key: Arc::new(parts.form_key),
         form_min_age: chrono::Duration::seconds(settings.form_min_seconds),
     };
+    let page_cache = Arc::new(PageCache::new(Duration::from_millis(
+        settings.page_cache_ms,
+    )));
     let routes = generate_route_list(App);
     let context = {
         let state = state.clone();
@@ -100,6 +104,11 @@ pub fn router(settings: &Settings, parts: Parts) -> anyhow::Result<Router> {
         // Innermost of the layers, so its refusals carry the security headers too.
         .layer(middleware::from_fn_with_state(parts.guard, guard::guard))
         .layer(CompressionLayer::new())
+        // Outside the compression, so a kept page is kept compressed.
+        .layer(middleware::from_fn_with_state(
+            page_cache,
+            page_cache::serve,
+        ))
         .layer(RequestBodyLimitLayer::new(settings.body_limit_bytes))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

@@ -64,6 +64,10 @@ pub struct Settings {
     pub mails_per_minute: u32,
     /// A sign form sent sooner than this after it was rendered is a script's.
     pub form_min_seconds: i64,
+    /// How long the front page, a campaign's page and its embed are kept as rendered
+    /// (per language and encoding) before the next reader's request renders them again;
+    /// 0 renders every request.
+    pub page_cache_ms: u64,
     /// Keys of partner sites that sign on their visitors' behalf (`Authorization: Bearer
     /// KEY`) and pass each visitor's address in `X-Visitor-IP`, which is then the key of
     /// the per-address limit.
@@ -96,6 +100,7 @@ impl Default for Settings {
             mails_per_mailbox_per_hour: 5,
             mails_per_minute: 3000,
             form_min_seconds: 2,
+            page_cache_ms: 1000,
             partner_keys: Vec::new(),
         }
     }
@@ -122,6 +127,7 @@ const PLAIN_KEYS: &[&str] = &[
     "mails_per_mailbox_per_hour",
     "mails_per_minute",
     "form_min_seconds",
+    "page_cache_ms",
     "partner_keys",
 ];
 

@@ -202,6 +202,9 @@ impl TestApp {
             public_url: format!("http://{addr}"),
             // A sign form must be a second old: tests that post one wait that long.
             form_min_seconds: 1,
+            // Pages are rendered afresh for each request, so a test sees its own
+            // writes at once; the page cache's own test turns it on.
+            page_cache_ms: 0,
             ..Settings::default()
         };
         change(&mut settings);

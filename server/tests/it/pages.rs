@@ -144,3 +144,60 @@ both_databases! {
         app.finish().await;
     }
 }
+
+fn pages_kept_a_minute(settings: &mut server::Settings) {
+    settings.page_cache_ms = 60_000;
+}
+
+both_databases! {
+    async fn public_pages_are_kept_and_shared_per_language_and_encoding(app: TestApp) with(pages_kept_a_minute) {
+        let slug = "joint-statement-demo";
+        let path = format!("/c/{slug}");
+        let get = |query: &str, headers: &[(&str, &str)]| {
+            let mut request = app.http.get(app.url(&format!("{path}{query}")));
+            for (name, value) in headers {
+                request = request.header(*name, *value);
+            }
+            async move {
+                let response = request.send().await.unwrap();
+                assert_eq!(response.status(), 200);
+                let cookie = response.headers().get("set-cookie").map(|v| v.to_str().unwrap().to_owned());
+                let vary = response.headers()["vary"].to_str().unwrap().to_owned();
+                let encoding = response.headers().get("content-encoding").map(|v| v.to_str().unwrap().to_owned());
+                (response.bytes().await.unwrap(), cookie, vary, encoding)
+            }
+        };
+        // Each render has its own nonce and form stamp, so equal bytes are a kept page.
+        let (first, _, vary, _) = get("", &[]).await;
+        counted(&app, slug, 1234).await;
+        let (again, ..) = get("", &[]).await;
+        assert_eq!(first, again, "the second reader gets the page as it was kept");
+        assert!(vary.contains("accept-language"), "{vary}");
+        let (tracked, ..) = get("?fbclid=abc123", &[]).await;
+        assert_eq!(first, tracked, "a referrer's parameters change nothing");
+
+        let (spanish, ..) = get("", &[("Accept-Language", "es")]).await;
+        let text = String::from_utf8_lossy(&spanish);
+        assert!(text.contains("Personal suficiente"), "each language is kept apart");
+        assert_eq!(spanish, get("", &[("Accept-Language", "es-MX,es;q=0.9")]).await.0);
+
+        // A `?lang=` link remembers the choice, for every reader who follows it.
+        let (asked, cookie, ..) = get("?lang=es", &[]).await;
+        assert!(cookie.is_some_and(|c| c.starts_with("rollcall_lang=es")));
+        let (asked_again, cookie, ..) = get("?lang=es", &[]).await;
+        assert_eq!(asked, asked_again);
+        assert!(cookie.is_some(), "the kept answer still sets the cookie");
+
+        let (zipped, _, _, encoding) = get("", &[("Accept-Encoding", "gzip")]).await;
+        assert_eq!(encoding.as_deref(), Some("gzip"));
+        assert!(zipped.len() < first.len() / 2, "kept compressed");
+        assert_eq!(zipped, get("", &[("Accept-Encoding", "br;q=1, gzip;q=0.8")]).await.0);
+
+        // A page made for one person is never kept.
+        let thanks = |_: ()| async {
+            app.http.get(app.url(&format!("{path}/thanks"))).send().await.unwrap().bytes().await.unwrap()
+        };
+        assert_ne!(thanks(()).await, thanks(()).await);
+        app.finish().await;
+    }
+}
