@@ -274,11 +274,12 @@ pub async fn list_keys(db: &impl ConnectionTrait) -> Result<Vec<api_key::Model>,
         .await
 }
 
-/// What an admin can invite someone to be, as (form value, label): admin, a campaign's
-/// organizer, a union's organizer, a local's officer.
-pub async fn invite_choices(db: &impl ConnectionTrait) -> Result<Vec<(String, String)>, DbErr> {
+/// What an admin can invite someone to be, each with the name of what it covers (none for
+/// admin, a campaign's slug, a union's name, a local's union and name): admin, a
+/// campaign's organizer, a union's organizer, a local's officer.
+pub async fn invite_choices(db: &impl ConnectionTrait) -> Result<Vec<(Grant, String)>, DbErr> {
     use crate::entities::union;
-    let mut choices = vec![(Grant::Admin.choice(), "Admin (everything)".to_owned())];
+    let mut choices = vec![(Grant::Admin, String::new())];
     for found in campaign::Entity::find()
         .order_by_desc(campaign::Column::CreatedAt)
         .all(db)
@@ -287,9 +288,8 @@ pub async fn invite_choices(db: &impl ConnectionTrait) -> Result<Vec<(String, St
         choices.push((
             Grant::CampaignOrganizer {
                 campaign_id: found.id,
-            }
-            .choice(),
-            format!("Organizer of campaign {}", found.slug),
+            },
+            found.slug,
         ));
     }
     let unions = union::Entity::find()
@@ -298,8 +298,8 @@ pub async fn invite_choices(db: &impl ConnectionTrait) -> Result<Vec<(String, St
         .await?;
     for found in &unions {
         choices.push((
-            Grant::UnionOrganizer { union_id: found.id }.choice(),
-            format!("Organizer for {}", found.name),
+            Grant::UnionOrganizer { union_id: found.id },
+            found.name.clone(),
         ));
     }
     for found in local::Entity::find()
@@ -313,8 +313,8 @@ pub async fn invite_choices(db: &impl ConnectionTrait) -> Result<Vec<(String, St
             .find(|u| u.id == found.union_id)
             .map_or("", |u| u.short_name.as_str());
         choices.push((
-            Grant::Officer { local_id: found.id }.choice(),
-            format!("Officer of {union} {}", found.name),
+            Grant::Officer { local_id: found.id },
+            format!("{union} {}", found.name),
         ));
     }
     Ok(choices)

@@ -285,11 +285,14 @@ pub struct AccountView {
 pub async fn account() -> Result<AccountView, AccountFormError> {
     use rollcall::access::{Caller, SignerScope};
     use rollcall::domain::Grant;
+    use rollcall::i18n::td_string;
 
     let state = state()?;
     let user = signed_in_user(&state).await?;
     let needs_second_factor = !user.second_factor;
     let caller = Caller::User(user.clone());
+    let language = crate::state::request_language();
+    let locale = language.locale();
     let mut campaigns = Vec::new();
     for (found, scope, directory) in rollcall::access::visible_campaigns(&state.db, &caller)
         .await
@@ -300,7 +303,10 @@ pub async fn account() -> Result<AccountView, AccountFormError> {
             .await
             .map_err(unexpected)?;
         let (scope, confirmed) = match &scope {
-            SignerScope::Everyone => ("all signers".to_owned(), counts.total()),
+            SignerScope::Everyone => (
+                td_string!(locale, dashboard.all_signers).to_owned(),
+                counts.total(),
+            ),
             SignerScope::Locals(locals) => {
                 let names: Vec<String> = locals
                     .iter()
@@ -321,12 +327,16 @@ pub async fn account() -> Result<AccountView, AccountFormError> {
         .grants
         .iter()
         .map(|grant| match grant {
-            Grant::Admin => "admin".to_owned(),
+            Grant::Admin => td_string!(locale, dashboard.role_admin).to_owned(),
             Grant::CampaignOrganizer { campaign_id } => {
-                format!("organizer of campaign {campaign_id}")
+                td_string!(locale, dashboard.role_campaign_organizer, id = campaign_id).to_string()
             }
-            Grant::UnionOrganizer { union_id } => format!("organizer of union {union_id}"),
-            Grant::Officer { local_id } => format!("officer of local {local_id}"),
+            Grant::UnionOrganizer { union_id } => {
+                td_string!(locale, dashboard.role_union_organizer, id = union_id).to_string()
+            }
+            Grant::Officer { local_id } => {
+                td_string!(locale, dashboard.role_officer, id = local_id).to_string()
+            }
         })
         .collect();
     let invite_choices = if caller.is_admin() {
@@ -334,7 +344,21 @@ pub async fn account() -> Result<AccountView, AccountFormError> {
             .await
             .map_err(unexpected)?
             .into_iter()
-            .map(|(value, label)| InviteChoice { value, label })
+            .map(|(grant, name)| InviteChoice {
+                value: grant.choice(),
+                label: match grant {
+                    Grant::Admin => td_string!(locale, dashboard.invite_admin).to_owned(),
+                    Grant::CampaignOrganizer { .. } => {
+                        td_string!(locale, dashboard.invite_campaign_organizer, name).to_string()
+                    }
+                    Grant::UnionOrganizer { .. } => {
+                        td_string!(locale, dashboard.invite_union_organizer, name).to_string()
+                    }
+                    Grant::Officer { .. } => {
+                        td_string!(locale, dashboard.invite_officer, name).to_string()
+                    }
+                },
+            })
             .collect()
     } else {
         Vec::new()

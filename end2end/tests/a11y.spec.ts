@@ -67,7 +67,7 @@ test("the signed-in pages have no serious or critical accessibility violations",
   expect(await violations(page), "/account/two-factor").toEqual([]);
   await enrol(page);
   const local = (await (await request.get("/api/v1/campaigns/walkout-e2e")).json()).locals[0].id;
-  for (const path of [
+  const paths = [
     "/account",
     "/account/c/joint-statement-demo",
     "/account/c/walkout-e2e",
@@ -76,9 +76,21 @@ test("the signed-in pages have no serious or critical accessibility violations",
     "/admin/locals",
     `/local/${local}`,
     `/local/${local}/verify/walkout-e2e`,
-  ]) {
+  ];
+  for (const path of paths) {
     const response = await page.goto(path);
     expect(response?.status(), path).toBe(200);
+    expect(await violations(page), path).toEqual([]);
+  }
+  // The same pages in Spanish, once the officer picks it in the header.
+  await page.goto("/account");
+  await page.getByRole("navigation", { name: "Language" }).getByRole("link", { name: "Español" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Su cuenta");
+  for (const path of paths) {
+    const response = await page.goto(path);
+    expect(response?.status(), path).toBe(200);
+    await expect(page.locator("html"), path).toHaveAttribute("lang", "es");
+    await expect(page.locator("section[lang=en]"), `${path} has no section left in English`).toHaveCount(0);
     expect(await violations(page), path).toEqual([]);
   }
   await context.close();
