@@ -171,9 +171,9 @@ sleep 1
 
 say "writing BENCHMARKS.md"
 python3 scripts/bench_report.py "$results" "$work" > "$work/BENCHMARKS.md"
-# The export and pledge figures come from scripts/bench_export.sh and
-# scripts/bench_pledge.sh; they are kept as they were.
-for part in exports pledges; do
+# The reading of the figures is written by hand; the export and pledge figures come
+# from scripts/bench_export.sh and scripts/bench_pledge.sh; all are kept as they were.
+for part in reading exports pledges; do
   if grep -q "<!-- $part:begin -->" BENCHMARKS.md 2>/dev/null; then
     { echo; sed -n "/<!-- $part:begin -->/,/<!-- $part:end -->/p" BENCHMARKS.md; } >> "$work/BENCHMARKS.md"
   fi
