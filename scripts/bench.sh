@@ -11,11 +11,19 @@ root=$(pwd)
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/rollcall/target}"
 secs="${SECONDS_PER_RUN:-10}"
 preload="${PRELOAD:-1000000}"
+# The live-stream scenario's subscribers: 20,000, or as many as the open-file limit
+# leaves room for (each is a connection on both ends; this machine's hard limit is 20,000).
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+files=$(ulimit -n)
+[ "$files" = unlimited ] && files=1000000
+subscribers="${STREAM_SUBSCRIBERS:-$(( files - 1000 < 20000 ? files - 1000 : 20000 ))}"
 pg="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}"
 port=3300
 nginx_port=3400
 
 say() { printf '\033[1mbench:\033[0m %s\n' "$*"; }
+
+[ "$subscribers" -ge 20000 ] || say "the open-file limit ($files) allows $subscribers live-stream subscribers, not 20,000"
 
 scripts/setup.sh --test
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || {
@@ -108,6 +116,8 @@ suite() {
     psql -q "$db_url" -c "VACUUM ANALYZE"
   fi
   start_server "$db_url" "$work/mail-$label"
+  sleep 1
+  ps -o rss= -p "$server_pid" | awk '{print $1 * 1024}' > "$work/rss-idle-$label"
   run --label "$label" tally --slug general-strike-pledge-demo --clients 64
   run --label "$label" page --slug general-strike-pledge-demo --clients 32
   run --label "$label" sign --clients 16
@@ -117,7 +127,17 @@ suite() {
   head -n "$(( $(wc -l < "$work/tokens") / 2 ))" "$work/tokens" > "$work/tokens-a"
   tail -n "+$(( $(wc -l < "$work/tokens") / 2 + 1 ))" "$work/tokens" > "$work/tokens-b"
   run --label "$label" confirm --tokens "$work/tokens-a" --clients 16
-  run --label "$label" confirm --tokens "$work/tokens-b" --rate "$(rate_of)"
+  local half
+  half=$(rate_of)
+  run --label "$label" confirm --tokens "$work/tokens-b" --rate "$half"
+  # Watching: $subscribers on the live count while 200 a second are confirmed, with
+  # fresh signatures (tokens not confirmed above).
+  head -n "$(( half * secs ))" "$work/tokens-b" | cat "$work/tokens-a" - > "$work/tokens-used"
+  run --label "$label" sign --rate 250
+  wait_for_mail "$db_url"
+  "$tool" tokens --mail-dir "$work/mail-$label" --out "$work/tokens-all"
+  grep -vxF -f "$work/tokens-used" "$work/tokens-all" > "$work/tokens-stream" || true
+  run --label "$label" --rate 200 stream --subscribers "$subscribers" --tokens "$work/tokens-stream" --server-pid "$server_pid"
   curl -s "http://127.0.0.1:$port/api/v1/campaigns/general-strike-pledge-demo/tally" > "$work/tally.json"
   curl -s "http://127.0.0.1:$port/c/general-strike-pledge-demo" > "$work/page.html"
   ps -o rss= -p "$server_pid" | awk '{print $1 * 1024}' > "$work/rss-$label"

@@ -45,6 +45,19 @@ for r in results:
         statuses += f", errors: {r['errors']}"
     print(f"| {r['scenario']} | {r['label']} | {r['mode']} | {r['requests']} | {r['per_second']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['max_ms']:.2f} | {statuses} |")
 
+streams = [r for r in results if r["scenario"] == "stream"]
+if streams:
+    print("\n## Live stream\n")
+    print("Subscribers hold the campaign's server-sent-event stream while confirmations go in")
+    print("open loop; delivery is from a confirmation's answer to a subscriber's count including")
+    print("it (one subscriber in 100 records it); memory is the server's resident set with the")
+    print("subscribers minus before them, per subscriber.\n")
+    print("| on | subscribers | held | refused | ended early | confirmed | events received | delivery p50 ms | p99 ms | max ms | KiB per subscriber |")
+    print("| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |")
+    for r in streams:
+        kib = f"{r['kib_per_subscriber']:.1f}" if r.get("kib_per_subscriber") is not None else "not weighed"
+        print(f"| {r['label']} | {r['subscribers']} | {r['held']} | {r['refused']} | {r['ended_early']} | {r['confirmed_ok']} of {r['confirms']} in {r['mode'].split('confirming ')[-1]} | {r['events']} | {r['delivery_p50_ms']:.1f} | {r['delivery_p99_ms']:.1f} | {r['delivery_max_ms']:.1f} | {kib} |")
+
 print("\n## Against the yardsticks\n")
 print("| what | Rollcall | yardstick | ratio | target |")
 print("| --- | ---: | ---: | ---: | --- |")
@@ -66,6 +79,15 @@ for scenario in ["sign", "confirm"]:
     half = find(scenario, "sqlite", "open")
     if half:
         print(f"| {scenario} on sqlite at half its rate: p99 | {half['p99_ms']:.1f} ms | | | < 50 ms |")
+for r in streams:
+    print(f"| stream on {r['label']}: subscribers held | {r['held']} of {r['subscribers']} | | | 20,000 |")
+    print(f"| stream on {r['label']}: delivery p99 | {r['delivery_p99_ms']:.0f} ms | | | < 1 s |")
+    if r.get("kib_per_subscriber") is not None:
+        print(f"| stream on {r['label']}: memory per subscriber | {r['kib_per_subscriber']:.1f} KiB | | | < 20 KiB |")
+for label in ["sqlite", "postgres"]:
+    idle = work / f"rss-idle-{label}"
+    if idle.exists():
+        print(f"| resident memory idle, {label} | {int(idle.read_text()) / 1e6:.0f} MB | | | < 50 MB |")
 for label in ["sqlite", "postgres"]:
     rss = work / f"rss-{label}"
     if rss.exists():

@@ -19,6 +19,8 @@ use std::{
     time::{Duration, Instant},
 };
 
+mod stream;
+
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use hdrhistogram::Histogram;
@@ -92,6 +94,23 @@ enum Scenario {
         /// `sign` or `confirm`.
         #[arg(long)]
         what: String,
+    },
+    /// Subscribers on a campaign's live tally while confirmations go in at `--rate`
+    /// (default 200/s): streams held, delivery latency, server memory per subscriber.
+    Stream {
+        #[arg(long, default_value = "joint-statement-demo")]
+        slug: String,
+        #[arg(long, default_value_t = 1000)]
+        subscribers: usize,
+        /// Confirmation tokens, one a line (from `tokens`), for the confirmations.
+        #[arg(long)]
+        tokens: PathBuf,
+        /// The server's process, to weigh its memory with and without the subscribers.
+        #[arg(long)]
+        server_pid: Option<u32>,
+        /// One subscriber in this many records delivery latencies.
+        #[arg(long, default_value_t = 100)]
+        sample_every: usize,
     },
     /// Reads the confirmation tokens out of a folder of `.eml` files (the server's
     /// `MAIL_URL=file://DIR`) into a file, one a line.
@@ -170,8 +189,10 @@ impl Plan {
                     .header("X-Forwarded-For", forwarded)
                     .form(&[("token", token.as_str())])
             }
-            Scenario::Tokens { .. } | Scenario::SqliteYardstick { .. } => {
-                unreachable!("not an HTTP scenario")
+            Scenario::Tokens { .. }
+            | Scenario::SqliteYardstick { .. }
+            | Scenario::Stream { .. } => {
+                unreachable!("not a request-at-a-time scenario")
             }
         };
         let response = request.send().await?;
@@ -350,13 +371,8 @@ async fn sqlite_yardstick(
     let per_second = done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64();
     println!("sqlite yardstick, {what}: {per_second:.0} transactions/s with {clients} clients");
     if let Some(path) = json {
-        use std::io::Write;
         let line = serde_json::json!({"scenario": what, "label": "sqlite-yardstick", "per_second": per_second});
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)?;
-        writeln!(file, "{line}")?;
+        append_json(path, &line.to_string())?;
     }
     db.close().await?;
     Ok(())
@@ -382,6 +398,49 @@ async fn main() -> anyhow::Result<()> {
         return sqlite_yardstick(db, what, cli.clients, cli.seconds, cli.json.as_deref()).await;
     }
     let clients = clients(cli.sources)?;
+    if let Scenario::Stream {
+        slug,
+        subscribers,
+        tokens,
+        server_pid,
+        sample_every,
+    } = &cli.scenario
+    {
+        let options = stream::Options {
+            base: cli.base.trim_end_matches('/').to_owned(),
+            slug: slug.clone(),
+            subscribers: *subscribers,
+            tokens: read_tokens(tokens)?,
+            rate: cli.rate.unwrap_or(200.0),
+            seconds: cli.seconds,
+            server_pid: *server_pid,
+            sample_every: *sample_every,
+            label: cli.label.clone(),
+        };
+        let report = stream::run(options, clients).await?;
+        println!(
+            "stream   {:<10} {:<36} held {} refused {} ended early {}  confirmed {}/{}  events {}  delivery p50 {:.1} ms p99 {:.1} ms max {:.1} ms  memory {}",
+            report.label,
+            report.mode,
+            report.held,
+            report.refused,
+            report.ended_early,
+            report.confirmed_ok,
+            report.confirms,
+            report.events,
+            report.delivery_p50_ms,
+            report.delivery_p99_ms,
+            report.delivery_max_ms,
+            report.kib_per_subscriber.map_or_else(
+                || "not weighed".to_owned(),
+                |kib| format!("{kib:.1} KiB per subscriber")
+            ),
+        );
+        if let Some(path) = cli.json {
+            append_json(&path, &serde_json::to_string(&report)?)?;
+        }
+        return Ok(());
+    }
     let locals = match &cli.scenario {
         Scenario::Sign { slug } => {
             let campaign: serde_json::Value = clients[0]
@@ -398,11 +457,7 @@ async fn main() -> anyhow::Result<()> {
         _ => Vec::new(),
     };
     let tokens = match &cli.scenario {
-        Scenario::Confirm { tokens } => std::fs::read_to_string(tokens)?
-            .lines()
-            .map(str::to_owned)
-            .filter(|t| !t.is_empty())
-            .collect(),
+        Scenario::Confirm { tokens } => read_tokens(tokens)?,
         _ => Vec::new(),
     };
     let plan = Plan {
@@ -442,6 +497,7 @@ async fn main() -> anyhow::Result<()> {
             Scenario::Confirm { .. } => "confirm",
             Scenario::Tokens { .. } => "tokens",
             Scenario::SqliteYardstick { .. } => "sqlite",
+            Scenario::Stream { .. } => "stream",
         }
         .to_owned(),
         label: cli.label,
@@ -471,12 +527,27 @@ async fn main() -> anyhow::Result<()> {
         report.statuses
     );
     if let Some(path) = cli.json {
-        use std::io::Write;
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)?;
-        writeln!(file, "{}", serde_json::to_string(&report)?)?;
+        append_json(&path, &serde_json::to_string(&report)?)?;
     }
+    Ok(())
+}
+
+/// The tokens in a file, one a line.
+fn read_tokens(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
+    Ok(std::fs::read_to_string(path)?
+        .lines()
+        .map(str::to_owned)
+        .filter(|t| !t.is_empty())
+        .collect())
+}
+
+/// Appends one JSON line to the results file.
+fn append_json(path: &std::path::Path, line: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    writeln!(file, "{line}")?;
     Ok(())
 }
