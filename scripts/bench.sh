@@ -140,6 +140,9 @@ suite() {
   run --label "$label" --rate 200 stream --subscribers "$subscribers" --tokens "$work/tokens-stream" --server-pid "$server_pid"
   curl -s "http://127.0.0.1:$port/api/v1/campaigns/general-strike-pledge-demo/tally" > "$work/tally.json"
   curl -s "http://127.0.0.1:$port/c/general-strike-pledge-demo" > "$work/page.html"
+  # What stays once the subscribers have gone and the server has given memory back
+  # (it does so every 30 s).
+  sleep 35
   ps -o rss= -p "$server_pid" | awk '{print $1 * 1024}' > "$work/rss-$label"
   stop_server
   if [[ "$db_url" == sqlite* ]]; then

@@ -181,13 +181,12 @@ pub async fn list(
         .into_iter()
         .map(|a| AnnouncementLine {
             id: a.id,
-            scope: match a.local_id {
-                Some(id) => labels
+            scope: a.local_id.map(|id| {
+                labels
                     .get(&id)
                     .cloned()
-                    .unwrap_or_else(|| format!("local {id}")),
-                None => "the whole campaign".to_owned(),
-            },
+                    .unwrap_or_else(|| format!("local {id}"))
+            }),
             kind: a.kind,
             message: a.message,
             created_at: rfc3339(a.created_at),

@@ -319,8 +319,8 @@ pub struct LocalRow {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AnnouncementLine {
     pub id: i64,
-    /// "UTW Local 102 (Chicago, IL)" or "the whole campaign".
-    pub scope: String,
+    /// "UTW Local 102 (Chicago, IL)", or None for the whole campaign.
+    pub scope: Option<String>,
     /// `reached` or `unmet`.
     pub kind: String,
     pub message: String,

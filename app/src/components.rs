@@ -28,7 +28,8 @@ pub fn format_date(when: &str, language: Language) -> String {
     numbers::date(when, language, false).unwrap_or_else(|| when.to_owned())
 }
 
-/// An RFC 3339 instant with its time, in UTC: "Nov 27, 2026, 14:05 UTC".
+/// An RFC 3339 instant with its time, in UTC: "Nov 27, 2026, 2:05 PM UTC", "27 nov 2026,
+/// 14:05 UTC".
 pub fn format_instant(when: &str, language: Language) -> String {
     numbers::date(when, language, true).unwrap_or_else(|| when.to_owned())
 }
@@ -229,15 +230,20 @@ pub fn pledge_text(
         (false, None) => "–".to_owned(),
     };
     if reached && withdrawn_since > 0 {
-        let n = format_count(withdrawn_since, language);
-        text.push_str(&crate::td_count!(
-            language,
-            withdrawn_since,
-            pledge.withdrew_since_single | withdrew_since,
-            n
-        ));
+        text.push_str(&withdrew_since_text(withdrawn_since, language));
     }
     text
+}
+
+/// " (2 withdrew since)", after a threshold reached.
+pub fn withdrew_since_text(n: u64, language: Language) -> String {
+    let count = format_count(n, language);
+    crate::td_count!(
+        language,
+        n,
+        pledge.withdrew_since_single | withdrew_since,
+        n = count
+    )
 }
 
 /// Where a whole pledge stands, in a sentence.

@@ -77,9 +77,11 @@ test("the signed-in pages have no serious or critical accessibility violations",
     `/local/${local}`,
     `/local/${local}/verify/walkout-e2e`,
   ];
+  const englishTitles = new Map<string, string>();
   for (const path of paths) {
     const response = await page.goto(path);
     expect(response?.status(), path).toBe(200);
+    englishTitles.set(path, await page.title());
     expect(await violations(page), path).toEqual([]);
   }
   // The same pages in Spanish, once the officer picks it in the header.
@@ -90,7 +92,10 @@ test("the signed-in pages have no serious or critical accessibility violations",
     const response = await page.goto(path);
     expect(response?.status(), path).toBe(200);
     await expect(page.locator("html"), path).toHaveAttribute("lang", "es");
-    await expect(page.locator("section[lang=en]"), `${path} has no section left in English`).toHaveCount(0);
+    // A campaign's dashboard is titled with the campaign's own name; the others by the page.
+    if (!path.startsWith("/account/c/")) {
+      expect(await page.title(), `${path} is titled in Spanish`).not.toBe(englishTitles.get(path));
+    }
     expect(await violations(page), path).toEqual([]);
   }
   await context.close();

@@ -79,6 +79,7 @@ pub async fn start(
     ));
     let guard = Arc::new(guard::Guard::new(&settings)?);
     tokio::spawn(guard::Guard::forget_idle(Arc::downgrade(&guard)));
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
     tokio::spawn(give_back_memory(shutdown_rx.clone()));
     let form_key = rollcall::stamp::FormKey::load_or_create(&db).await?;
     let export_db =
@@ -113,18 +114,17 @@ pub async fn start(
 
 /// Every half minute, hands the memory freed since back to the system. After a crowd of
 /// live-count subscribers leaves, glibc's allocator keeps their pages (the server stayed
-/// at 450 MB after 19,000 had gone); `malloc_trim` returns them.
+/// at 450 MB after 19,000 had gone); `malloc_trim` returns them. It walks every arena,
+/// so it runs on a blocking thread, not on one that serves requests.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
 async fn give_back_memory(mut stop: tokio::sync::watch::Receiver<bool>) {
     loop {
         tokio::select! {
             () = tokio::time::sleep(std::time::Duration::from_secs(30)) => {}
             _ = stop.wait_for(|stopping| *stopping) => return,
         }
-        #[cfg(all(target_os = "linux", target_env = "gnu"))]
         // SAFETY: malloc_trim only releases free memory; it takes the allocator's own
         // locks and touches nothing the program holds.
-        unsafe {
-            libc::malloc_trim(0);
-        }
+        let _ = tokio::task::spawn_blocking(|| unsafe { libc::malloc_trim(0) }).await;
     }
 }

@@ -5,10 +5,17 @@
 //! a second per page instead of one each; the count on a kept page is at most that old,
 //! and the live stream brings it up to date the moment the page is open.
 //!
+//! Only an address whose every parameter is `lang` or a referrer's tracking (`fbclid`,
+//! `utm_source`...) is kept: anything else may show on the page (a form's error comes
+//! back as `?__err=`, a list's place as `?before=`), so it is rendered for its reader.
+//!
 //! Readers who ask for a page that is not kept wait for one render together instead of
-//! each starting their own. A kept page is the same bytes for everyone who gets it, its
-//! CSP nonce included: the nonce is still made by the render that uses it, so markup
-//! that found its way into a page could not know it (and campaign texts are sanitised).
+//! each starting their own; a render that may not be kept (an error, a cookie of its
+//! own) goes to its reader only, and the others render theirs. A kept page is the same
+//! bytes for everyone who gets it, its CSP nonce included: for `page_cache_ms` the nonce
+//! is known to anyone who reads the page. It still guards the page, because nothing from
+//! the request reaches a kept page and campaign texts are sanitised, so no markup in it
+//! was written after its nonce became known.
 
 use std::{sync::Arc, time::Duration};
 
@@ -21,10 +28,28 @@ use axum::{
 };
 use rollcall::domain::Language;
 
-/// A rendered page larger than this is not kept (pages are tens of kilobytes).
+/// A rendered page larger than this is served but not kept (pages are tens of KiB).
 const MOST_BYTES: usize = 2 << 20;
-/// How many pages are kept at once, at most.
-const MOST_PAGES: u64 = 10_000;
+/// How much is kept at once, at most, in KiB of pages (addresses of campaigns that do
+/// not exist are kept too, as "not found", so this bounds a crawl of made-up ones).
+const MOST_KIB: u64 = 64 * 1024;
+/// Parameters a referrer adds to a shared link; the page does not read them.
+const TRACKING: &[&str] = &[
+    "fbclid",
+    "gclid",
+    "igshid",
+    "mc_cid",
+    "mc_eid",
+    "ref",
+    "si",
+    "utm_campaign",
+    "utm_content",
+    "utm_id",
+    "utm_medium",
+    "utm_source",
+    "utm_term",
+    "wa",
+];
 
 /// What tells two readers' pages apart: the page, the language it is in, whether a
 /// `?lang=` link asked for it (the answer then remembers it in a cookie), and the
@@ -49,6 +74,7 @@ impl Kept {
     /// but the language one a `?lang=` link sets for everyone alike.
     fn may_be_kept(&self) -> bool {
         matches!(self.status, StatusCode::OK | StatusCode::NOT_FOUND)
+            && self.body.len() <= MOST_BYTES
             && self
                 .headers
                 .get_all(header::SET_COOKIE)
@@ -77,7 +103,8 @@ impl PageCache {
     pub fn new(keep_for: Duration) -> Self {
         let pages = (!keep_for.is_zero()).then(|| {
             moka::future::Cache::builder()
-                .max_capacity(MOST_PAGES)
+                .weigher(|_: &Key, kept: &Arc<Kept>| (kept.body.len() / 1024 + 1) as u32)
+                .max_capacity(MOST_KIB)
                 .time_to_live(keep_for)
                 .build()
         });
@@ -108,22 +135,33 @@ pub async fn serve(
         asked: app::state::query_language(request.uri()),
         gzip,
     };
+    // Whoever renders keeps the page if it may be kept; if not, it is theirs alone, and
+    // a reader who waited on it renders their own.
+    let mut to_render = Some((request, next));
+    let mut own = None;
     let kept = pages
-        .get_with(
-            key.clone(),
-            async move { render(next.run(request).await).await },
-        )
+        .optionally_get_with(key, async {
+            let (request, next) = to_render.take()?;
+            let page = render(next.run(request).await).await;
+            if page.may_be_kept() {
+                Some(page)
+            } else {
+                own = Some(page);
+                None
+            }
+        })
         .await;
-    if !kept.may_be_kept() {
-        pages.invalidate(&key).await;
+    match (kept, own, to_render) {
+        (Some(page), ..) | (None, Some(page), _) => page.response(),
+        (None, None, Some((request, next))) => next.run(request).await,
+        (None, None, None) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
-    kept.response()
 }
 
 /// The response, read whole.
 async fn render(response: Response) -> Arc<Kept> {
     let (parts, body) = response.into_parts();
-    let kept = match axum::body::to_bytes(body, MOST_BYTES).await {
+    let kept = match axum::body::to_bytes(body, usize::MAX).await {
         Ok(body) => {
             let mut headers = parts.headers;
             // Shared caches must keep one copy per language and per encoding, too.
@@ -150,14 +188,26 @@ async fn render(response: Response) -> Arc<Kept> {
     Arc::new(kept)
 }
 
-/// A GET of the front page, a campaign's page or its embed.
+/// A GET of the front page, a campaign's page or its embed, whose parameters are only
+/// `lang` and a referrer's tracking.
 fn public_page(request: &Request) -> bool {
     let path = request.uri().path();
     let one_slug = |prefix: &str| {
         path.strip_prefix(prefix)
             .is_some_and(|slug| !slug.is_empty() && !slug.contains('/'))
     };
-    request.method() == Method::GET && (path == "/" || one_slug("/c/") || one_slug("/embed/"))
+    let plain = request.uri().query().is_none_or(|query| {
+        query
+            .split('&')
+            .filter(|pair| !pair.is_empty())
+            .all(|pair| {
+                let name = pair.split_once('=').map_or(pair, |(name, _)| name);
+                name == "lang" || TRACKING.contains(&name)
+            })
+    });
+    request.method() == Method::GET
+        && plain
+        && (path == "/" || one_slug("/c/") || one_slug("/embed/"))
 }
 
 /// Whether the client takes gzip (`Accept-Encoding: gzip`, `gzip;q=0.5`, `*`), not
@@ -210,7 +260,13 @@ mod tests {
         assert!(public_page(&get("/")));
         assert!(public_page(&get("/c/general-strike")));
         assert!(public_page(&get("/embed/general-strike?lang=es")));
-        assert!(public_page(&get("/c/general-strike?fbclid=x")));
+        assert!(public_page(&get(
+            "/c/general-strike?fbclid=x&lang=es&utm_source=wa"
+        )));
+        assert!(!public_page(&get(
+            "/c/general-strike?__path=/api/sign&__err=x"
+        )));
+        assert!(!public_page(&get("/c/general-strike?fbclid=x&before=abc")));
         assert!(!public_page(&get("/c/general-strike/thanks")));
         assert!(!public_page(&get("/account")));
         assert!(!public_page(&get("/v/sometoken")));

@@ -20,8 +20,16 @@ use crate::reader_language;
 pub(super) fn form_error(err: Option<AccountFormError>) -> impl IntoView {
     let language = reader_language();
     err.map(|err| {
+        // A message made on the server is in English: say so to screen readers.
+        let made_in_english = matches!(
+            err,
+            AccountFormError::Unreadable(_)
+                | AccountFormError::Moderation(_)
+                | AccountFormError::Campaign(_)
+        );
         view! {
-            <p class="form-error" id="form-error" role="alert" data-testid="form-error">{error_text(&err, language)}</p>
+            <p class="form-error" id="form-error" role="alert" data-testid="form-error"
+                lang=made_in_english.then_some("en")>{error_text(&err, language)}</p>
         }
     })
 }
@@ -832,7 +840,9 @@ pub fn CampaignDashboardPage() -> impl IntoView {
                                     locale,
                                     dashboard.announcement_head,
                                     what,
-                                    scope = a.scope.clone(),
+                                    scope = a.scope.clone().unwrap_or_else(|| {
+                                        td_string!(locale, dashboard.whole_campaign).to_owned()
+                                    }),
                                     date = format_date(&a.created_at, language)
                                 )
                                 .to_string();
@@ -994,8 +1004,10 @@ fn standing_text(s: rollcall::views::LocalStanding, language: Language) -> Strin
         (None, None) => td_string!(locale, dashboard.cannot_reach).to_owned(),
     };
     if s.withdrawn_since > 0 {
-        let n = format_count(s.withdrawn_since, language);
-        text.push_str(&td_string!(locale, pledge.withdrew_since, n).to_string());
+        text.push_str(&crate::components::withdrew_since_text(
+            s.withdrawn_since,
+            language,
+        ));
     }
     if s.sealed {
         text.push_str(td_string!(locale, dashboard.names_sealed));

@@ -517,6 +517,13 @@ both_databases! {
         let choice = format!("local:{}", f.local_a);
         assert!(account.contains(&format!("value=\"{choice}\"")), "the admin can invite an officer of local A");
 
+        // The same page for an admin whose browser reads Spanish: roles and choices too.
+        let spanish = app.http.get(app.url("/account")).header("Cookie", &admin).header("Accept-Language", "es").send().await.unwrap().text().await.unwrap();
+        for words in ["<h1>Su cuenta</h1>", "administrador/a", "Administrador/a (acceso completo)", ">Cerrar sesión</button>", "todos los firmantes"] {
+            assert!(spanish.contains(words), "{words}");
+        }
+        assert!(!spanish.contains("Sign out") && !spanish.contains("all signers"), "no English left");
+
         let response = post_form(&app, "invite", Some(&admin), &[("email", "Officer@Example.org"), ("role", &choice)]).await;
         assert_eq!(location(&response), "/account?invited=1");
         let mail = app.wait_for_mails(1, WAIT).await.remove(0);

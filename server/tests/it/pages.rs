@@ -173,8 +173,12 @@ both_databases! {
         let (again, ..) = get("", &[]).await;
         assert_eq!(first, again, "the second reader gets the page as it was kept");
         assert!(vary.contains("accept-language"), "{vary}");
-        let (tracked, ..) = get("?fbclid=abc123", &[]).await;
+        let (tracked, ..) = get("?fbclid=abc123&utm_source=whatsapp", &[]).await;
         assert_eq!(first, tracked, "a referrer's parameters change nothing");
+        // A form's error comes back in the address: that page is its reader's alone.
+        let failed = "?__path=/api/sign&__err=%7B%22NotOpen%22%3Anull%7D";
+        assert_ne!(get(failed, &[]).await.0, get(failed, &[]).await.0, "rendered each time");
+        assert_eq!(first, get("", &[]).await.0, "and the kept page is untouched by it");
 
         let (spanish, ..) = get("", &[("Accept-Language", "es")]).await;
         let text = String::from_utf8_lossy(&spanish);
@@ -193,11 +197,9 @@ both_databases! {
         assert!(zipped.len() < first.len() / 2, "kept compressed");
         assert_eq!(zipped, get("", &[("Accept-Encoding", "br;q=1, gzip;q=0.8")]).await.0);
 
-        // A page made for one person is never kept.
-        let thanks = |_: ()| async {
-            app.http.get(app.url(&format!("{path}/thanks"))).send().await.unwrap().bytes().await.unwrap()
-        };
-        assert_ne!(thanks(()).await, thanks(()).await);
+        // Only the public pages are kept.
+        let thanks = || async { app.http.get(app.url(&format!("{path}/thanks"))).send().await.unwrap().bytes().await.unwrap() };
+        assert_ne!(thanks().await, thanks().await);
         app.finish().await;
     }
 }
