@@ -5,6 +5,11 @@
 //! watching (from the moment the signer's confirm was answered to the moment a watcher's
 //! count includes it), and, given the server's pid, its resident memory per subscriber:
 //! (RSS with the subscribers − RSS before) / subscribers.
+//!
+//! Two approximations in the delivery figure: answers and counts are matched by order
+//! (the k-th answer is taken as counted once a watcher's total has grown by k), and a
+//! count that reaches a watcher before the signer's answer reaches the signer is
+//! recorded as no wait at all, which pulls the median down but not the p99.
 
 use std::{
     sync::{

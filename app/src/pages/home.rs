@@ -13,7 +13,6 @@ use crate::server_fns::open_campaigns;
 pub fn HomePage() -> impl IntoView {
     let language = reader_language();
     let campaigns = Resource::new(move || language, open_campaigns);
-    let language = reader_language();
     let locale = language.locale();
     view! {
         <Title text=format!("{} · Rollcall", td_string!(locale, home.title))/>
