@@ -78,6 +78,9 @@ enum Scenario {
     Sign {
         #[arg(long, default_value = "joint-statement-demo")]
         slug: String,
+        /// Sign as community supporters (no local), where the campaign allows them.
+        #[arg(long)]
+        community: bool,
     },
     /// POST confirm presses, one per token in the file (from `tokens`).
     Confirm {
@@ -167,8 +170,8 @@ impl Plan {
                     path.clone().unwrap_or_else(|| format!("/c/{slug}"))
                 ))
                 .header("Accept-Encoding", "gzip"),
-            Scenario::Sign { slug } => {
-                let local = self.locals[(i as usize) % self.locals.len().max(1)];
+            Scenario::Sign { slug, community } => {
+                let local = (!community).then(|| self.locals[(i as usize) % self.locals.len().max(1)]);
                 client
                     .post(format!("{}/api/v1/campaigns/{slug}/signatures", self.base))
                     .header("X-Forwarded-For", forwarded)
@@ -442,7 +445,7 @@ async fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     let locals = match &cli.scenario {
-        Scenario::Sign { slug } => {
+        Scenario::Sign { slug, .. } => {
             let campaign: serde_json::Value = clients[0]
                 .get(format!("{}/api/v1/campaigns/{slug}", cli.base))
                 .send()
