@@ -171,7 +171,8 @@ impl Plan {
                 ))
                 .header("Accept-Encoding", "gzip"),
             Scenario::Sign { slug, community } => {
-                let local = (!community).then(|| self.locals[(i as usize) % self.locals.len().max(1)]);
+                let local =
+                    (!community).then(|| self.locals[(i as usize) % self.locals.len().max(1)]);
                 client
                     .post(format!("{}/api/v1/campaigns/{slug}/signatures", self.base))
                     .header("X-Forwarded-For", forwarded)
