@@ -34,7 +34,8 @@ fn window(now: DateTime<Utc>, length: TimeDelta) -> DateTime<Utc> {
     now.duration_trunc(length).unwrap_or(now)
 }
 
-/// Adds one to a counter row unless it reached `limit`; true if it did add.
+/// Adds `amount` to a counter row unless that would take it past `limit`; true if it
+/// did add. The row's first value (in `insert`) is `amount` itself.
 async fn take(
     db: &impl ConnectionTrait,
     insert: &mut sea_orm::sea_query::InsertStatement,
@@ -42,10 +43,14 @@ async fn take(
     count: impl sea_orm::sea_query::IntoIden + Copy,
     table: impl sea_orm::sea_query::IntoIden + Copy,
     limit: u32,
+    amount: u32,
 ) -> Result<bool, DbErr> {
+    if amount > limit {
+        return Ok(false);
+    }
     conflict
-        .value(count, Expr::col((table, count)).add(1))
-        .action_and_where(Expr::col((table, count)).lt(i64::from(limit)));
+        .value(count, Expr::col((table, count)).add(i64::from(amount)))
+        .action_and_where(Expr::col((table, count)).lte(i64::from(limit) - i64::from(amount)));
     insert.on_conflict(conflict).returning_col(count);
     let statement = db.get_database_backend().build(&*insert);
     Ok(db.query_one_raw(statement).await?.is_some())
@@ -83,16 +88,18 @@ pub async fn take_mailbox(
         mail_quota::Column::Count,
         mail_quota::Entity,
         limits.per_mailbox_per_hour,
+        1,
     )
     .await
 }
 
-/// Takes one mail from this minute's ceiling: false when every process together has
-/// sent its fill, and the mail should wait for the next minute.
+/// Takes `mails` from this minute's ceiling, all or none: false when every process
+/// together would pass its fill, and the mails should wait for the next minute.
 pub async fn take_ceiling(
     db: &impl ConnectionTrait,
     now: DateTime<Utc>,
     limits: MailLimits,
+    mails: u32,
 ) -> Result<bool, DbErr> {
     let mut insert = Query::insert()
         .into_table(mail_ceiling::Entity)
@@ -100,7 +107,7 @@ pub async fn take_ceiling(
             mail_ceiling::Column::WindowStart,
             mail_ceiling::Column::Count,
         ])
-        .values_panic([window(now, TimeDelta::minutes(1)).into(), 1.into()])
+        .values_panic([window(now, TimeDelta::minutes(1)).into(), mails.into()])
         .to_owned();
     take(
         db,
@@ -109,6 +116,7 @@ pub async fn take_ceiling(
         mail_ceiling::Column::Count,
         mail_ceiling::Entity,
         limits.per_minute,
+        mails,
     )
     .await
 }

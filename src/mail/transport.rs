@@ -6,6 +6,7 @@ use std::time::Duration;
 use lettre::{
     AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
     message::{Mailbox, MultiPart},
+    transport::smtp::PoolConfig,
 };
 
 /// The configured way out, chosen by `MAIL_URL`.
@@ -70,6 +71,9 @@ impl MailError {
 }
 
 impl Mailer {
+    /// Mails the outbox sends at once, and so the SMTP connections kept open.
+    pub const IN_FLIGHT: usize = 16;
+
     /// Builds the mailer from `MAIL_URL` (`smtp://`, `smtps://`, `file:///dir`, `log`).
     pub fn from_url(url: &str, from: &str) -> Result<Self, MailError> {
         let from: Mailbox = from
@@ -79,6 +83,7 @@ impl Mailer {
             Transport::Smtp(
                 AsyncSmtpTransport::<Tokio1Executor>::from_url(url)?
                     .timeout(Some(Duration::from_secs(15)))
+                    .pool_config(PoolConfig::new().max_size(Self::IN_FLIGHT as u32))
                     .build(),
             )
         } else if let Some(path) = url.strip_prefix("file://") {

@@ -197,6 +197,31 @@ both_databases! {
         app.finish().await;
     }
 
+    async fn mail_over_the_minutes_ceiling_waits_and_none_is_lost(app: TestApp) with(|s: &mut server::Settings| s.mails_per_minute = 2) {
+        let local = app.a_local_of(PETITION, 1).await;
+        for name in ["ana", "bea", "cai"] {
+            let mut signer = ana(local);
+            signer["email"] = json!(format!("{name}@example.org"));
+            assert_eq!(app.sign_json(PETITION, signer).await.status(), 202);
+        }
+        let mails = app.wait_for_mails(2, MAIL_WAIT).await;
+        assert_eq!(mails.len(), 2);
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        assert_eq!(app.smtp.messages().len(), 2, "the ceiling holds the third");
+        assert_eq!(
+            app.count("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND claimed_until IS NULL").await,
+            1,
+            "the third waits unclaimed, for whichever worker the next minute finds"
+        );
+        // The next minute.
+        app.exec("DELETE FROM mail_ceiling").await;
+        let mails = app.wait_for_mails(3, MAIL_WAIT).await;
+        let mut to: Vec<_> = mails.iter().map(|m| m.to.clone()).collect();
+        to.sort();
+        assert_eq!(to, ["ana@example.org", "bea@example.org", "cai@example.org"], "each once");
+        app.finish().await;
+    }
+
     async fn an_expired_link_gets_a_clear_page_and_counts_nothing(app: TestApp) {
         let local = app.a_local_of(PETITION, 0).await;
         app.sign_json(PETITION, ana(local)).await;
