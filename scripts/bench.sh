@@ -11,19 +11,15 @@ root=$(pwd)
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/rollcall/target}"
 secs="${SECONDS_PER_RUN:-10}"
 preload="${PRELOAD:-1000000}"
-# The live-stream scenario's subscribers: 20,000, or as many as the open-file limit
-# leaves room for (each is a connection on both ends; this machine's hard limit is 20,000).
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-files=$(ulimit -n)
-[ "$files" = unlimited ] && files=1000000
-subscribers="${STREAM_SUBSCRIBERS:-$(( files - 1000 < 20000 ? files - 1000 : 20000 ))}"
 pg="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}"
 port=3300
 nginx_port=3400
 
-say() { printf '\033[1mbench:\033[0m %s\n' "$*"; }
+bench_name=bench
+source scripts/bench_common.sh
+subscribers=$(stream_subscribers)
 
-[ "$subscribers" -ge 20000 ] || say "the open-file limit ($files) allows $subscribers live-stream subscribers, not 20,000"
+[ "$subscribers" -ge 20000 ] || say "the open-file limit ($(ulimit -n)) allows $subscribers live-stream subscribers, not 20,000"
 
 scripts/setup.sh --test
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || {
@@ -52,72 +48,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# 1,000,000 confirmed signatures spread over the general-strike demo's locals, and
-# their tally rows, so the database is the size of a big campaign's.
-preload_sql() {
-  local series=$1
-  cat <<SQL
-INSERT INTO signatures (id, campaign_id, local_id, given_name, family_name, email, canonical_email,
-  language, text_id, show_name, status, created_at, confirmed_at)
-SELECT $2, c.id, 1 + (n % 300), 'Pre', 'Loaded', 'pre' || n || '@example.org', 'pre' || n || '@example.org',
-  'en', t.id, (n % 10 = 0), 'confirmed', $3, $3
-FROM $series,
-  (SELECT id FROM campaigns WHERE slug = 'general-strike-pledge-demo') c,
-  (SELECT MIN(id) AS id FROM campaign_texts WHERE campaign_id = (SELECT id FROM campaigns WHERE slug = 'general-strike-pledge-demo')) t;
-INSERT INTO local_tallies (campaign_id, local_id, shard, count)
-SELECT campaign_id, local_id, 0, COUNT(*) FROM signatures
-WHERE status = 'confirmed' AND campaign_id = (SELECT id FROM campaigns WHERE slug = 'general-strike-pledge-demo')
-GROUP BY campaign_id, local_id;
-SQL
-}
-
-start_server() {
-  local db_url=$1 mail=$2
-  rm -rf "$mail" && mkdir -p "$mail"
-  DATABASE_URL="$db_url" MAIL_URL="file://$mail" LEPTOS_ENV=prod LEPTOS_SITE_ADDR="127.0.0.1:$port" \
-    LEPTOS_SITE_ROOT="$root/target/site" PUBLIC_URL="http://127.0.0.1:$port" \
-    TRUSTED_PROXIES=127.0.0.0/8 DATABASE_MAX_CONNECTIONS=16 RUST_LOG=warn \
-    MAILS_PER_MINUTE=1000000 \
-    "$bin" --config /dev/null serve >"$work/server.log" 2>&1 &
-  server_pid=$!
-  for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && return; sleep 0.2; done
-  say "the server did not start"; cat "$work/server.log"; exit 1
-}
-
-stop_server() { kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""; }
-
-run() { "$tool" --base "http://127.0.0.1:$port" --seconds "$secs" --json "$results" "$@"; }
-
-rate_of() { # the closed-loop rate of the last result, halved
-  python3 -c "import json,sys; r=[json.loads(l) for l in open('$results')][-1]; print(max(1, round(r['per_second']/2)))"
-}
-
-wait_for_mail() { # until the outbox is empty
-  local db_url=$1
-  for _ in $(seq 1 600); do
-    local left
-    if [[ "$db_url" == sqlite* ]]; then left=$(sqlite3 "${db_url#sqlite://}" "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL");
-    else left=$(psql -At "$db_url" -c "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL"); fi
-    [ "$left" = 0 ] && return; sleep 0.5
-  done
-}
-
 suite() {
   local label=$1 db_url=$2
   say "$label: loading the demo and $preload signatures"
-  DATABASE_URL="$db_url" "$bin" --config /dev/null demo >/dev/null
-  if [[ "$db_url" == sqlite* ]]; then
-    preload_sql "(WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < $preload) SELECT n FROM s)" \
-      "randomblob(16)" "strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now', '-' || (n % 720) || ' hours')" \
-      | sqlite3 "${db_url#sqlite://}"
-  else
-    preload_sql "generate_series(1, $preload) AS n" "gen_random_uuid()" "now() - (n % 720) * interval '1 hour'" \
-      | psql -q "$db_url"
-    psql -q "$db_url" -c "VACUUM ANALYZE"
-  fi
-  start_server "$db_url" "$work/mail-$label"
+  load_demo "$db_url"
+  rm -rf "$work/mail-$label" && mkdir -p "$work/mail-$label"
+  start_server "$db_url" "file://$work/mail-$label"
   sleep 1
-  ps -o rss= -p "$server_pid" | awk '{print $1 * 1024}' > "$work/rss-idle-$label"
+  rss_bytes > "$work/rss-idle-$label"
   run --label "$label" tally --slug general-strike-pledge-demo --clients 64
   run --label "$label" page --slug general-strike-pledge-demo --clients 32
   run --label "$label" sign --clients 16
@@ -143,7 +81,7 @@ suite() {
   # What stays once the subscribers have gone and the server has given memory back
   # (it does so every 30 s).
   sleep 35
-  ps -o rss= -p "$server_pid" | awk '{print $1 * 1024}' > "$work/rss-$label"
+  rss_bytes > "$work/rss-$label"
   stop_server
   if [[ "$db_url" == sqlite* ]]; then
     say "yardstick: the same writes straight to SQLite, 16 clients"
@@ -195,8 +133,9 @@ sleep 1
 say "writing BENCHMARKS.md"
 python3 scripts/bench_report.py "$results" "$work" > "$work/BENCHMARKS.md"
 # The reading of the figures is written by hand; the export and pledge figures come
-# from scripts/bench_export.sh and scripts/bench_pledge.sh; all are kept as they were.
-for part in reading exports pledges; do
+# from scripts/bench_export.sh and scripts/bench_pledge.sh, the record day from
+# scripts/bench_day.sh; all are kept as they were.
+for part in reading exports pledges day; do
   if grep -q "<!-- $part:begin -->" BENCHMARKS.md 2>/dev/null; then
     { echo; sed -n "/<!-- $part:begin -->/,/<!-- $part:end -->/p" BENCHMARKS.md; } >> "$work/BENCHMARKS.md"
   fi

@@ -19,6 +19,9 @@ use std::{
     time::{Duration, Instant},
 };
 
+mod flow;
+mod record_day;
+mod sink;
 mod stream;
 
 use anyhow::Context;
@@ -115,6 +118,40 @@ enum Scenario {
         #[arg(long, default_value_t = 100)]
         sample_every: usize,
     },
+    /// Signers on a schedule (`--rate`, default 100/s), each confirmation mail received
+    /// by an SMTP sink inside this tool and its link pressed at once: the time from sign
+    /// to counted, and anything lost on the way. The server's `MAIL_URL` points at
+    /// `smtp://127.0.0.1:PORT`.
+    Flow {
+        #[arg(long, default_value = "joint-statement-demo")]
+        slug: String,
+        #[arg(long, default_value_t = 2525)]
+        smtp_port: u16,
+        /// How long to wait for the last mails after the schedule ends.
+        #[arg(long, default_value_t = 60)]
+        grace: u64,
+    },
+    /// The record day's mix at once: `--subscribers` watching the live count, `--signs`
+    /// a second through the whole flow, `--pages` campaign pages and `--tallies` tally
+    /// polls a second.
+    RecordDay {
+        #[arg(long, default_value = "joint-statement-demo")]
+        slug: String,
+        #[arg(long, default_value_t = 20000)]
+        subscribers: usize,
+        #[arg(long, default_value_t = 35.0)]
+        signs: f64,
+        #[arg(long, default_value_t = 200.0)]
+        pages: f64,
+        #[arg(long, default_value_t = 200.0)]
+        tallies: f64,
+        #[arg(long, default_value_t = 2525)]
+        smtp_port: u16,
+        #[arg(long)]
+        server_pid: Option<u32>,
+        #[arg(long, default_value_t = 100)]
+        sample_every: usize,
+    },
     /// Reads the confirmation tokens out of a folder of `.eml` files (the server's
     /// `MAIL_URL=file://DIR`) into a file, one a line.
     Tokens {
@@ -173,29 +210,26 @@ impl Plan {
             Scenario::Sign { slug, community } => {
                 let local =
                     (!community).then(|| self.locals[(i as usize) % self.locals.len().max(1)]);
-                client
-                    .post(format!("{}/api/v1/campaigns/{slug}/signatures", self.base))
-                    .header("X-Forwarded-For", forwarded)
-                    .json(&serde_json::json!({
-                        "given_name": "Bench",
-                        "family_name": "Signer",
-                        "email": format!("bench-{}-{i}@example.org", self.run),
-                        "local_id": local,
-                    }))
+                sign(
+                    client,
+                    &self.base,
+                    slug,
+                    local,
+                    &signer_email(self.run, i),
+                    &forwarded,
+                )
             }
             Scenario::Confirm { .. } => {
                 let Some(token) = self.tokens.get(i as usize) else {
                     return Ok(0);
                 };
-                client
-                    .post(format!("{}/api/confirm", self.base))
-                    .header("Accept", "text/html")
-                    .header("X-Forwarded-For", forwarded)
-                    .form(&[("token", token.as_str())])
+                confirm(client, &self.base, token, &forwarded)
             }
             Scenario::Tokens { .. }
             | Scenario::SqliteYardstick { .. }
-            | Scenario::Stream { .. } => {
+            | Scenario::Stream { .. }
+            | Scenario::Flow { .. }
+            | Scenario::RecordDay { .. } => {
                 unreachable!("not a request-at-a-time scenario")
             }
         };
@@ -205,6 +239,69 @@ impl Plan {
         response.bytes().await?;
         Ok(status)
     }
+}
+
+/// The address the load tool signs its i-th signer of a run with.
+fn signer_email(run: u64, i: u64) -> String {
+    format!("bench-{run}-{i}@example.org")
+}
+
+/// The i-th signer of a run, from the address `signer_email` gave it.
+fn signer_of(email: &str, run: u64) -> Option<u64> {
+    email
+        .trim_matches(|c| c == '<' || c == '>')
+        .strip_prefix(&format!("bench-{run}-"))?
+        .strip_suffix("@example.org")?
+        .parse()
+        .ok()
+}
+
+/// A signature posted to the JSON API, as a signer's phone would.
+fn sign(
+    client: &reqwest::Client,
+    base: &str,
+    slug: &str,
+    local: Option<i64>,
+    email: &str,
+    forwarded: &str,
+) -> reqwest::RequestBuilder {
+    client
+        .post(format!("{base}/api/v1/campaigns/{slug}/signatures"))
+        .header("X-Forwarded-For", forwarded)
+        .json(&serde_json::json!({
+            "given_name": "Bench",
+            "family_name": "Signer",
+            "email": email,
+            "local_id": local,
+        }))
+}
+
+/// The confirm button on the page a confirmation link opens.
+fn confirm(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    forwarded: &str,
+) -> reqwest::RequestBuilder {
+    client
+        .post(format!("{base}/api/confirm"))
+        .header("Accept", "text/html")
+        .header("X-Forwarded-For", forwarded)
+        .form(&[("token", token)])
+}
+
+/// The campaign's locals, to spread signers over.
+async fn locals_of(client: &reqwest::Client, base: &str, slug: &str) -> anyhow::Result<Vec<i64>> {
+    let campaign: serde_json::Value = client
+        .get(format!("{base}/api/v1/campaigns/{slug}"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    Ok(campaign["locals"]
+        .as_array()
+        .map(|l| l.iter().filter_map(|l| l["id"].as_i64()).collect())
+        .unwrap_or_default())
 }
 
 struct Tally {
@@ -302,21 +399,23 @@ fn new_tally() -> Tally {
     }
 }
 
-/// Pulls `/v/TOKEN` links out of mail files (quoted-printable soft breaks undone).
+/// The confirmation token of a mail's `/v/TOKEN` link (quoted-printable soft breaks
+/// undone), if it has one.
+fn token_in(mail: &str) -> Option<String> {
+    let text = mail.replace("=\r\n", "").replace("=\n", "");
+    let at = text.find("/v/")?;
+    let token: String = text[at + 3..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    (token.len() == 43).then_some(token)
+}
+
+/// Pulls the confirmation tokens out of a folder of mail files.
 fn tokens_from_mail(dir: &std::path::Path) -> anyhow::Result<Vec<String>> {
     let mut tokens = Vec::new();
     for entry in std::fs::read_dir(dir)? {
-        let text = std::fs::read_to_string(entry?.path())?;
-        let text = text.replace("=\r\n", "").replace("=\n", "");
-        if let Some(at) = text.find("/v/") {
-            let token: String = text[at + 3..]
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-                .collect();
-            if token.len() == 43 {
-                tokens.push(token);
-            }
-        }
+        tokens.extend(token_in(&std::fs::read_to_string(entry?.path())?));
     }
     Ok(tokens)
 }
@@ -422,42 +521,72 @@ async fn main() -> anyhow::Result<()> {
             label: cli.label.clone(),
         };
         let report = stream::run(options, clients).await?;
-        println!(
-            "stream   {:<10} {:<36} held {} refused {} ended early {}  confirmed {}/{}  events {}  delivery p50 {:.1} ms p99 {:.1} ms max {:.1} ms  memory {}",
-            report.label,
-            report.mode,
-            report.held,
-            report.refused,
-            report.ended_early,
-            report.confirmed_ok,
-            report.confirms,
-            report.events,
-            report.delivery_p50_ms,
-            report.delivery_p99_ms,
-            report.delivery_max_ms,
-            report.kib_per_subscriber.map_or_else(
-                || "not weighed".to_owned(),
-                |kib| format!("{kib:.1} KiB per subscriber")
-            ),
-        );
+        println!("{}", report.line());
+        if let Some(path) = cli.json {
+            append_json(&path, &serde_json::to_string(&report)?)?;
+        }
+        return Ok(());
+    }
+    let smtp = |port: u16| std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    if let Scenario::Flow {
+        slug,
+        smtp_port,
+        grace,
+    } = &cli.scenario
+    {
+        let options = flow::Options {
+            base: cli.base.trim_end_matches('/').to_owned(),
+            slug: slug.clone(),
+            rate: cli.rate.unwrap_or(100.0),
+            seconds: cli.seconds,
+            smtp: smtp(*smtp_port),
+            grace: Duration::from_secs(*grace),
+            label: cli.label.clone(),
+        };
+        let report = flow::run(options, clients, None).await?;
+        println!("{}", report.line());
+        if let Some(path) = cli.json {
+            append_json(&path, &serde_json::to_string(&report)?)?;
+        }
+        return Ok(());
+    }
+    if let Scenario::RecordDay {
+        slug,
+        subscribers,
+        signs,
+        pages,
+        tallies,
+        smtp_port,
+        server_pid,
+        sample_every,
+    } = &cli.scenario
+    {
+        let options = record_day::Options {
+            base: cli.base.trim_end_matches('/').to_owned(),
+            slug: slug.clone(),
+            subscribers: *subscribers,
+            signs: *signs,
+            pages: *pages,
+            tallies: *tallies,
+            seconds: cli.seconds,
+            smtp: smtp(*smtp_port),
+            server_pid: *server_pid,
+            sample_every: *sample_every,
+            label: cli.label.clone(),
+        };
+        let report = record_day::run(options, clients).await?;
+        println!("record-day {}: failures {}", report.mode, report.failures);
+        println!("  {}", report_line(&report.page));
+        println!("  {}", report_line(&report.tally));
+        println!("  {}", report.flow.line());
+        println!("  {}", report.stream.line());
         if let Some(path) = cli.json {
             append_json(&path, &serde_json::to_string(&report)?)?;
         }
         return Ok(());
     }
     let locals = match &cli.scenario {
-        Scenario::Sign { slug, .. } => {
-            let campaign: serde_json::Value = clients[0]
-                .get(format!("{}/api/v1/campaigns/{slug}", cli.base))
-                .send()
-                .await?
-                .json()
-                .await?;
-            campaign["locals"]
-                .as_array()
-                .map(|l| l.iter().filter_map(|l| l["id"].as_i64()).collect())
-                .unwrap_or_default()
-        }
+        Scenario::Sign { slug, .. } => locals_of(&clients[0], &cli.base, slug).await?,
         _ => Vec::new(),
     };
     let tokens = match &cli.scenario {
@@ -486,6 +615,22 @@ async fn main() -> anyhow::Result<()> {
         ),
     };
     let seconds = started.elapsed().as_secs_f64();
+    let scenario = match &cli.scenario {
+        Scenario::Tally { .. } => "tally",
+        Scenario::Page { .. } => "page",
+        Scenario::Sign { .. } => "sign",
+        _ => "confirm",
+    };
+    let report = report_of(scenario, &cli.label, &mode, tally, seconds);
+    println!("{}", report_line(&report));
+    if let Some(path) = cli.json {
+        append_json(&path, &serde_json::to_string(&report)?)?;
+    }
+    Ok(())
+}
+
+/// A scenario's figures from what its requests met.
+fn report_of(scenario: &str, label: &str, mode: &str, tally: Tally, seconds: f64) -> Report {
     let h = &tally.histogram;
     let ok = tally
         .statuses
@@ -493,30 +638,25 @@ async fn main() -> anyhow::Result<()> {
         .filter(|(s, _)| (200..400).contains(*s))
         .map(|(_, n)| n)
         .sum();
-    let report = Report {
-        scenario: match &cli.scenario {
-            Scenario::Tally { .. } => "tally",
-            Scenario::Page { .. } => "page",
-            Scenario::Sign { .. } => "sign",
-            Scenario::Confirm { .. } => "confirm",
-            Scenario::Tokens { .. } => "tokens",
-            Scenario::SqliteYardstick { .. } => "sqlite",
-            Scenario::Stream { .. } => "stream",
-        }
-        .to_owned(),
-        label: cli.label,
-        mode,
+    Report {
+        scenario: scenario.to_owned(),
+        label: label.to_owned(),
+        mode: mode.to_owned(),
         requests: h.len(),
         ok,
-        statuses: tally.statuses,
         errors: tally.errors,
         seconds,
         per_second: h.len() as f64 / seconds,
         p50_ms: h.value_at_quantile(0.5) as f64 / 1000.0,
         p99_ms: h.value_at_quantile(0.99) as f64 / 1000.0,
         max_ms: h.max() as f64 / 1000.0,
-    };
-    println!(
+        statuses: tally.statuses,
+    }
+}
+
+/// A report as one line of the table.
+fn report_line(report: &Report) -> String {
+    format!(
         "{:<8} {:<10} {:<24} {:>8} req {:>9.1}/s  p50 {:>8.2} ms  p99 {:>8.2} ms  max {:>8.2} ms  ok {} errors {} {:?}",
         report.scenario,
         report.label,
@@ -529,11 +669,7 @@ async fn main() -> anyhow::Result<()> {
         report.ok,
         report.errors,
         report.statuses
-    );
-    if let Some(path) = cli.json {
-        append_json(&path, &serde_json::to_string(&report)?)?;
-    }
-    Ok(())
+    )
 }
 
 /// The tokens in a file, one a line.

@@ -13,7 +13,7 @@
 
 use std::{
     sync::{
-        Arc,
+        Arc, Mutex,
         atomic::{AtomicU64, Ordering},
     },
     time::{Duration, Instant},
@@ -23,7 +23,7 @@ use futures::StreamExt;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 use tokio::{
-    sync::{Mutex, OwnedSemaphorePermit, Semaphore},
+    sync::{OwnedSemaphorePermit, Semaphore},
     task::JoinSet,
 };
 
@@ -60,6 +60,29 @@ pub struct StreamReport {
     pub rss_idle_kib: Option<u64>,
     pub rss_held_kib: Option<u64>,
     pub kib_per_subscriber: Option<f64>,
+}
+
+impl StreamReport {
+    pub fn line(&self) -> String {
+        format!(
+            "stream   {:<10} {:<36} held {} refused {} ended early {}  confirmed {}/{}  events {}  delivery p50 {:.1} ms p99 {:.1} ms max {:.1} ms  memory {}",
+            self.label,
+            self.mode,
+            self.held,
+            self.refused,
+            self.ended_early,
+            self.confirmed_ok,
+            self.confirms,
+            self.events,
+            self.delivery_p50_ms,
+            self.delivery_p99_ms,
+            self.delivery_max_ms,
+            self.kib_per_subscriber.map_or_else(
+                || "not weighed".to_owned(),
+                |kib| format!("{kib:.1} KiB per subscriber")
+            ),
+        )
+    }
 }
 
 /// When each confirmation was answered, in the order they were: the k-th answered
@@ -147,8 +170,8 @@ async fn watch(
             if total <= from {
                 continue;
             }
-            let answered = shared.answered.lock().await;
-            let mut latencies = shared.latencies.lock().await;
+            let answered = lock(&shared.answered);
+            let mut latencies = lock(&shared.latencies);
             for k in (from - base + 1)..=(total - base) {
                 // Counted before its answer reached the signer: no wait at all.
                 let waited = answered
@@ -160,56 +183,156 @@ async fn watch(
     }
 }
 
+/// The crowd watching a campaign's count: connected, weighed, and told when each
+/// confirmation was answered so it can time how long the count took to show it.
+pub struct Watchers {
+    shared: Arc<Shared>,
+    tasks: JoinSet<()>,
+    stop: tokio::sync::watch::Sender<bool>,
+    subscribers: usize,
+    held: u64,
+    rss_idle: Option<u64>,
+    rss_held: Option<u64>,
+}
+
+/// Notes that a confirmation was answered now: hand it to whatever confirms.
+#[derive(Clone)]
+pub struct Answered(Arc<Shared>);
+
+impl Answered {
+    pub fn now(&self) {
+        lock(&self.0.answered).push(Instant::now());
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Watchers {
+    /// Opens `subscribers` streams on the campaign's live tally, a few hundred at a time
+    /// as a crowd arriving, waits for them, and weighs the server with and without them.
+    pub async fn connect(
+        clients: &[reqwest::Client],
+        base: &str,
+        slug: &str,
+        subscribers: usize,
+        sample_every: usize,
+        server_pid: Option<u32>,
+    ) -> anyhow::Result<Self> {
+        let url = format!("{base}/api/v1/campaigns/{slug}/tally/stream");
+        let rss_idle = server_pid.and_then(rss_kib);
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let shared = Arc::new(Shared {
+            base: AtomicU64::new(0),
+            answered: Mutex::new(Vec::new()),
+            latencies: Mutex::new(Histogram::new(3)?),
+            held: AtomicU64::new(0),
+            refused: AtomicU64::new(0),
+            ended_early: AtomicU64::new(0),
+            events: AtomicU64::new(0),
+            stop: stopped,
+        });
+        let connecting = Arc::new(Semaphore::new(256));
+        let mut tasks = JoinSet::new();
+        for i in 0..subscribers {
+            let permit = connecting.clone().acquire_owned().await?;
+            let (client, url, shared) = (
+                clients[i % clients.len()].clone(),
+                url.clone(),
+                shared.clone(),
+            );
+            let sampled = i % sample_every.max(1) == 0;
+            tasks.spawn(watch(client, url, shared, sampled, permit));
+        }
+        let connect_deadline = Instant::now() + Duration::from_secs(120);
+        while (shared.held.load(Ordering::Relaxed) + shared.refused.load(Ordering::Relaxed))
+            < subscribers as u64
+            && Instant::now() < connect_deadline
+        {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        // Let the snapshots land and the server settle before weighing it.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let held = shared.held.load(Ordering::Relaxed);
+        let rss_held = server_pid.and_then(rss_kib);
+        let tally: serde_json::Value = clients[0]
+            .get(format!("{base}/api/v1/campaigns/{slug}/tally"))
+            .send()
+            .await?
+            .json()
+            .await?;
+        shared
+            .base
+            .store(tally["total"].as_u64().unwrap_or(0), Ordering::Relaxed);
+        Ok(Self {
+            shared,
+            tasks,
+            stop,
+            subscribers,
+            held,
+            rss_idle,
+            rss_held,
+        })
+    }
+
+    pub fn answered(&self) -> Answered {
+        Answered(self.shared.clone())
+    }
+
+    /// Waits for the last merge window to be delivered, closes the streams and reports.
+    pub async fn finish(
+        mut self,
+        label: String,
+        mode: String,
+        confirms: u64,
+        confirmed_ok: u64,
+    ) -> StreamReport {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let _ = self.stop.send(true);
+        while self.tasks.join_next().await.is_some() {}
+        let latencies = lock(&self.shared.latencies);
+        let per_subscriber = match (self.rss_idle, self.rss_held) {
+            (Some(idle), Some(with)) if self.held > 0 => {
+                Some(with.saturating_sub(idle) as f64 / self.held as f64)
+            }
+            _ => None,
+        };
+        StreamReport {
+            scenario: "stream",
+            label,
+            mode,
+            subscribers: self.subscribers,
+            held: self.held,
+            refused: self.shared.refused.load(Ordering::Relaxed),
+            ended_early: self.shared.ended_early.load(Ordering::Relaxed),
+            confirms,
+            confirmed_ok,
+            events: self.shared.events.load(Ordering::Relaxed),
+            deliveries: latencies.len(),
+            delivery_p50_ms: latencies.value_at_quantile(0.5) as f64 / 1000.0,
+            delivery_p99_ms: latencies.value_at_quantile(0.99) as f64 / 1000.0,
+            delivery_max_ms: latencies.max() as f64 / 1000.0,
+            rss_idle_kib: self.rss_idle,
+            rss_held_kib: self.rss_held,
+            kib_per_subscriber: per_subscriber,
+        }
+    }
+}
+
 pub async fn run(options: Options, clients: Vec<reqwest::Client>) -> anyhow::Result<StreamReport> {
-    let url = format!(
-        "{}/api/v1/campaigns/{}/tally/stream",
-        options.base, options.slug
-    );
-    let tally_url = format!("{}/api/v1/campaigns/{}/tally", options.base, options.slug);
-    let rss_idle = options.server_pid.and_then(rss_kib);
-    let (stop_tx, stop) = tokio::sync::watch::channel(false);
-    let shared = Arc::new(Shared {
-        base: AtomicU64::new(0),
-        answered: Mutex::new(Vec::new()),
-        latencies: Mutex::new(Histogram::new(3)?),
-        held: AtomicU64::new(0),
-        refused: AtomicU64::new(0),
-        ended_early: AtomicU64::new(0),
-        events: AtomicU64::new(0),
-        stop,
-    });
-
-    // Connect the watchers, a few hundred at a time, as a crowd arriving.
-    let connecting = Arc::new(Semaphore::new(256));
-    let mut watchers = JoinSet::new();
-    for i in 0..options.subscribers {
-        let permit = connecting.clone().acquire_owned().await?;
-        let (client, url, shared) = (
-            clients[i % clients.len()].clone(),
-            url.clone(),
-            shared.clone(),
-        );
-        let sampled = i % options.sample_every.max(1) == 0;
-        watchers.spawn(watch(client, url, shared, sampled, permit));
-    }
-    let connect_deadline = Instant::now() + Duration::from_secs(120);
-    while (shared.held.load(Ordering::Relaxed) + shared.refused.load(Ordering::Relaxed))
-        < options.subscribers as u64
-        && Instant::now() < connect_deadline
-    {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    // Let the snapshots land and the server settle before weighing it.
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let held = shared.held.load(Ordering::Relaxed);
-    let rss_held = options.server_pid.and_then(rss_kib);
-
-    let tally: serde_json::Value = clients[0].get(&tally_url).send().await?.json().await?;
-    shared
-        .base
-        .store(tally["total"].as_u64().unwrap_or(0), Ordering::Relaxed);
-
-    // Confirm on a schedule, recording when each answer came.
+    let watchers = Watchers::connect(
+        &clients,
+        &options.base,
+        &options.slug,
+        options.subscribers,
+        options.sample_every,
+        options.server_pid,
+    )
+    .await?;
+    // Confirm on a schedule, noting when each answer came.
     let total = ((options.rate * options.seconds as f64) as usize).min(options.tokens.len());
     let confirmed_ok = Arc::new(AtomicU64::new(0));
     let mut confirms = JoinSet::new();
@@ -217,58 +340,35 @@ pub async fn run(options: Options, clients: Vec<reqwest::Client>) -> anyhow::Res
     for (i, token) in options.tokens.into_iter().take(total).enumerate() {
         tokio::time::sleep_until(start + Duration::from_secs_f64(i as f64 / options.rate)).await;
         let client = clients[i % clients.len()].clone();
-        let (shared, confirmed_ok) = (shared.clone(), confirmed_ok.clone());
-        let confirm = format!("{}/api/confirm", options.base);
+        let (answered, confirmed_ok, base) = (
+            watchers.answered(),
+            confirmed_ok.clone(),
+            options.base.clone(),
+        );
         let forwarded = format!("10.9.{}.{}", (i >> 8) & 255, i & 255);
         confirms.spawn(async move {
-            let answer = client
-                .post(confirm)
-                .header("Accept", "text/html")
-                .header("X-Forwarded-For", forwarded)
-                .form(&[("token", token.as_str())])
+            let answer = crate::confirm(&client, &base, &token, &forwarded)
                 .send()
                 .await;
             if answer.is_ok_and(|a| a.status().is_redirection()) {
-                shared.answered.lock().await.push(Instant::now());
+                answered.now();
                 confirmed_ok.fetch_add(1, Ordering::Relaxed);
             }
         });
     }
     while confirms.join_next().await.is_some() {}
-    // The last merge window and its delivery.
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let _ = stop_tx.send(true);
-    while watchers.join_next().await.is_some() {}
-
-    let latencies = shared.latencies.lock().await;
-    let per_subscriber = match (rss_idle, rss_held) {
-        (Some(idle), Some(with)) if held > 0 => {
-            Some(with.saturating_sub(idle) as f64 / held as f64)
-        }
-        _ => None,
-    };
-    Ok(StreamReport {
-        scenario: "stream",
-        label: options.label,
-        mode: format!(
-            "{} subscribers, confirming {}/s",
-            options.subscribers, options.rate
-        ),
-        subscribers: options.subscribers,
-        held,
-        refused: shared.refused.load(Ordering::Relaxed),
-        ended_early: shared.ended_early.load(Ordering::Relaxed),
-        confirms: total as u64,
-        confirmed_ok: confirmed_ok.load(Ordering::Relaxed),
-        events: shared.events.load(Ordering::Relaxed),
-        deliveries: latencies.len(),
-        delivery_p50_ms: latencies.value_at_quantile(0.5) as f64 / 1000.0,
-        delivery_p99_ms: latencies.value_at_quantile(0.99) as f64 / 1000.0,
-        delivery_max_ms: latencies.max() as f64 / 1000.0,
-        rss_idle_kib: rss_idle,
-        rss_held_kib: rss_held,
-        kib_per_subscriber: per_subscriber,
-    })
+    let mode = format!(
+        "{} subscribers, confirming {}/s",
+        options.subscribers, options.rate
+    );
+    Ok(watchers
+        .finish(
+            options.label,
+            mode,
+            total as u64,
+            confirmed_ok.load(Ordering::Relaxed),
+        )
+        .await)
 }
 
 #[cfg(test)]

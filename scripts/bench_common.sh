@@ -1,0 +1,77 @@
+# Shared by the benchmark scripts (sourced, not run): the release server started on a
+# database and a mail URL, the 1,000,000 signatures preloaded, the outbox waited on.
+# The sourcing script sets $root, $work, $bin, $port and $preload.
+
+say() { printf '\033[1m%s:\033[0m %s\n' "${bench_name:-bench}" "$*"; }
+
+# 1,000,000 confirmed signatures spread over the general-strike demo's locals, and
+# their tally rows, so the database is the size of a big campaign's.
+preload_sql() {
+  local series=$1
+  cat <<SQL
+INSERT INTO signatures (id, campaign_id, local_id, given_name, family_name, email, canonical_email,
+  language, text_id, show_name, status, created_at, confirmed_at)
+SELECT $2, c.id, 1 + (n % 300), 'Pre', 'Loaded', 'pre' || n || '@example.org', 'pre' || n || '@example.org',
+  'en', t.id, (n % 10 = 0), 'confirmed', $3, $3
+FROM $series,
+  (SELECT id FROM campaigns WHERE slug = 'general-strike-pledge-demo') c,
+  (SELECT MIN(id) AS id FROM campaign_texts WHERE campaign_id = (SELECT id FROM campaigns WHERE slug = 'general-strike-pledge-demo')) t;
+INSERT INTO local_tallies (campaign_id, local_id, shard, count)
+SELECT campaign_id, local_id, 0, COUNT(*) FROM signatures
+WHERE status = 'confirmed' AND campaign_id = (SELECT id FROM campaigns WHERE slug = 'general-strike-pledge-demo')
+GROUP BY campaign_id, local_id;
+SQL
+}
+
+# The demo campaigns and $preload signatures, on a fresh database.
+load_demo() {
+  local db_url=$1
+  DATABASE_URL="$db_url" "$bin" --config /dev/null demo >/dev/null
+  if [[ "$db_url" == sqlite* ]]; then
+    preload_sql "(WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < $preload) SELECT n FROM s)" \
+      "randomblob(16)" "strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now', '-' || (n % 720) || ' hours')" \
+      | sqlite3 "${db_url#sqlite://}"
+  else
+    preload_sql "generate_series(1, $preload) AS n" "gen_random_uuid()" "now() - (n % 720) * interval '1 hour'" \
+      | psql -q "$db_url"
+    psql -q "$db_url" -c "VACUUM ANALYZE"
+  fi
+}
+
+# The release server on $port, its rate limiter on and the load tool's addresses trusted.
+start_server() {
+  local db_url=$1 mail_url=$2
+  DATABASE_URL="$db_url" MAIL_URL="$mail_url" LEPTOS_ENV=prod LEPTOS_SITE_ADDR="127.0.0.1:$port" \
+    LEPTOS_SITE_ROOT="$root/target/site" PUBLIC_URL="http://127.0.0.1:$port" \
+    TRUSTED_PROXIES=127.0.0.0/8 DATABASE_MAX_CONNECTIONS=16 RUST_LOG=warn \
+    MAILS_PER_MINUTE=1000000 \
+    "$bin" --config /dev/null serve >"$work/server.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && return; sleep 0.2; done
+  say "the server did not start"; cat "$work/server.log"; exit 1
+}
+
+stop_server() { kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""; }
+
+# The server's resident set, in bytes.
+rss_bytes() { ps -o rss= -p "$server_pid" | awk '{print $1 * 1024}'; }
+
+outbox_left() {
+  local db_url=$1
+  if [[ "$db_url" == sqlite* ]]; then sqlite3 "${db_url#sqlite://}" "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL";
+  else psql -At "$db_url" -c "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL"; fi
+}
+
+wait_for_mail() { # until the outbox is empty (at most five minutes)
+  for _ in $(seq 1 600); do [ "$(outbox_left "$1")" = 0 ] && return; sleep 0.5; done
+}
+
+# Live-stream subscribers: 20,000, or as many as the open-file limit leaves room for
+# (each is a connection on both ends; this machine's hard limit is 20,000).
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+stream_subscribers() {
+  local files
+  files=$(ulimit -n)
+  [ "$files" = unlimited ] && files=1000000
+  echo "${STREAM_SUBSCRIBERS:-$(( files - 1000 < 20000 ? files - 1000 : 20000 ))}"
+}
