@@ -71,4 +71,4 @@ psql -q "$pg/postgres" -c "DROP DATABASE IF EXISTS rollcall_day_bench WITH (FORC
 suite postgres "$pg/rollcall_day_bench"
 
 say "writing the Record day section of BENCHMARKS.md"
-python3 scripts/bench_day_report.py "$results" "$secs" | python3 scripts/bench_section.py day
+python3 scripts/bench_day_report.py "$results" "$secs" "$preload" | python3 scripts/bench_section.py day

@@ -4,7 +4,7 @@ import subprocess
 import sys
 
 results = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
-seconds = sys.argv[2]
+seconds, preload = sys.argv[2], int(sys.argv[3])
 cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"],
                      capture_output=True, text=True).stdout.strip()
 
@@ -18,7 +18,7 @@ def mark(ok):
 
 
 out = ["<!-- day:begin -->", "## A signer's whole path, and the record day", "",
-       f"`scripts/bench_day.sh` (release build, {seconds} s a run, 1,000,000 signatures preloaded, the",
+       f"`scripts/bench_day.sh` (release build, {seconds} s a run, {preload:,} signatures preloaded, the",
        "rate limiter on). The server mails over SMTP to a sink inside the load tool; each",
        "confirmation link is pressed as its mail arrives, so a signature is counted only",
        "after the whole path. Sign to counted runs from the signer's scheduled send (open",
