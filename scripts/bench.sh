@@ -48,6 +48,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
+run() { "$tool" --base "http://127.0.0.1:$port" --seconds "$secs" --json "$results" "$@"; }
+
+rate_of() { # the closed-loop rate of the last result, halved
+  python3 -c "import json,sys; r=[json.loads(l) for l in open('$results')][-1]; print(max(1, round(r['per_second']/2)))"
+}
+
 suite() {
   local label=$1 db_url=$2
   say "$label: loading the demo and $preload signatures"

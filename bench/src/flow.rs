@@ -52,6 +52,8 @@ pub struct FlowReport {
     pub counted: u64,
     /// Signatures acknowledged but not counted by the end of the grace period.
     pub lost: u64,
+    /// Confirmation mails that arrived more than once.
+    pub duplicates: u64,
     pub counted_p50_ms: f64,
     pub counted_p99_ms: f64,
     pub counted_max_ms: f64,
@@ -64,6 +66,21 @@ struct Shared {
     signed_ok: AtomicU64,
     mails: AtomicU64,
     other_mails: AtomicU64,
+    duplicates: AtomicU64,
+    /// Signers whose signature was acknowledged, and those counted.
+    acknowledged: Mutex<HashSet<u64>>,
+    counted_signers: Mutex<HashSet<u64>>,
+}
+
+impl Shared {
+    /// Acknowledged signers not (yet) counted.
+    fn missing(&self) -> u64 {
+        let counted = lock(&self.counted_signers);
+        lock(&self.acknowledged)
+            .iter()
+            .filter(|i| !counted.contains(i))
+            .count() as u64
+    }
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -92,6 +109,9 @@ pub async fn run(
         signed_ok: AtomicU64::new(0),
         mails: AtomicU64::new(0),
         other_mails: AtomicU64::new(0),
+        duplicates: AtomicU64::new(0),
+        acknowledged: Mutex::new(HashSet::new()),
+        counted_signers: Mutex::new(HashSet::new()),
     });
     let start = tokio::time::Instant::now();
     let due = move |i: u64| start + Duration::from_secs_f64(i as f64 / options.rate);
@@ -110,7 +130,9 @@ pub async fn run(
                     continue;
                 };
                 if !seen.insert(i) {
-                    continue; // a mail sent twice counts once
+                    // Sent twice: counted once, and reported.
+                    shared.duplicates.fetch_add(1, Ordering::Relaxed);
+                    continue;
                 }
                 shared.mails.fetch_add(1, Ordering::Relaxed);
                 let client = clients[(i as usize) % clients.len()].clone();
@@ -129,6 +151,7 @@ pub async fn run(
                         if let Some(answered) = &answered {
                             answered.now();
                         }
+                        lock(&shared.counted_signers).insert(i);
                         let waited = due(i).elapsed();
                         let _ = lock(&shared.counted).record(waited.as_micros().max(1) as u64);
                     }
@@ -170,6 +193,7 @@ pub async fn run(
             };
             if outcome.as_ref().is_ok_and(|s| (200..300).contains(s)) {
                 shared.signed_ok.fetch_add(1, Ordering::Relaxed);
+                lock(&shared.acknowledged).insert(i);
             }
             lock(&shared.signs).record(due(i).elapsed(), outcome);
         });
@@ -179,9 +203,7 @@ pub async fn run(
 
     // The last mails: until every acknowledged signer is counted, or the grace is over.
     let deadline = Instant::now() + options.grace;
-    while lock(&shared.counted).len() < shared.signed_ok.load(Ordering::Relaxed)
-        && Instant::now() < deadline
-    {
+    while shared.missing() > 0 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     reader.abort();
@@ -206,7 +228,8 @@ pub async fn run(
         confirm_statuses: confirms.statuses.clone(),
         confirm_errors: confirms.errors,
         counted: counted.len(),
-        lost: signed_ok.saturating_sub(counted.len()),
+        lost: shared.missing(),
+        duplicates: shared.duplicates.load(Ordering::Relaxed),
         counted_p50_ms: counted.value_at_quantile(0.5) as f64 / 1000.0,
         counted_p99_ms: counted.value_at_quantile(0.99) as f64 / 1000.0,
         counted_max_ms: counted.max() as f64 / 1000.0,
@@ -216,7 +239,7 @@ pub async fn run(
 impl FlowReport {
     pub fn line(&self) -> String {
         format!(
-            "flow     {:<10} {:<28} signed {}/{} {:?}  mailed {} (+{} other)  counted {} lost {}  sign p99 {:.1} ms  sign to counted p50 {:.0} ms p99 {:.0} ms max {:.0} ms  confirms {:?} errors {}",
+            "flow     {:<10} {:<28} signed {}/{} {:?}  mailed {} (+{} other, {} twice)  counted {} lost {}  sign p99 {:.1} ms  sign to counted p50 {:.0} ms p99 {:.0} ms max {:.0} ms  confirms {:?} errors {}",
             self.label,
             self.mode,
             self.signed_ok,
@@ -224,6 +247,7 @@ impl FlowReport {
             self.sign_statuses,
             self.mails,
             self.other_mails,
+            self.duplicates,
             self.counted,
             self.lost,
             self.sign_p99_ms,

@@ -56,7 +56,12 @@ pub async fn start(
     let (out, mail) = mpsc::unbounded_channel();
     tokio::spawn(async move {
         let builder = SessionBuilder::new("rollcall-bench");
-        while let Ok((socket, peer)) = listener.accept().await {
+        loop {
+            // Out of file descriptors, say: wait and go on, or every later mail is lost.
+            let Ok((socket, peer)) = listener.accept().await else {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            };
             let collector = Collector {
                 to: Vec::new(),
                 data: Vec::new(),

@@ -124,7 +124,12 @@ async fn watch(
     sampled: bool,
     connecting: OwnedSemaphorePermit,
 ) {
-    let answer = client.get(&url).send().await;
+    // The client's 30 s deadline covers a whole answer; a watcher's answer lasts the run.
+    let answer = client
+        .get(&url)
+        .timeout(Duration::from_secs(24 * 3600))
+        .send()
+        .await;
     drop(connecting);
     let response = match answer {
         Ok(response) if response.status().is_success() => response,

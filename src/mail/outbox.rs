@@ -67,9 +67,12 @@ pub async fn enqueue(
     Ok(())
 }
 
-/// How long a worker holds a claimed mail before another may take it over.
-const CLAIM: chrono::Duration = chrono::Duration::seconds(120);
-const BATCH: u64 = 100;
+/// How long a worker holds a claimed mail before another may take it over: longer than
+/// a batch can take against a slow relay (two waves of sends, each command of which may
+/// wait 15 s), so no mail is sent twice.
+const CLAIM: chrono::Duration = chrono::Duration::seconds(300);
+/// Two waves of `Mailer::IN_FLIGHT`.
+const BATCH: u64 = 2 * Mailer::IN_FLIGHT as u64;
 /// Mail nobody is waiting on goes after the rest: under a flood of signers their
 /// confirmation links go first, and the receipts follow as the outbox catches up.
 const WAIT_THEIR_TURN: [&str; 2] = ["receipt", "announcement"];
@@ -129,17 +132,25 @@ pub async fn send_due(
     if due.is_empty() {
         return Ok(SendReport::default());
     }
+    let claim = now + CLAIM;
     let mut claimed = outbox::Entity::update_many()
-        .col_expr(outbox::Column::ClaimedUntil, Expr::value(now + CLAIM))
+        .col_expr(outbox::Column::ClaimedUntil, Expr::value(claim))
         .filter(outbox::Column::Id.is_in(due))
         .filter(outbox::Column::SentAt.is_null())
         .filter(claimable())
         .exec_with_returning(db)
         .await?;
-    claimed.sort_by_key(|mail| mail.id);
+    // In the order they were chosen: what the ceiling holds back is the last of them.
+    claimed.sort_by_key(|mail| (WAIT_THEIR_TURN.contains(&mail.kind.as_str()), mail.id));
     let mut report = SendReport::default();
     // Over the ceiling every process shares: as many as it allows go, the rest wait.
-    let allowed = allowance(db, now, limits, claimed.len()).await?;
+    let allowed = match allowance(db, now, limits, claimed.len()).await {
+        Ok(allowed) => allowed,
+        Err(err) => {
+            let _ = release(db, claimed.iter().map(|mail| mail.id).collect()).await;
+            return Err(err);
+        }
+    };
     if allowed < claimed.len() {
         release(db, claimed.drain(allowed..).map(|mail| mail.id).collect()).await?;
         report.delayed = true;
@@ -150,7 +161,7 @@ pub async fn send_due(
             if !keep_going() {
                 return Ok(Err(mail.id));
             }
-            send_one(db, mailer, now, mail).await.map(Ok)
+            send_one(db, mailer, now, claim, mail).await.map(Ok)
         })
         .buffer_unordered(Mailer::IN_FLIGHT);
     let mut first_error = None;
@@ -211,6 +222,7 @@ async fn send_one(
     db: &DatabaseConnection,
     mailer: &Mailer,
     now: DateTime<Utc>,
+    claim: DateTime<Utc>,
     mail: outbox::Model,
 ) -> Result<bool, DbErr> {
     let (Some(text), Some(html)) = (mail.body_text, mail.body_html) else {
@@ -258,6 +270,8 @@ async fn send_one(
                 )
                 .col_expr(outbox::Column::LastError, Expr::value(Some(err.summary())))
                 .filter(outbox::Column::Id.eq(mail.id))
+                // Unless another worker took it over meanwhile.
+                .filter(outbox::Column::ClaimedUntil.eq(claim))
                 .exec(db)
                 .await?;
             tracing::warn!(
@@ -270,6 +284,12 @@ async fn send_one(
             Ok(false)
         }
     }
+}
+
+/// How long until the next minute's ceiling opens.
+fn until_next_minute(now: DateTime<Utc>) -> Duration {
+    let into = now.timestamp_millis().rem_euclid(60_000) as u64;
+    Duration::from_millis(60_000 - into)
 }
 
 /// Runs until `shutdown` turns true: sends due mail whenever woken, and at least every
@@ -294,14 +314,24 @@ pub async fn run_worker(
             }
         }
         let running = || !*shutdown.borrow();
+        let mut pause = Duration::from_secs(1);
         match send_due(&db, &mailer, limits, Utc::now(), running).await {
-            Ok(report) if report.sent == BATCH as usize => continue,
+            // Over the ceiling: nothing more goes this minute, whoever wakes the worker.
+            Ok(report) if report.delayed => pause = until_next_minute(Utc::now()),
+            Ok(report) if report.sent + report.failed == BATCH as usize => continue,
             Ok(_) => {}
             Err(err) => tracing::error!(error = %err, "outbox worker could not read the outbox"),
         }
+        if pause > Duration::from_secs(1) {
+            tokio::select! {
+                () = tokio::time::sleep(pause) => {}
+                _ = shutdown.changed() => {}
+            }
+            continue;
+        }
         tokio::select! {
             () = wake.notified() => {}
-            () = tokio::time::sleep(Duration::from_secs(1)) => {}
+            () = tokio::time::sleep(pause) => {}
             _ = shutdown.changed() => {}
         }
     }
