@@ -1,8 +1,31 @@
 # Shared by the benchmark scripts (sourced, not run): the release server started on a
 # database and a mail URL, the 1,000,000 signatures preloaded, the outbox waited on.
-# The sourcing script sets $root, $work, $bin, $port and $preload.
+# The sourcing script sets $root, $port, $pg and $preload, and calls prepare_run.
 
 say() { printf '\033[1m%s:\033[0m %s\n' "${bench_name:-bench}" "$*"; }
+
+# The release binaries' paths, a scratch folder and its results file; on exit the server
+# stops, the scratch PostgreSQL database named $1 is dropped and the folder removed.
+prepare_run() {
+  scratch_db=$1
+  bin="$CARGO_TARGET_DIR/release/rollcall"
+  tool="$CARGO_TARGET_DIR/release/rollcall-bench"
+  work=$(mktemp -d)
+  results="$work/results.jsonl"
+  server_pid=""
+  trap cleanup_run EXIT
+}
+
+cleanup_run() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
+  psql -q "$pg/postgres" -c "DROP DATABASE IF EXISTS $scratch_db WITH (FORCE)" 2>/dev/null || true
+  rm -rf "$work"
+}
+
+# A fresh scratch PostgreSQL database.
+fresh_pg_database() {
+  psql -q "$pg/postgres" -c "DROP DATABASE IF EXISTS $scratch_db WITH (FORCE)" -c "CREATE DATABASE $scratch_db"
+}
 
 # 1,000,000 confirmed signatures spread over the general-strike demo's locals, and
 # their tally rows, so the database is the size of a big campaign's.

@@ -33,18 +33,7 @@ command -v sqlite3 >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install 
 say "building the release server and the load tool"
 cargo leptos build --release --precompress >/dev/null
 cargo build --release -p bench >/dev/null
-bin="$CARGO_TARGET_DIR/release/rollcall"
-tool="$CARGO_TARGET_DIR/release/rollcall-bench"
-
-work=$(mktemp -d)
-results="$work/results.jsonl"
-server_pid=""
-cleanup() {
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
-  psql -q "$pg/postgres" -c "DROP DATABASE IF EXISTS rollcall_day_bench WITH (FORCE)" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+prepare_run rollcall_day_bench
 
 suite() {
   local label=$1 db_url=$2
@@ -68,8 +57,8 @@ suite() {
 }
 
 suite sqlite "sqlite://$work/bench.db"
-psql -q "$pg/postgres" -c "DROP DATABASE IF EXISTS rollcall_day_bench WITH (FORCE)" -c "CREATE DATABASE rollcall_day_bench"
-suite postgres "$pg/rollcall_day_bench"
+fresh_pg_database
+suite postgres "$pg/$scratch_db"
 
 say "writing the Record day section of BENCHMARKS.md"
 python3 scripts/bench_day_report.py "$results" "$secs" "$preload" | python3 scripts/bench_section.py day

@@ -15,7 +15,8 @@ secs="${SECONDS_PER_RUN:-10}"
 pg="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}"
 port=3320
 
-say() { printf '\033[1mbench-pledge:\033[0m %s\n' "$*"; }
+bench_name=bench-pledge
+source scripts/bench_common.sh
 
 scripts/setup.sh --test
 command -v sqlite3 >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sqlite3 >/dev/null
@@ -23,28 +24,7 @@ command -v sqlite3 >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install 
 say "building the release server (the API alone) and the load tool"
 cargo build --release -p server >/dev/null
 cargo build --release -p bench >/dev/null
-bin="$CARGO_TARGET_DIR/release/rollcall"
-tool="$CARGO_TARGET_DIR/release/rollcall-bench"
-
-work=$(mktemp -d)
-results="$work/results.jsonl"
-server_pid=""
-cleanup() {
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
-  psql -q "$pg/postgres" -c "DROP DATABASE IF EXISTS rollcall_pledge_bench WITH (FORCE)" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-outbox_left() {
-  local db_url=$1
-  if [[ "$db_url" == sqlite* ]]; then sqlite3 "${db_url#sqlite://}" "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL";
-  else psql -At "$db_url" -c "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL"; fi
-}
-
-wait_for_mail() {
-  for _ in $(seq 1 600); do [ "$(outbox_left "$1")" = 0 ] && return; sleep 0.5; done
-}
+prepare_run rollcall_pledge_bench
 
 suite() {
   local label=$1 db_url=$2
@@ -76,8 +56,8 @@ suite() {
 }
 
 suite sqlite "sqlite://$work/bench.db"
-psql -q "$pg/postgres" -c "DROP DATABASE IF EXISTS rollcall_pledge_bench WITH (FORCE)" -c "CREATE DATABASE rollcall_pledge_bench"
-suite postgres "$pg/rollcall_pledge_bench"
+fresh_pg_database
+suite postgres "$pg/$scratch_db"
 
 say "writing the Pledges section of BENCHMARKS.md"
 python3 - "$results" "$secs" <<'PY' | python3 scripts/bench_section.py pledges
