@@ -117,6 +117,36 @@ both_databases! {
         app.finish().await;
     }
 
+    async fn a_crowd_of_subscribers_all_see_each_confirmation(app: TestApp) {
+        // More subscribers than the hub deals events out to in turn, so every group has
+        // some and some have two.
+        let local = app.a_local_of(PETITION, 0).await;
+        let mut crowd = Vec::new();
+        for _ in 0..20 {
+            let mut events = Events::open(&app, PETITION).await;
+            let (name, snapshot) = events.next(WAIT).await;
+            assert_eq!((name.as_str(), snapshot["total"].as_u64()), ("snapshot", Some(0)));
+            crowd.push(events);
+        }
+        sign_and_confirm(&app, "crowd-one@example.org", local, 0).await;
+        app.wait_for_mails(2, WAIT).await;
+        sign_and_confirm(&app, "crowd-two@example.org", local, 2).await;
+        for events in &mut crowd {
+            // One delta, or two if the confirmations fell in different windows; each
+            // moves the total on, and the last says two.
+            let (name, delta) = events.next(WAIT).await;
+            assert_eq!(name, "delta");
+            if delta["total"] == 1 {
+                let (name, delta) = events.next(WAIT).await;
+                assert_eq!(name, "delta");
+                assert_eq!(delta["total"], 2);
+            } else {
+                assert_eq!(delta["total"], 2);
+            }
+        }
+        app.finish().await;
+    }
+
     async fn the_tally_is_cacheable_with_an_etag(app: TestApp) {
         let url = app.url(&format!("/api/v1/campaigns/{PETITION}/tally"));
         let first = app.http.get(&url).send().await.unwrap();
