@@ -98,7 +98,8 @@ pub struct SendReport {
 /// dozen mails a second. The batch is claimed in one conditional update, so several
 /// workers (or processes) never send the same mail at once, and taken from the
 /// per-minute ceiling together. A mail being sent is always finished and recorded, even
-/// when another fails.
+/// when another fails; what went is recorded a wave at a time. (Should that record fail,
+/// the mail goes again once its claim lapses: twice rather than never.)
 pub async fn send_due(
     db: &DatabaseConnection,
     mailer: &Mailer,
@@ -159,21 +160,38 @@ pub async fn send_due(
     let mut outcomes = futures_util::stream::iter(claimed)
         .map(|mail| async {
             if !keep_going() {
-                return Ok(Err(mail.id));
+                return Ok(Sent::NotBegun(mail.id));
             }
-            send_one(db, mailer, now, claim, mail).await.map(Ok)
+            send_one(db, mailer, now, claim, mail).await
         })
         .buffer_unordered(Mailer::IN_FLIGHT);
     let mut first_error = None;
     let mut unsent = Vec::new();
+    let mut sent = Vec::new();
     while let Some(outcome) = outcomes.next().await {
         match outcome {
-            Ok(Ok(true)) => report.sent += 1,
-            Ok(Ok(false)) => report.failed += 1,
-            Ok(Err(id)) => unsent.push(id),
+            Ok(Sent::Yes(id)) => sent.push(id),
+            Ok(Sent::Failed) => report.failed += 1,
+            Ok(Sent::NotBegun(id)) => unsent.push(id),
             Err(err) => {
                 first_error.get_or_insert(err);
             }
+        }
+        // Recorded a wave at a time: one write instead of one per mail, which on SQLite
+        // all queue for the one writer behind the signers.
+        if sent.len() == Mailer::IN_FLIGHT {
+            match mark_sent(db, std::mem::take(&mut sent)).await {
+                Ok(count) => report.sent += count,
+                Err(err) => {
+                    first_error.get_or_insert(err);
+                }
+            }
+        }
+    }
+    match mark_sent(db, sent).await {
+        Ok(count) => report.sent += count,
+        Err(err) => {
+            first_error.get_or_insert(err);
         }
     }
     // Stopping: what was not begun is given back for the next worker to take at once.
@@ -183,6 +201,55 @@ pub async fn send_due(
     match first_error {
         Some(err) => Err(err),
         None => Ok(report),
+    }
+}
+
+/// What became of one claimed mail.
+enum Sent {
+    Yes(i64),
+    Failed,
+    NotBegun(i64),
+}
+
+/// Records mail as sent and forgets its bodies (they hold live tokens). Tried three
+/// times: mail recorded as unsent goes again once its claim lapses.
+async fn mark_sent(db: &DatabaseConnection, ids: Vec<i64>) -> Result<usize, DbErr> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let mut tries = 0;
+    loop {
+        let recorded = outbox::Entity::update_many()
+            .col_expr(outbox::Column::SentAt, Expr::value(Utc::now()))
+            .col_expr(
+                outbox::Column::BodyText,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                outbox::Column::BodyHtml,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                outbox::Column::Attempts,
+                Expr::col(outbox::Column::Attempts).add(1),
+            )
+            .col_expr(
+                outbox::Column::LastError,
+                Expr::value(Option::<String>::None),
+            )
+            .filter(outbox::Column::Id.is_in(ids.iter().copied()))
+            .filter(outbox::Column::SentAt.is_null())
+            .exec(db)
+            .await;
+        tries += 1;
+        match recorded {
+            Ok(_) => return Ok(ids.len()),
+            Err(err) if tries == 3 => return Err(err),
+            Err(err) => {
+                tracing::warn!(error = %err, "could not record sent mail; trying again");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
     }
 }
 
@@ -217,42 +284,24 @@ async fn allowance(
     Ok(allowed)
 }
 
-/// Sends one claimed mail and records what happened: true if it went.
+/// Sends one claimed mail; a failure is recorded at once, a success by the caller.
 async fn send_one(
     db: &DatabaseConnection,
     mailer: &Mailer,
     now: DateTime<Utc>,
     claim: DateTime<Utc>,
     mail: outbox::Model,
-) -> Result<bool, DbErr> {
+) -> Result<Sent, DbErr> {
     let (Some(text), Some(html)) = (mail.body_text, mail.body_html) else {
-        return Ok(false);
+        return Ok(Sent::Failed);
     };
     match mailer
         .send(&mail.recipient, &mail.subject, text, html)
         .await
     {
         Ok(()) => {
-            outbox::Entity::update_many()
-                .col_expr(outbox::Column::SentAt, Expr::value(Utc::now()))
-                .col_expr(
-                    outbox::Column::BodyText,
-                    Expr::value(Option::<String>::None),
-                )
-                .col_expr(
-                    outbox::Column::BodyHtml,
-                    Expr::value(Option::<String>::None),
-                )
-                .col_expr(outbox::Column::Attempts, Expr::value(mail.attempts + 1))
-                .col_expr(
-                    outbox::Column::LastError,
-                    Expr::value(Option::<String>::None),
-                )
-                .filter(outbox::Column::Id.eq(mail.id))
-                .exec(db)
-                .await?;
             tracing::info!(id = mail.id, kind = mail.kind, "mail sent");
-            Ok(true)
+            Ok(Sent::Yes(mail.id))
         }
         Err(err) => {
             let attempts = mail.attempts + 1;
@@ -281,7 +330,7 @@ async fn send_one(
                 error = err.summary(),
                 "mail not sent; will retry"
             );
-            Ok(false)
+            Ok(Sent::Failed)
         }
     }
 }
