@@ -9,11 +9,17 @@ use sea_orm::{
 };
 
 /// Opens the pool. SQLite gets WAL, a busy timeout and enforced foreign keys, and
-/// the file is created when missing. Connections idle for 20 s are closed, so the memory
-/// a crowd took (each SQLite connection keeps up to 2 MB of pages) goes back when it
-/// leaves.
+/// the file is created when missing. Connections idle for 20 s are closed, and SQLite's
+/// are replaced after a minute however busy, so the memory a crowd took (each SQLite
+/// connection keeps up to 2 MB of pages) goes back when it leaves: the pool hands out
+/// its idle connections in turn, so the background workers' trickle of queries alone
+/// would keep every one of them open.
 pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url);
+    // (An in-memory database lives only as long as its connection.)
+    if url.starts_with("sqlite:") && !url.contains("memory") {
+        options.max_lifetime(Duration::from_secs(60));
+    }
     options
         .max_connections(max_connections)
         .idle_timeout(Duration::from_secs(20))
