@@ -192,6 +192,9 @@ async fn watch(
 /// confirmation was answered so it can time how long the count took to show it.
 pub struct Watchers {
     shared: Arc<Shared>,
+    /// The watchers run on threads of their own: tens of thousands of streams waking
+    /// at each event must not delay the tool's other requests past their schedule.
+    _runtime: OwnRuntime,
     tasks: JoinSet<()>,
     stop: tokio::sync::watch::Sender<bool>,
     subscribers: usize,
@@ -240,6 +243,13 @@ impl Watchers {
             events: AtomicU64::new(0),
             stop: stopped,
         });
+        let runtime = OwnRuntime(Some(
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .thread_name("watchers")
+                .enable_all()
+                .build()?,
+        ));
         let connecting = Arc::new(Semaphore::new(256));
         let mut tasks = JoinSet::new();
         for i in 0..subscribers {
@@ -250,7 +260,10 @@ impl Watchers {
                 shared.clone(),
             );
             let sampled = i % sample_every.max(1) == 0;
-            tasks.spawn(watch(client, url, shared, sampled, permit));
+            tasks.spawn_on(
+                watch(client, url, shared, sampled, permit),
+                runtime.handle(),
+            );
         }
         let connect_deadline = Instant::now() + Duration::from_secs(120);
         while (shared.held.load(Ordering::Relaxed) + shared.refused.load(Ordering::Relaxed))
@@ -274,6 +287,7 @@ impl Watchers {
             .store(tally["total"].as_u64().unwrap_or(0), Ordering::Relaxed);
         Ok(Self {
             shared,
+            _runtime: runtime,
             tasks,
             stop,
             subscribers,
@@ -323,6 +337,27 @@ impl Watchers {
             rss_idle_kib: self.rss_idle,
             rss_held_kib: self.rss_held,
             kib_per_subscriber: per_subscriber,
+        }
+    }
+}
+
+/// A runtime owned inside another: dropping a runtime from async code panics, so this
+/// one is shut down in the background instead.
+struct OwnRuntime(Option<tokio::runtime::Runtime>);
+
+impl OwnRuntime {
+    fn handle(&self) -> &tokio::runtime::Handle {
+        self.0
+            .as_ref()
+            .expect("shut down only when dropped")
+            .handle()
+    }
+}
+
+impl Drop for OwnRuntime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
         }
     }
 }
