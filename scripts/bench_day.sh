@@ -49,8 +49,8 @@ suite() {
   say "$label: record day, $subscribers watching, for $secs s"
   "$tool" --base "http://127.0.0.1:$port" --seconds "$secs" --json "$results" --label "$label" \
     record-day --slug "$slug" --subscribers "$subscribers" --smtp-port "$smtp_port" --server-pid "$server_pid"
-  # What stays 75 s after the crowd has gone: idle database connections close after
-  # 20 s and the server gives freed memory back every 30 s.
+  # What stays 75 s after the crowd has gone: the server gives freed memory back every
+  # 30 s (database connections stay open; see src/db.rs).
   sleep 75
   echo "{\"scenario\":\"memory\",\"label\":\"$label\",\"idle\":$idle,\"after\":$(rss_bytes)}" >> "$results"
   stop_server

@@ -9,20 +9,24 @@ use sea_orm::{
 };
 
 /// Opens the pool. SQLite gets WAL, a busy timeout and enforced foreign keys, and
-/// the file is created when missing. Connections idle for 20 s are closed, and SQLite's
-/// are replaced after a minute however busy, so the memory a crowd took (each SQLite
-/// connection keeps up to 2 MB of pages) goes back when it leaves: the pool hands out
-/// its idle connections in turn, so the background workers' trickle of queries alone
-/// would keep every one of them open.
+/// the file is created when missing.
+///
+/// Connections are never closed for idleness or age: either setting starts sqlx's pool
+/// maintenance task, and in sqlx-core 0.9.0 (the newest on the registry) a race between
+/// a connection's return and another's checkout can wrap the pool's idle count below
+/// zero, after which that task spins on one of the server's two threads for good (sqlx
+/// issue #3645, fixed upstream by pull request #4289 but not yet released). The
+/// ten-minute record day on SQLite hit it: a thread at 100% inside that task (seen in
+/// gdb), every query timing out on the pool from then on, and the process deaf to
+/// SIGTERM. The price: connections a crowd opened stay open (each SQLite one with up to
+/// 2 MB of cached pages) until the server restarts.
 pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url);
-    // (An in-memory database lives only as long as its connection.)
-    if url.starts_with("sqlite:") && !url.contains("memory") {
-        options.max_lifetime(Duration::from_secs(60));
-    }
     options
         .max_connections(max_connections)
-        .idle_timeout(Duration::from_secs(20))
+        .min_connections(0)
+        .idle_timeout(None::<Duration>)
+        .max_lifetime(None::<Duration>)
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|opts| {
