@@ -24,6 +24,18 @@ fn postgres_server() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 
+/// The server's warnings and errors, printed with a failing test's output (`RUST_LOG`
+/// shows more). Installed once for the whole test binary.
+fn log_to_the_test() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_test_writer()
+        .try_init();
+}
+
 fn free_port() -> u16 {
     StdListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -169,6 +181,7 @@ impl TestApp {
 
     /// Spawns with some settings changed from the tests' defaults.
     pub async fn spawn_with(backend: Backend, change: impl FnOnce(&mut Settings)) -> Self {
+        log_to_the_test();
         let dir = tempfile::tempdir().expect("a temporary folder");
         let smtp = SmtpServer::start(&dir.path().join("maildir"));
         let (database_url, pg_database) = match backend {
@@ -259,17 +272,18 @@ impl TestApp {
 
     /// The sign form's stamp, as the campaign page renders it now.
     pub async fn form_stamp(&self, slug: &str) -> String {
-        let html = self
+        let response = self
             .http
             .get(self.url(&format!("/c/{slug}")))
             .send()
             .await
-            .expect("the page answers")
-            .text()
-            .await
-            .expect("the page's text");
+            .expect("the page answers");
+        let status = response.status();
+        let html = response.text().await.expect("the page's text");
         let needle = "name=\"stamp\" value=\"";
-        let start = html.find(needle).expect("the form has a stamp") + needle.len();
+        let Some(start) = html.find(needle).map(|at| at + needle.len()) else {
+            panic!("the page ({status}) has no sign form with a stamp:\n{html}");
+        };
         let end = start + html[start..].find('"').expect("the stamp ends");
         html[start..end].to_owned()
     }
