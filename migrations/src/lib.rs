@@ -7,6 +7,7 @@ mod m20261127_000002_public_view;
 mod m20261127_000003_abuse;
 mod m20261128_000004_accounts;
 mod m20261129_000005_pledges;
+mod m20261130_000006_outbox_waiting;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000003_abuse::Migration),
             Box::new(m20261128_000004_accounts::Migration),
             Box::new(m20261129_000005_pledges::Migration),
+            Box::new(m20261130_000006_outbox_waiting::Migration),
         ]
     }
 }
