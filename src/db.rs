@@ -1,12 +1,19 @@
 //! Connecting to SQLite or PostgreSQL, and the one way to open a write transaction.
 
-use std::time::Duration;
+use std::{
+    collections::HashMap,
+    path::PathBuf,
+    sync::{Arc, LazyLock, PoisonError},
+    time::Duration,
+};
 
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, SqlErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnAcquireErr, ConnectOptions, ConnectionTrait, Database, DatabaseConnection,
+    DatabaseTransaction, DbBackend, DbErr, ExecResult, QueryResult, SqlErr, SqliteTransactionMode,
+    Statement, TransactionOptions, TransactionTrait,
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 /// Opens the pool. SQLite gets WAL, a busy timeout and enforced foreign keys, and
 /// the file is created when missing.
@@ -39,14 +46,92 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
     Database::connect(options).await
 }
 
-/// Begins a transaction that will write. On SQLite it begins IMMEDIATE: a deferred one
-/// that reads and then writes fails at once when another writer got there first.
-pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+/// How long a write waits for its turn on SQLite before it is refused, as long as
+/// SQLite's own busy timeout.
+const TURN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// One queue of writers per SQLite file in this process: SQLite lets one writer in at a
+/// time, and without a queue the others wait in its busy handler, which sleeps and polls
+/// (1 ms, then up to 100 ms a step) while holding a pooled connection. Under a flood the
+/// lock then sits free between a writer leaving and a sleeper waking, and the sleepers
+/// take every connection the readers need. In the queue writers wait their turn first
+/// come, first served, holding nothing, and the next begins the moment the last commits.
+fn sqlite_writers(db: &DatabaseConnection) -> Option<Arc<Mutex<()>>> {
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return None;
+    }
+    static QUEUES: LazyLock<std::sync::Mutex<HashMap<PathBuf, Arc<Mutex<()>>>>> =
+        LazyLock::new(Default::default);
+    let file = db
+        .get_sqlite_connection_pool()
+        .connect_options()
+        .get_filename()
+        .to_owned();
+    let mut queues = QUEUES.lock().unwrap_or_else(PoisonError::into_inner);
+    Some(queues.entry(file).or_default().clone())
+}
+
+/// The turn to write to the database: on SQLite, the front of this file's queue (held
+/// until dropped); on PostgreSQL, which takes writers side by side, nothing to wait for.
+pub async fn write_turn(db: &DatabaseConnection) -> Result<Option<OwnedMutexGuard<()>>, DbErr> {
+    let Some(writers) = sqlite_writers(db) else {
+        return Ok(None);
+    };
+    match tokio::time::timeout(TURN_TIMEOUT, writers.lock_owned()).await {
+        Ok(turn) => Ok(Some(turn)),
+        Err(_) => Err(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout)),
+    }
+}
+
+/// A transaction that writes, holding the writers' turn until it commits or is dropped.
+/// It is a connection like the transaction it holds.
+pub struct WriteTxn {
+    txn: DatabaseTransaction,
+    _turn: Option<OwnedMutexGuard<()>>,
+}
+
+impl WriteTxn {
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.txn.commit().await
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for WriteTxn {
+    fn get_database_backend(&self) -> DbBackend {
+        self.txn.get_database_backend()
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.txn.execute_raw(stmt).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.txn.execute_unprepared(sql).await
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.txn.query_one_raw(stmt).await
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.txn.query_all_raw(stmt).await
+    }
+}
+
+/// Begins a transaction that will write. On SQLite it waits its turn in the process's
+/// queue of writers, then begins IMMEDIATE: a deferred one that reads and then writes
+/// fails at once when another writer got there first.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTxn, DbErr> {
+    let turn = write_turn(db).await?;
     let mut options = TransactionOptions::default();
     if db.get_database_backend() == DbBackend::Sqlite {
         options.sqlite_transaction_mode = Some(SqliteTransactionMode::Immediate);
     }
-    db.begin_with_options(options).await
+    Ok(WriteTxn {
+        txn: db.begin_with_options(options).await?,
+        _turn: turn,
+    })
 }
 
 /// Whether the database refused a write because a unique index already holds the value.

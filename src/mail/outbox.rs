@@ -13,7 +13,7 @@ use sea_orm::{
 use tokio::sync::{Notify, watch};
 
 use super::{MailLimits, Mailer, quota};
-use crate::entities::outbox;
+use crate::{db, entities::outbox};
 
 /// A mail ready to go into the outbox.
 pub struct MailDraft {
@@ -134,6 +134,8 @@ pub async fn send_due(
         return Ok(SendReport::default());
     }
     let claim = now + CLAIM;
+    // Each of the outbox's writes waits its turn among the signers' (on SQLite).
+    let turn = db::write_turn(db).await?;
     let mut claimed = outbox::Entity::update_many()
         .col_expr(outbox::Column::ClaimedUntil, Expr::value(claim))
         .filter(outbox::Column::Id.is_in(due))
@@ -141,6 +143,7 @@ pub async fn send_due(
         .filter(claimable())
         .exec_with_returning(db)
         .await?;
+    drop(turn);
     // In the order they were chosen: what the ceiling holds back is the last of them.
     claimed.sort_by_key(|mail| (WAIT_THEIR_TURN.contains(&mail.kind.as_str()), mail.id));
     let mut report = SendReport::default();
@@ -219,6 +222,7 @@ async fn mark_sent(db: &DatabaseConnection, ids: Vec<i64>) -> Result<usize, DbEr
     }
     let mut tries = 0;
     loop {
+        let turn = db::write_turn(db).await?;
         let recorded = outbox::Entity::update_many()
             .col_expr(outbox::Column::SentAt, Expr::value(Utc::now()))
             .col_expr(
@@ -241,6 +245,7 @@ async fn mark_sent(db: &DatabaseConnection, ids: Vec<i64>) -> Result<usize, DbEr
             .filter(outbox::Column::SentAt.is_null())
             .exec(db)
             .await;
+        drop(turn);
         tries += 1;
         match recorded {
             Ok(_) => return Ok(ids.len()),
@@ -255,6 +260,7 @@ async fn mark_sent(db: &DatabaseConnection, ids: Vec<i64>) -> Result<usize, DbEr
 
 /// Gives claimed mail back unsent.
 async fn release(db: &DatabaseConnection, ids: Vec<i64>) -> Result<(), DbErr> {
+    let _turn = db::write_turn(db).await?;
     outbox::Entity::update_many()
         .col_expr(
             outbox::Column::ClaimedUntil,
@@ -274,6 +280,7 @@ async fn allowance(
     limits: MailLimits,
     wanted: usize,
 ) -> Result<usize, DbErr> {
+    let _turn = db::write_turn(db).await?;
     if wanted == 0 || quota::take_ceiling(db, now, limits, wanted as u32).await? {
         return Ok(wanted);
     }
@@ -307,6 +314,7 @@ async fn send_one(
             let attempts = mail.attempts + 1;
             // The batch may have taken a while: the retry is timed from now.
             let now = std::cmp::max(Utc::now(), now);
+            let turn = db::write_turn(db).await?;
             outbox::Entity::update_many()
                 .col_expr(outbox::Column::Attempts, Expr::value(attempts))
                 .col_expr(
@@ -323,6 +331,7 @@ async fn send_one(
                 .filter(outbox::Column::ClaimedUntil.eq(claim))
                 .exec(db)
                 .await?;
+            drop(turn);
             tracing::warn!(
                 id = mail.id,
                 kind = mail.kind,

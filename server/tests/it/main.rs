@@ -3,6 +3,7 @@
 
 mod abuse;
 mod accounts;
+mod database;
 mod harness;
 mod loading;
 mod officers;
