@@ -74,7 +74,15 @@ start_server() {
   say "the server did not start"; cat "$work/server.log"; exit 1
 }
 
-stop_server() { kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""; }
+# SIGTERM, and a minute to drain; a server still running then is killed and said so, so a
+# hung server cannot hold up the rest of the run.
+stop_server() {
+  kill "$server_pid"
+  for _ in $(seq 1 600); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+  if kill -9 "$server_pid" 2>/dev/null; then say "the server did not stop within a minute of SIGTERM; killed"; fi
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=""
+}
 
 # The server's resident set, in bytes.
 rss_bytes() { ps -o rss= -p "$server_pid" | awk '{print $1 * 1024}'; }
