@@ -12,6 +12,7 @@
 # Writes the "Record day" section of BENCHMARKS.md.
 #   scripts/bench_day.sh                   about 45 minutes after the build
 #   DAY_SECONDS=60 scripts/bench_day.sh    shorter runs
+#   DAY_DATABASES=sqlite scripts/bench_day.sh   one database (both by default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -56,9 +57,13 @@ suite() {
   stop_server
 }
 
-suite sqlite "sqlite://$work/bench.db"
-fresh_pg_database
-suite postgres "$pg/$scratch_db"
+for database in ${DAY_DATABASES:-sqlite postgres}; do
+  case $database in
+    sqlite) suite sqlite "sqlite://$work/bench.db" ;;
+    postgres) fresh_pg_database; suite postgres "$pg/$scratch_db" ;;
+    *) say "unknown database in DAY_DATABASES: $database"; exit 2 ;;
+  esac
+done
 
 say "writing the Record day section of BENCHMARKS.md"
 python3 scripts/bench_day_report.py "$results" "$secs" "$preload" | python3 scripts/bench_section.py day
