@@ -160,12 +160,14 @@ pub async fn send_due(
         report.delayed = true;
         tracing::info!("the mail ceiling is reached; mail waits for the next minute");
     }
+    // The sends only send: every write is made here, between them, so no send holds the
+    // writers' turn while the loop waits for one (on SQLite that would wait out the turn).
     let mut outcomes = futures_util::stream::iter(claimed)
         .map(|mail| async {
             if !keep_going() {
-                return Ok(Sent::NotBegun(mail.id));
+                return Sent::NotBegun(mail.id);
             }
-            send_one(db, mailer, now, claim, mail).await
+            send_one(mailer, mail).await
         })
         .buffer_unordered(Mailer::IN_FLIGHT);
     let mut first_error = None;
@@ -173,12 +175,15 @@ pub async fn send_due(
     let mut sent = Vec::new();
     while let Some(outcome) = outcomes.next().await {
         match outcome {
-            Ok(Sent::Yes(id)) => sent.push(id),
-            Ok(Sent::Failed) => report.failed += 1,
-            Ok(Sent::NotBegun(id)) => unsent.push(id),
-            Err(err) => {
-                first_error.get_or_insert(err);
+            Sent::Yes(id) => sent.push(id),
+            Sent::Unsendable => report.failed += 1,
+            Sent::Failed(failure) => {
+                report.failed += 1;
+                if let Err(err) = record_failure(db, now, claim, failure).await {
+                    first_error.get_or_insert(err);
+                }
             }
+            Sent::NotBegun(id) => unsent.push(id),
         }
         // Recorded a wave at a time: one write instead of one per mail, which on SQLite
         // all queue for the one writer behind the signers.
@@ -210,8 +215,19 @@ pub async fn send_due(
 /// What became of one claimed mail.
 enum Sent {
     Yes(i64),
-    Failed,
+    /// The relay refused it or could not be reached: it is tried again later.
+    Failed(Failure),
+    /// It has no body to send (already forgotten).
+    Unsendable,
     NotBegun(i64),
+}
+
+/// A mail that did not go, and why.
+struct Failure {
+    id: i64,
+    kind: String,
+    attempts: i32,
+    error: String,
 }
 
 /// Records mail as sent and forgets its bodies (they hold live tokens). Tried three
@@ -222,33 +238,10 @@ async fn mark_sent(db: &DatabaseConnection, ids: Vec<i64>) -> Result<usize, DbEr
     }
     let mut tries = 0;
     loop {
-        let turn = db::write_turn(db).await?;
-        let recorded = outbox::Entity::update_many()
-            .col_expr(outbox::Column::SentAt, Expr::value(Utc::now()))
-            .col_expr(
-                outbox::Column::BodyText,
-                Expr::value(Option::<String>::None),
-            )
-            .col_expr(
-                outbox::Column::BodyHtml,
-                Expr::value(Option::<String>::None),
-            )
-            .col_expr(
-                outbox::Column::Attempts,
-                Expr::col(outbox::Column::Attempts).add(1),
-            )
-            .col_expr(
-                outbox::Column::LastError,
-                Expr::value(Option::<String>::None),
-            )
-            .filter(outbox::Column::Id.is_in(ids.iter().copied()))
-            .filter(outbox::Column::SentAt.is_null())
-            .exec(db)
-            .await;
-        drop(turn);
+        let recorded = record_sent(db, &ids).await;
         tries += 1;
         match recorded {
-            Ok(_) => return Ok(ids.len()),
+            Ok(()) => return Ok(ids.len()),
             Err(err) if tries == 3 => return Err(err),
             Err(err) => {
                 tracing::warn!(error = %err, "could not record sent mail; trying again");
@@ -256,6 +249,34 @@ async fn mark_sent(db: &DatabaseConnection, ids: Vec<i64>) -> Result<usize, DbEr
             }
         }
     }
+}
+
+/// One try at recording mail as sent.
+async fn record_sent(db: &DatabaseConnection, ids: &[i64]) -> Result<(), DbErr> {
+    let _turn = db::write_turn(db).await?;
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::SentAt, Expr::value(Utc::now()))
+        .col_expr(
+            outbox::Column::BodyText,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            outbox::Column::BodyHtml,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            outbox::Column::Attempts,
+            Expr::col(outbox::Column::Attempts).add(1),
+        )
+        .col_expr(
+            outbox::Column::LastError,
+            Expr::value(Option::<String>::None),
+        )
+        .filter(outbox::Column::Id.is_in(ids.iter().copied()))
+        .filter(outbox::Column::SentAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Gives claimed mail back unsent.
@@ -291,16 +312,10 @@ async fn allowance(
     Ok(allowed)
 }
 
-/// Sends one claimed mail; a failure is recorded at once, a success by the caller.
-async fn send_one(
-    db: &DatabaseConnection,
-    mailer: &Mailer,
-    now: DateTime<Utc>,
-    claim: DateTime<Utc>,
-    mail: outbox::Model,
-) -> Result<Sent, DbErr> {
+/// Sends one claimed mail; the caller records what became of it.
+async fn send_one(mailer: &Mailer, mail: outbox::Model) -> Sent {
     let (Some(text), Some(html)) = (mail.body_text, mail.body_html) else {
-        return Ok(Sent::Failed);
+        return Sent::Unsendable;
     };
     match mailer
         .send(&mail.recipient, &mail.subject, text, html)
@@ -308,40 +323,54 @@ async fn send_one(
     {
         Ok(()) => {
             tracing::info!(id = mail.id, kind = mail.kind, "mail sent");
-            Ok(Sent::Yes(mail.id))
+            Sent::Yes(mail.id)
         }
-        Err(err) => {
-            let attempts = mail.attempts + 1;
-            // The batch may have taken a while: the retry is timed from now.
-            let now = std::cmp::max(Utc::now(), now);
-            let turn = db::write_turn(db).await?;
-            outbox::Entity::update_many()
-                .col_expr(outbox::Column::Attempts, Expr::value(attempts))
-                .col_expr(
-                    outbox::Column::NextAttemptAt,
-                    Expr::value(now + backoff(attempts)),
-                )
-                .col_expr(
-                    outbox::Column::ClaimedUntil,
-                    Expr::value(Option::<DateTime<Utc>>::None),
-                )
-                .col_expr(outbox::Column::LastError, Expr::value(Some(err.summary())))
-                .filter(outbox::Column::Id.eq(mail.id))
-                // Unless another worker took it over meanwhile.
-                .filter(outbox::Column::ClaimedUntil.eq(claim))
-                .exec(db)
-                .await?;
-            drop(turn);
-            tracing::warn!(
-                id = mail.id,
-                kind = mail.kind,
-                attempts,
-                error = err.summary(),
-                "mail not sent; will retry"
-            );
-            Ok(Sent::Failed)
-        }
+        Err(err) => Sent::Failed(Failure {
+            id: mail.id,
+            kind: mail.kind,
+            attempts: mail.attempts + 1,
+            error: err.summary(),
+        }),
     }
+}
+
+/// Records a failed attempt and when to try again, unless another worker has taken the
+/// mail over meanwhile.
+async fn record_failure(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    claim: DateTime<Utc>,
+    failure: Failure,
+) -> Result<(), DbErr> {
+    // The batch may have taken a while: the retry is timed from now.
+    let now = std::cmp::max(Utc::now(), now);
+    let _turn = db::write_turn(db).await?;
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::Attempts, Expr::value(failure.attempts))
+        .col_expr(
+            outbox::Column::NextAttemptAt,
+            Expr::value(now + backoff(failure.attempts)),
+        )
+        .col_expr(
+            outbox::Column::ClaimedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(
+            outbox::Column::LastError,
+            Expr::value(Some(failure.error.clone())),
+        )
+        .filter(outbox::Column::Id.eq(failure.id))
+        .filter(outbox::Column::ClaimedUntil.eq(claim))
+        .exec(db)
+        .await?;
+    tracing::warn!(
+        id = failure.id,
+        kind = failure.kind,
+        attempts = failure.attempts,
+        error = failure.error,
+        "mail not sent; will retry"
+    );
+    Ok(())
 }
 
 /// How long until the next minute's ceiling opens.
