@@ -42,7 +42,7 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
-                // Each connection's own page cache: 1 MiB instead of SQLite's 2. The
+                // Each connection's own page cache: 1 MiB instead of SQLite's 2,000 KiB. The
                 // connections all cache the same hot pages, the kernel's page cache
                 // holds the file for all of them, and they stay open (see above).
                 .pragma("cache_size", "-1024")

@@ -12,7 +12,7 @@ use sea_orm::{ConnectionTrait, Statement};
 
 /// SQLite lets one writer in at a time. Writers wait their turn in the process, first
 /// come first served and holding no connection, so a reader finds one free however many
-/// writers queue; and no two write transactions are ever open at once.
+/// writers queue, and every writer gets through once the one ahead commits.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_writers_queue_without_holding_the_readers_connections() {
     let dir = tempfile::tempdir().expect("a temporary folder");
