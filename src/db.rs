@@ -66,13 +66,15 @@ fn sqlite_writers(db: &DatabaseConnection) -> Option<Arc<Mutex<()>>> {
     }
     static QUEUES: LazyLock<std::sync::Mutex<HashMap<PathBuf, Arc<Mutex<()>>>>> =
         LazyLock::new(Default::default);
-    let file = db
-        .get_sqlite_connection_pool()
-        .connect_options()
-        .get_filename()
-        .to_owned();
+    let options = db.get_sqlite_connection_pool().connect_options();
+    let file = options.get_filename();
     let mut queues = QUEUES.lock().unwrap_or_else(PoisonError::into_inner);
-    Some(queues.entry(file).or_default().clone())
+    // Looked up by reference: every write comes here, and only a new file's first
+    // allocates its key.
+    if let Some(queue) = queues.get(file) {
+        return Some(queue.clone());
+    }
+    Some(queues.entry(file.to_owned()).or_default().clone())
 }
 
 /// The turn to write to the database: on SQLite, the front of this file's queue (held
