@@ -86,14 +86,18 @@ pub struct Confirmed {
 }
 
 /// Confirms the signature behind `token` and counts it. Pressing twice counts once.
+///
+/// The signature is read and its receipt written before the write begins, so that the
+/// write (on SQLite, a turn in the queue every writer waits in) holds only the writes.
+/// The write is conditional on what was read: a press, re-sign or removal in between
+/// makes it change nothing.
 pub async fn confirm(
     db: &DatabaseConnection,
     token: &str,
     public_url: &str,
     now: DateTime<Utc>,
 ) -> Result<Confirmed, ConfirmError> {
-    let txn = db::begin_write(db).await?;
-    let found = find_by_token(&txn, signature::Column::ConfirmTokenHash, token).await?;
+    let found = find_by_token(db, signature::Column::ConfirmTokenHash, token).await?;
     let confirmed = |newly_counted, crossed| Confirmed {
         campaign_id: found.campaign.id,
         campaign_slug: found.campaign.slug.clone(),
@@ -108,8 +112,10 @@ pub async fn confirm(
         _ => return Err(ConfirmError::Unknown),
     }
     check_confirmable(&found, now)?;
-
     let withdraw_token = Token::generate();
+    let receipt = receipt(db, &found, &withdraw_token, public_url).await?;
+
+    let txn = db::begin_write(db).await?;
     // Conditional on still being pending, so concurrent presses count it once.
     let updated = signature::Entity::update_many()
         .col_expr(
@@ -129,7 +135,13 @@ pub async fn confirm(
         .exec(&txn)
         .await?;
     if updated.rows_affected != 1 {
-        return Ok(confirmed(false, false));
+        drop(txn);
+        // Changed since it was read: confirmed by another press, or gone.
+        let now_found = find_by_token(db, signature::Column::ConfirmTokenHash, token).await?;
+        return match SignatureStatus::parse(&now_found.signature.status) {
+            Some(SignatureStatus::Confirmed) => Ok(confirmed(false, false)),
+            _ => Err(ConfirmError::Unknown),
+        };
     }
     let signature = &found.signature;
     tally::add(
@@ -140,28 +152,7 @@ pub async fn confirm(
         1,
     )
     .await?;
-
-    let text = campaign_text::Entity::find_by_id(signature.text_id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound("campaign text".into()))?;
-    // The receipt's links open in the signer's language, as the mail is written.
-    let language = Language::parse(&signature.language).unwrap_or_default();
-    let code = language.code();
-    let draft = mail::receipt(
-        &signature.email,
-        &mail::ReceiptDetails {
-            language,
-            given_name: &signature.given_name,
-            campaign_title: &text.title,
-            campaign_url: &format!("{public_url}/c/{}?lang={code}", found.campaign.slug),
-            text_plain: &format!("{}\n\n{}", text.summary, markdown_to_plain(&text.body_md)),
-            text_html: &render_markdown(&text.body_md),
-            show_name: signature.show_name,
-            withdraw_url: &format!("{public_url}/w/{}?lang={code}", withdraw_token.as_str()),
-        },
-    );
-    mail::enqueue(&txn, draft, now).await?;
+    mail::enqueue(&txn, receipt, now).await?;
     // Last before the commit: a gathering pledge's local is held (on PostgreSQL) from
     // here to the commit, so for as short a time as can be.
     // Under a verified-only rule a fresh confirmation cannot cross: no lock is taken.
@@ -173,4 +164,34 @@ pub async fn confirm(
     };
     txn.commit().await?;
     Ok(confirmed(true, crossed))
+}
+
+/// The receipt a confirmation sends: the text as signed, and the link to withdraw.
+async fn receipt(
+    db: &DatabaseConnection,
+    found: &Found,
+    withdraw_token: &Token,
+    public_url: &str,
+) -> Result<mail::MailDraft, DbErr> {
+    let signature = &found.signature;
+    let text = campaign_text::Entity::find_by_id(signature.text_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("campaign text".into()))?;
+    // The receipt's links open in the signer's language, as the mail is written.
+    let language = Language::parse(&signature.language).unwrap_or_default();
+    let code = language.code();
+    Ok(mail::receipt(
+        &signature.email,
+        &mail::ReceiptDetails {
+            language,
+            given_name: &signature.given_name,
+            campaign_title: &text.title,
+            campaign_url: &format!("{public_url}/c/{}?lang={code}", found.campaign.slug),
+            text_plain: &format!("{}\n\n{}", text.summary, markdown_to_plain(&text.body_md)),
+            text_html: &render_markdown(&text.body_md),
+            show_name: signature.show_name,
+            withdraw_url: &format!("{public_url}/w/{}?lang={code}", withdraw_token.as_str()),
+        },
+    ))
 }
