@@ -431,6 +431,16 @@ async fn sqlite_yardstick(
     use sea_orm::{ConnectionTrait, DbBackend, Statement};
     let url = format!("sqlite://{}", file.display());
     let db = rollcall::db::connect(&url, clients as u32).await?;
+    if what == "confirm" {
+        // The pending signatures to confirm, prepared beforehand as the server's are:
+        // more than any run takes, and a transaction that finds none fails the run.
+        db.execute_unprepared(
+            "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 300000) \
+             INSERT INTO signatures (id, campaign_id, local_id, given_name, family_name, email, canonical_email, language, text_id, show_name, status, confirm_token_hash, confirm_expires_at, created_at) \
+             SELECT randomblob(16), 1, 1 + n % 300, 'Pending', 'Signer', 'p@example.org', 'pending-' || n || '-' || hex(randomblob(8)) || '@example.org', 'en', 1, 0, 'pending', hex(randomblob(32)), strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now', '+7 days'), strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now') FROM s",
+        )
+        .await?;
+    }
     let statements: Vec<&'static str> = match what {
         "sign" => vec![
             "SELECT id FROM signatures WHERE campaign_id = 1 AND canonical_email = 'yardstick-' || abs(random()) || '@example.org'",
@@ -449,6 +459,7 @@ async fn sqlite_yardstick(
         ],
         other => anyhow::bail!("--what is sign or confirm, not {other:?}"),
     };
+    let confirming = what == "confirm";
     let done = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
@@ -458,9 +469,17 @@ async fn sqlite_yardstick(
         tasks.spawn(async move {
             while Instant::now() < deadline {
                 let txn = rollcall::db::begin_write(&db).await?;
-                for sql in &statements {
-                    txn.execute_raw(Statement::from_string(DbBackend::Sqlite, *sql))
+                for (i, sql) in statements.iter().enumerate() {
+                    let done = txn
+                        .execute_raw(Statement::from_string(DbBackend::Sqlite, *sql))
                         .await?;
+                    // A confirm's first statement confirms one signature, or the run
+                    // has run dry and would only look fast.
+                    if confirming && i == 0 && done.rows_affected() != 1 {
+                        return Err(sea_orm::DbErr::Custom(
+                            "no pending signature left to confirm".into(),
+                        ));
+                    }
                 }
                 txn.commit().await?;
                 done.fetch_add(1, Ordering::Relaxed);
