@@ -32,15 +32,14 @@ pub async fn find_by_token(
     let hash = Token::parse(token)
         .map_err(|_| LookupError::Unknown)?
         .hash();
-    let signature = signature::Entity::find()
+    // One query: a confirmation reads this on every press.
+    let (signature, campaign) = signature::Entity::find()
         .filter(column.eq(hash.as_str()))
+        .find_also_related(campaign::Entity)
         .one(db)
         .await?
         .ok_or(LookupError::Unknown)?;
-    let campaign = campaign::Entity::find_by_id(signature.campaign_id)
-        .one(db)
-        .await?
-        .ok_or(LookupError::Unknown)?;
+    let campaign = campaign.ok_or(LookupError::Unknown)?;
     Ok(Found {
         signature,
         campaign,
