@@ -61,12 +61,18 @@ load_demo() {
   fi
 }
 
+# The pool: SQLite with the server's default of 8 (its writers take turns in the
+# process, and 16 readers on two cores read no faster but keep twice the page caches,
+# schemas and statements for good); PostgreSQL with 16, one for each client of the
+# closed-loop runs.
+db_connections() { if [[ "$1" == sqlite* ]]; then echo 8; else echo 16; fi; }
+
 # The release server on $port, its rate limiter on and the load tool's addresses trusted.
 start_server() {
   local db_url=$1 mail_url=$2
   DATABASE_URL="$db_url" MAIL_URL="$mail_url" LEPTOS_ENV=prod LEPTOS_SITE_ADDR="127.0.0.1:$port" \
     LEPTOS_SITE_ROOT="$root/target/site" PUBLIC_URL="http://127.0.0.1:$port" \
-    TRUSTED_PROXIES=127.0.0.0/8 DATABASE_MAX_CONNECTIONS=16 RUST_LOG=warn \
+    TRUSTED_PROXIES=127.0.0.0/8 DATABASE_MAX_CONNECTIONS="$(db_connections "$db_url")" RUST_LOG=warn \
     MAILS_PER_MINUTE=1000000 \
     "$bin" --config /dev/null serve >"$work/server.log" 2>&1 &
   server_pid=$!

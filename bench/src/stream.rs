@@ -375,14 +375,16 @@ pub async fn run(options: Options, clients: Vec<reqwest::Client>) -> anyhow::Res
     // Confirm on a schedule, noting when each answer came.
     let total = ((options.rate * options.seconds as f64) as usize).min(options.tokens.len());
     let confirmed_ok = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicU64::new(0));
     let mut confirms = JoinSet::new();
     let start = tokio::time::Instant::now();
     for (i, token) in options.tokens.into_iter().take(total).enumerate() {
         tokio::time::sleep_until(start + Duration::from_secs_f64(i as f64 / options.rate)).await;
         let client = clients[i % clients.len()].clone();
-        let (answered, confirmed_ok, base) = (
+        let (answered, confirmed_ok, failed, base) = (
             watchers.answered(),
             confirmed_ok.clone(),
+            failed.clone(),
             options.base.clone(),
         );
         let forwarded = format!("10.9.{}.{}", (i >> 8) & 255, i & 255);
@@ -390,9 +392,17 @@ pub async fn run(options: Options, clients: Vec<reqwest::Client>) -> anyhow::Res
             let answer = crate::confirm(&client, &base, &token, &forwarded)
                 .send()
                 .await;
-            if answer.is_ok_and(|a| a.status().is_redirection()) {
-                answered.now();
-                confirmed_ok.fetch_add(1, Ordering::Relaxed);
+            match answer {
+                Ok(a) if a.status().is_redirection() => {
+                    answered.now();
+                    confirmed_ok.fetch_add(1, Ordering::Relaxed);
+                }
+                // The first few failures, said: a count alone does not tell why.
+                other if failed.fetch_add(1, Ordering::Relaxed) < 3 => match other {
+                    Ok(a) => eprintln!("confirm answered {}", a.status()),
+                    Err(err) => eprintln!("confirm failed: {err:?}"),
+                },
+                _ => {}
             }
         });
     }
