@@ -8,7 +8,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, 
 use crate::{
     campaigns, db,
     domain::{Language, SignatureStatus, Token, markdown_to_plain, render_markdown},
-    entities::{campaign_text, signature},
+    entities::{campaign, campaign_text, signature},
     lookup::{Found, LookupError, find_by_token, signature_view},
     mail, pledges, tally,
     views::SignatureView,
@@ -36,10 +36,13 @@ impl From<LookupError> for ConfirmError {
 }
 
 /// Checks that a pending signature may still be confirmed at `now`.
-fn check_confirmable(found: &Found, now: DateTime<Utc>) -> Result<(), ConfirmError> {
-    let slug = || found.campaign.slug.clone();
-    if found
-        .signature
+fn check_confirmable(
+    signature: &signature::Model,
+    campaign: &campaign::Model,
+    now: DateTime<Utc>,
+) -> Result<(), ConfirmError> {
+    let slug = || campaign.slug.clone();
+    if signature
         .confirm_expires_at
         .is_some_and(|expires| expires <= now)
     {
@@ -47,7 +50,7 @@ fn check_confirmable(found: &Found, now: DateTime<Utc>) -> Result<(), ConfirmErr
             campaign_slug: slug(),
         });
     }
-    if !campaigns::accepts_confirmations(&found.campaign, now) {
+    if !campaigns::accepts_confirmations(campaign, now) {
         return Err(ConfirmError::Closed {
             campaign_slug: slug(),
         });
@@ -65,7 +68,9 @@ pub async fn confirmation_view(
     let found = find_by_token(db, signature::Column::ConfirmTokenHash, token).await?;
     match SignatureStatus::parse(&found.signature.status) {
         Some(SignatureStatus::Confirmed) => {}
-        Some(SignatureStatus::Pending) => check_confirmable(&found, now)?,
+        Some(SignatureStatus::Pending) => {
+            check_confirmable(&found.signature, &found.campaign, now)?
+        }
         _ => return Err(ConfirmError::Unknown),
     }
     Ok(signature_view(db, found).await?)
@@ -90,7 +95,7 @@ pub struct Confirmed {
 /// The signature is read and its receipt written before the write begins, so that the
 /// write (on SQLite, a turn in the queue every writer waits in) holds only the writes.
 /// The write is conditional on what was read: a press, re-sign or removal in between
-/// makes it change nothing.
+/// makes it change nothing, and the campaign is read again inside it.
 pub async fn confirm(
     db: &DatabaseConnection,
     token: &str,
@@ -111,11 +116,18 @@ pub async fn confirm(
         Some(SignatureStatus::Pending) => {}
         _ => return Err(ConfirmError::Unknown),
     }
-    check_confirmable(&found, now)?;
+    check_confirmable(&found.signature, &found.campaign, now)?;
     let withdraw_token = Token::generate();
     let receipt = receipt(db, &found, &withdraw_token, public_url).await?;
 
     let txn = db::begin_write(db).await?;
+    // The campaign as it is now: it may have closed, or a pledge been settled, while
+    // this waited for its turn to write.
+    let campaign = campaign::Entity::find_by_id(found.campaign.id)
+        .one(&txn)
+        .await?
+        .ok_or(ConfirmError::Unknown)?;
+    check_confirmable(&found.signature, &campaign, now)?;
     // Conditional on still being pending, so concurrent presses count it once.
     let updated = signature::Entity::update_many()
         .col_expr(
@@ -157,8 +169,8 @@ pub async fn confirm(
     // here to the commit, so for as short a time as can be.
     // Under a verified-only rule a fresh confirmation cannot cross: no lock is taken.
     let crossed = match signature.local_id {
-        Some(local_id) if !found.campaign.verified_only => {
-            pledges::check_local(&txn, &found.campaign, local_id, now).await?
+        Some(local_id) if !campaign.verified_only => {
+            pledges::check_local(&txn, &campaign, local_id, now).await?
         }
         _ => false,
     };
