@@ -1,8 +1,8 @@
 -- What a confirm writes, for pgbench: the signature marked confirmed (conditional on its
 -- status), its tally shard moved, and the receipt in the outbox, in one transaction.
 -- Each transaction must confirm one of the pending signatures prepared beforehand
--- (scripts/bench.sh): with none left, \gset fails the transaction and pgbench reports
--- it, so a run that ran dry cannot pass for a fast one.
+-- (scripts/bench.sh): with none left, \gset finds no row, the client stops and pgbench
+-- exits 2, so a run that ran dry cannot pass for a fast one.
 \set local random(1, 300)
 \set shard random(0, 7)
 BEGIN;

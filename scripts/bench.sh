@@ -104,7 +104,7 @@ suite postgres "$pg/rollcall_bench"
 say "yardstick: pgbench doing a sign's and a confirm's writes, 16 clients"
 # The confirms' pending signatures, prepared beforehand as the server's are (more than
 # any run takes; confirm.sql fails a transaction that finds none, and pgbench exits 2).
-psql -q "$pg/rollcall_bench" <<'SQL'
+psql -q -v ON_ERROR_STOP=1 "$pg/rollcall_bench" <<'SQL'
 INSERT INTO signatures (id, campaign_id, local_id, given_name, family_name, email, canonical_email,
   language, text_id, show_name, status, confirm_token_hash, confirm_expires_at, created_at)
 SELECT gen_random_uuid(), 1, 1 + (n % 300), 'Pending', 'Signer', 'pending' || n || '@example.org',
