@@ -470,12 +470,12 @@ async fn sqlite_yardstick(
             while Instant::now() < deadline {
                 let txn = rollcall::db::begin_write(&db).await?;
                 for (i, sql) in statements.iter().enumerate() {
-                    let done = txn
+                    let result = txn
                         .execute_raw(Statement::from_string(DbBackend::Sqlite, *sql))
                         .await?;
                     // A confirm's first statement confirms one signature, or the run
                     // has run dry and would only look fast.
-                    if confirming && i == 0 && done.rows_affected() != 1 {
+                    if confirming && i == 0 && result.rows_affected() != 1 {
                         return Err(sea_orm::DbErr::Custom(
                             "no pending signature left to confirm".into(),
                         ));
