@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    sea_query::{Expr, ExprTrait},
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+    sea_query::{Expr, ExprTrait, Query},
 };
 
 use crate::{
@@ -50,21 +51,20 @@ pub async fn by_slug(
 }
 
 /// The newest version of the campaign's text in `language`, or else in the campaign's
-/// default language, or else any.
+/// default language, or else any. One row is read: signing asks for it every time.
 pub async fn current_text(
     db: &impl ConnectionTrait,
     campaign: &campaign::Model,
     language: Language,
 ) -> Result<Option<campaign_text::Model>, DbErr> {
-    let texts = campaign_text::Entity::find()
+    let in_language = |code: &str| Expr::col(campaign_text::Column::Language).eq(code);
+    campaign_text::Entity::find()
         .filter(campaign_text::Column::CampaignId.eq(campaign.id))
+        .order_by_desc(in_language(language.code()))
+        .order_by_desc(in_language(&campaign.default_language))
         .order_by_desc(campaign_text::Column::Version)
-        .all(db)
-        .await?;
-    let in_language = |code: &str| texts.iter().find(|text| text.language == code).cloned();
-    Ok(in_language(language.code())
-        .or_else(|| in_language(&campaign.default_language))
-        .or_else(|| texts.first().cloned()))
+        .one(db)
+        .await
 }
 
 async fn languages(db: &impl ConnectionTrait, campaign_id: i64) -> Result<Vec<Language>, DbErr> {
@@ -185,30 +185,34 @@ pub async fn directory(
 }
 
 /// Whether `local_id` may sign: a local of one of the campaign's sponsoring unions, and
-/// one it lists, if it lists any.
+/// one it lists, if it lists any. One read: signing asks it every time.
 pub async fn local_can_sign(
     db: &impl ConnectionTrait,
     campaign_id: i64,
     local_id: i64,
 ) -> Result<bool, DbErr> {
-    let Some(local) = local::Entity::find_by_id(local_id).one(db).await? else {
-        return Ok(false);
+    let sponsors = Query::select()
+        .column(campaign_sponsor::Column::UnionId)
+        .from(campaign_sponsor::Entity)
+        .and_where(campaign_sponsor::Column::CampaignId.eq(campaign_id))
+        .to_owned();
+    let listed = |also_local: bool| {
+        let mut rows = Query::select();
+        rows.expr(Expr::val(1))
+            .from(campaign_local::Entity)
+            .and_where(campaign_local::Column::CampaignId.eq(campaign_id));
+        if also_local {
+            rows.and_where(campaign_local::Column::LocalId.eq(local_id));
+        }
+        Expr::exists(rows.to_owned())
     };
-    if campaign_sponsor::Entity::find_by_id((campaign_id, local.union_id))
-        .one(db)
-        .await?
-        .is_none()
-    {
-        return Ok(false);
-    }
-    // One read answers both questions: this local's row if listed, else any row (the
-    // campaign lists others), else none (it lists nobody: every sponsor's local signs).
-    let listed = campaign_local::Entity::find()
-        .filter(campaign_local::Column::CampaignId.eq(campaign_id))
-        .order_by_desc(Expr::col(campaign_local::Column::LocalId).eq(local_id))
+    let found = local::Entity::find_by_id(local_id)
+        .filter(local::Column::UnionId.in_subquery(sponsors))
+        // A campaign that lists nobody takes every sponsor's locals.
+        .filter(Condition::any().add(listed(true)).add(listed(false).not()))
         .one(db)
         .await?;
-    Ok(listed.is_none_or(|row| row.local_id == local_id))
+    Ok(found.is_some())
 }
 
 fn rfc3339(at: DateTime<Utc>) -> String {

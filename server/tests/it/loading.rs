@@ -33,6 +33,31 @@ both_databases! {
         app.finish().await;
     }
 
+    async fn a_reader_gets_the_newest_text_in_their_language_or_else_the_default(app: TestApp) {
+        use rollcall::{campaigns::current_text, domain::Language};
+        let now = chrono::Utc::now();
+        let file = |slug: &str, texts: &[(&str, &str)]| {
+            let mut file = format!("slug = \"{slug}\"\nkind = \"petition\"\naddressee = \"Us\"\nstatus = \"open\"\nsponsors = [\"utw\"]\ndefault_language = \"es\"\n");
+            for (language, title) in texts {
+                file += &format!("[[text]]\nlanguage = \"{language}\"\ntitle = \"{title}\"\nsummary = \"s\"\nbody = \"b\"\n");
+            }
+            file
+        };
+        let db = &app.db;
+        let import = |file: String| async move { rollcall::import::import_campaign(db, &file, now).await.unwrap() };
+        import(file("both-languages", &[("en", "First"), ("es", "Primero")])).await;
+        import(file("both-languages", &[("en", "Second"), ("es", "Primero")])).await;
+        let campaign = rollcall::campaigns::by_slug(&app.db, "both-languages").await.unwrap().unwrap();
+        let title = |text: Option<rollcall::entities::campaign_text::Model>| text.map(|t| (t.title, t.version));
+        assert_eq!(title(current_text(&app.db, &campaign, Language::En).await.unwrap()), Some(("Second".to_owned(), 2)), "the newest version");
+        assert_eq!(title(current_text(&app.db, &campaign, Language::Es).await.unwrap()), Some(("Primero".to_owned(), 1)), "its own language's");
+
+        import(file("spanish-only", &[("es", "Solo")])).await;
+        let campaign = rollcall::campaigns::by_slug(&app.db, "spanish-only").await.unwrap().unwrap();
+        assert_eq!(title(current_text(&app.db, &campaign, Language::En).await.unwrap()), Some(("Solo".to_owned(), 1)), "the default language's when there is none in the reader's");
+        app.finish().await;
+    }
+
     async fn a_locals_file_with_a_bad_row_names_the_line_and_writes_nothing(app: TestApp) {
         let before = app.count("SELECT COUNT(*) FROM locals").await;
         let csv = "union_slug,union_name,union_short_name,local,city,region,member_count,member_count_as_of\n\
