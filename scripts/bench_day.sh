@@ -13,6 +13,8 @@
 #   scripts/bench_day.sh                   about 45 minutes after the build
 #   DAY_SECONDS=60 scripts/bench_day.sh    shorter runs
 #   DAY_DATABASES=sqlite scripts/bench_day.sh   one database (both by default)
+#   DAY_STREAMS_PER_CONNECTION=100 scripts/bench_day.sh   the watchers over HTTP/2, 100
+#               to a connection (as behind a proxy speaking h2c): 20,000 of them
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -26,7 +28,8 @@ slug=general-strike-pledge-demo
 
 bench_name=bench-day
 source scripts/bench_common.sh
-subscribers=$(stream_subscribers)
+streams="${DAY_STREAMS_PER_CONNECTION:-1}"
+if [ "$streams" -gt 1 ]; then subscribers=20000; else subscribers=$(stream_subscribers); fi
 
 scripts/setup.sh --test
 command -v sqlite3 >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sqlite3 >/dev/null
@@ -49,7 +52,7 @@ suite() {
     flow --slug "$slug" --smtp-port "$smtp_port"
   say "$label: record day, $subscribers watching, for $secs s"
   "$tool" --base "http://127.0.0.1:$port" --seconds "$secs" --json "$results" --label "$label" \
-    record-day --slug "$slug" --subscribers "$subscribers" --smtp-port "$smtp_port" --server-pid "$server_pid"
+    --streams-per-connection "$streams" record-day --slug "$slug" --subscribers "$subscribers" --smtp-port "$smtp_port" --server-pid "$server_pid"
   # What stays 75 s after the crowd has gone: the server gives freed memory back every
   # 30 s (database connections stay open; see src/db.rs).
   sleep 75

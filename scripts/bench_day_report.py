@@ -46,6 +46,7 @@ for r in of("record-day"):
     mem = f"{m['idle'] / 2**20:.0f} → {m['after'] / 2**20:.0f} MB, {mark(m['after'] < 2 * m['idle'])}" if m else ""
     kib = f"{s['kib_per_subscriber']:.1f}" if s.get("kib_per_subscriber") is not None else ""
     held = f"{s['held']} of {s['subscribers']}" + (f", {s['ended_early']} dropped" if s["ended_early"] else "")
+    held += f" ({s['mode'].split(' on ', 1)[-1]})"
     out.append(f"| {r['label']} | {held} | {r['page']['p99_ms']:.1f} {mark(r['page']['p99_ms'] < 200)} "
                f"| {r['tally']['p99_ms']:.1f} {mark(r['tally']['p99_ms'] < 50)} | {f['signed_ok']} of {f['signs']} "
                f"| {f['counted_p99_ms']:.0f} | {s['delivery_p99_ms']:.0f} | {r['failures']} {mark(r['failures'] == 0)} "

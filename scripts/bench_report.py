@@ -46,6 +46,12 @@ for r in results:
     print(f"| {r['scenario']} | {r['label']} | {r['mode']} | {r['requests']} | {r['per_second']:.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['max_ms']:.2f} | {statuses} |")
 
 streams = [r for r in results if r["scenario"] == "stream"]
+
+
+def transport(r):
+    """"HTTP/1.1" or "HTTP/2, N to a connection", from the mode the tool reported."""
+    return r["mode"].split(", confirming")[0].split(" on ", 1)[-1]
+
 if streams:
     print("\n## Live stream\n")
     print("Subscribers hold the campaign's server-sent-event stream while confirmations go in")
@@ -56,7 +62,7 @@ if streams:
     print("| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |")
     for r in streams:
         kib = f"{r['kib_per_subscriber']:.1f}" if r.get("kib_per_subscriber") is not None else "not weighed"
-        print(f"| {r['label']} | {r['subscribers']} | {r['held']} | {r['refused']} | {r['ended_early']} | {r['confirmed_ok']} of {r['confirms']} in {r['mode'].split('confirming ')[-1]} | {r['events']} | {r['delivery_p50_ms']:.1f} | {r['delivery_p99_ms']:.1f} | {r['delivery_max_ms']:.1f} | {kib} |")
+        print(f"| {r['label']}, {transport(r)} | {r['subscribers']} | {r['held']} | {r['refused']} | {r['ended_early']} | {r['confirmed_ok']} of {r['confirms']} in {r['mode'].split('confirming ')[-1]} | {r['events']} | {r['delivery_p50_ms']:.1f} | {r['delivery_p99_ms']:.1f} | {r['delivery_max_ms']:.1f} | {kib} |")
 
 print("\n## Against the yardsticks\n")
 print("| what | Rollcall | yardstick | ratio | target |")
@@ -80,10 +86,11 @@ for scenario in ["sign", "confirm"]:
     if half:
         print(f"| {scenario} on sqlite at half its rate: p99 | {half['p99_ms']:.1f} ms | | | < 50 ms |")
 for r in streams:
-    print(f"| stream on {r['label']}: subscribers held | {r['held']} of {r['subscribers']} | | | 20,000 |")
-    print(f"| stream on {r['label']}: delivery p99 | {r['delivery_p99_ms']:.0f} ms | | | < 1 s |")
+    on = f"{r['label']}, {transport(r)}"
+    print(f"| stream on {on}: subscribers held | {r['held']} of {r['subscribers']} | | | 20,000 |")
+    print(f"| stream on {on}: delivery p99 | {r['delivery_p99_ms']:.0f} ms | | | < 1 s |")
     if r.get("kib_per_subscriber") is not None:
-        print(f"| stream on {r['label']}: memory per subscriber | {r['kib_per_subscriber']:.1f} KiB | | | < 20 KiB |")
+        print(f"| stream on {on}: memory per subscriber | {r['kib_per_subscriber']:.1f} KiB | | | < 20 KiB |")
 for label in ["sqlite", "postgres"]:
     idle = work / f"rss-idle-{label}"
     if idle.exists():

@@ -58,6 +58,11 @@ struct Cli {
     /// Append the result as one JSON line to this file.
     #[arg(long, global = true)]
     json: Option<PathBuf>,
+    /// Live-stream watchers (`stream`, `record-day`): 1 puts each on an HTTP/1.1
+    /// connection of its own; more puts that many on each HTTP/2 connection (h2c), as
+    /// behind a proxy speaking HTTP/2 to the server (at most 200).
+    #[arg(long, global = true, default_value_t = 1)]
+    streams_per_connection: usize,
 }
 
 #[derive(Subcommand, Clone)]
@@ -520,6 +525,10 @@ async fn main() -> anyhow::Result<()> {
         return sqlite_yardstick(db, what, cli.clients, cli.seconds, cli.json.as_deref()).await;
     }
     let clients = clients(cli.sources)?;
+    let crowd = |watchers: usize| match cli.streams_per_connection {
+        1 => Ok(stream::Crowd::http1(&clients)),
+        streams => stream::Crowd::http2(cli.sources, watchers, streams),
+    };
     if let Scenario::Stream {
         slug,
         subscribers,
@@ -539,7 +548,8 @@ async fn main() -> anyhow::Result<()> {
             sample_every: *sample_every,
             label: cli.label.clone(),
         };
-        let report = stream::run(options, clients).await?;
+        let crowd = crowd(*subscribers)?;
+        let report = stream::run(options, &crowd, clients).await?;
         println!("{}", report.line());
         if let Some(path) = cli.json {
             append_json(&path, &serde_json::to_string(&report)?)?;
@@ -593,7 +603,8 @@ async fn main() -> anyhow::Result<()> {
             sample_every: *sample_every,
             label: cli.label.clone(),
         };
-        let report = record_day::run(options, clients).await?;
+        let crowd = crowd(*subscribers)?;
+        let report = record_day::run(options, &crowd, clients).await?;
         println!("record-day {}: failures {}", report.mode, report.failures);
         println!("  {}", report_line(&report.page));
         println!("  {}", report_line(&report.tally));

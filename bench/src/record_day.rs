@@ -38,9 +38,11 @@ pub struct RecordDayReport {
 
 pub async fn run(
     options: Options,
+    crowd: &stream::Crowd,
     clients: Vec<reqwest::Client>,
 ) -> anyhow::Result<RecordDayReport> {
     let watchers = stream::Watchers::connect(
+        crowd,
         &clients,
         &options.base,
         &options.slug,
@@ -86,12 +88,7 @@ pub async fn run(
     // Rates over the schedule: the flow's wait for its last mails is not reading time.
     let seconds = options.seconds as f64;
     let stream = watchers
-        .finish(
-            options.label.clone(),
-            format!("{} subscribers", options.subscribers),
-            flow.signed_ok,
-            flow.counted,
-        )
+        .finish(options.label.clone(), None, flow.signed_ok, flow.counted)
         .await;
     let page = report_of("page", &options.label, "open loop", pages, seconds);
     let tally = report_of("tally", &options.label, "open loop", tallies, seconds);

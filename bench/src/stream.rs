@@ -12,6 +12,7 @@
 //! recorded as no wait at all, which pulls the median down but not the p99.
 
 use std::{
+    net::IpAddr,
     sync::{
         Arc, Mutex,
         atomic::{AtomicU64, Ordering},
@@ -26,6 +27,71 @@ use tokio::{
     sync::{OwnedSemaphorePermit, Semaphore},
     task::JoinSet,
 };
+
+/// How the watchers reach the server: each on an HTTP/1.1 connection of its own, as
+/// browsers reaching the server directly do, or many to an HTTP/2 connection (without
+/// TLS, "h2c"), as behind a proxy that speaks HTTP/2 to the server.
+pub struct Crowd {
+    clients: Vec<reqwest::Client>,
+    per_client: usize,
+}
+
+/// The most streams the server takes on one HTTP/2 connection (hyper's default).
+pub const MAX_STREAMS_PER_CONNECTION: usize = 200;
+
+impl Crowd {
+    /// One HTTP/1.1 connection a watcher, taken in turn from `clients`.
+    pub fn http1(clients: &[reqwest::Client]) -> Self {
+        Self {
+            clients: clients.to_vec(),
+            per_client: 1,
+        }
+    }
+
+    /// `streams` watchers to an HTTP/2 connection, enough connections for `watchers`,
+    /// spread over `sources` 127.0.0.x addresses.
+    pub fn http2(sources: u8, watchers: usize, streams: usize) -> anyhow::Result<Self> {
+        anyhow::ensure!(
+            (1..=MAX_STREAMS_PER_CONNECTION).contains(&streams),
+            "the server takes 1 to {MAX_STREAMS_PER_CONNECTION} streams on a connection"
+        );
+        let clients = (0..watchers.div_ceil(streams).max(1))
+            .map(|n| {
+                reqwest::Client::builder()
+                    .local_address(IpAddr::from([
+                        127,
+                        0,
+                        0,
+                        1 + (n % sources.max(1) as usize) as u8,
+                    ]))
+                    .http2_prior_knowledge()
+                    .build()
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            clients,
+            per_client: streams,
+        })
+    }
+
+    /// The client watcher `i` connects with: a reqwest client holds one HTTP/2
+    /// connection and puts every request to the server on it.
+    fn client(&self, i: usize) -> reqwest::Client {
+        self.clients[(i / self.per_client) % self.clients.len()].clone()
+    }
+
+    /// How the watchers are connected, for the report.
+    fn describe(&self, watchers: usize) -> String {
+        if self.per_client == 1 {
+            format!("{watchers} subscribers on HTTP/1.1")
+        } else {
+            format!(
+                "{watchers} subscribers on HTTP/2, {} to a connection",
+                self.per_client
+            )
+        }
+    }
+}
 
 /// What the scenario is asked to do.
 pub struct Options {
@@ -201,6 +267,8 @@ pub struct Watchers {
     held: u64,
     rss_idle: Option<u64>,
     rss_held: Option<u64>,
+    /// How they were connected, for the report.
+    connected: String,
 }
 
 /// Notes that a confirmation was answered now: hand it to whatever confirms.
@@ -223,6 +291,7 @@ impl Watchers {
     /// Opens `subscribers` streams on the campaign's live tally, a few hundred at a time
     /// as a crowd arriving, waits for them, and weighs the server with and without them.
     pub async fn connect(
+        crowd: &Crowd,
         clients: &[reqwest::Client],
         base: &str,
         slug: &str,
@@ -254,11 +323,7 @@ impl Watchers {
         let mut tasks = JoinSet::new();
         for i in 0..subscribers {
             let permit = connecting.clone().acquire_owned().await?;
-            let (client, url, shared) = (
-                clients[i % clients.len()].clone(),
-                url.clone(),
-                shared.clone(),
-            );
+            let (client, url, shared) = (crowd.client(i), url.clone(), shared.clone());
             let sampled = i % sample_every.max(1) == 0;
             tasks.spawn_on(
                 watch(client, url, shared, sampled, permit),
@@ -294,6 +359,7 @@ impl Watchers {
             held,
             rss_idle,
             rss_held,
+            connected: crowd.describe(subscribers),
         })
     }
 
@@ -305,7 +371,7 @@ impl Watchers {
     pub async fn finish(
         mut self,
         label: String,
-        mode: String,
+        activity: Option<String>,
         confirms: u64,
         confirmed_ok: u64,
     ) -> StreamReport {
@@ -322,7 +388,10 @@ impl Watchers {
         StreamReport {
             scenario: "stream",
             label,
-            mode,
+            mode: match activity {
+                Some(activity) => format!("{}, {activity}", self.connected),
+                None => self.connected.clone(),
+            },
             subscribers: self.subscribers,
             held: self.held,
             refused: self.shared.refused.load(Ordering::Relaxed),
@@ -362,8 +431,13 @@ impl Drop for OwnRuntime {
     }
 }
 
-pub async fn run(options: Options, clients: Vec<reqwest::Client>) -> anyhow::Result<StreamReport> {
+pub async fn run(
+    options: Options,
+    crowd: &Crowd,
+    clients: Vec<reqwest::Client>,
+) -> anyhow::Result<StreamReport> {
     let watchers = Watchers::connect(
+        crowd,
         &clients,
         &options.base,
         &options.slug,
@@ -407,14 +481,10 @@ pub async fn run(options: Options, clients: Vec<reqwest::Client>) -> anyhow::Res
         });
     }
     while confirms.join_next().await.is_some() {}
-    let mode = format!(
-        "{} subscribers, confirming {}/s",
-        options.subscribers, options.rate
-    );
     Ok(watchers
         .finish(
             options.label,
-            mode,
+            Some(format!("confirming {}/s", options.rate)),
             total as u64,
             confirmed_ok.load(Ordering::Relaxed),
         )
