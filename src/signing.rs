@@ -5,7 +5,10 @@
 use std::net::IpAddr;
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+    sea_query::OnConflict,
+};
 use uuid::Uuid;
 
 use crate::{
@@ -87,11 +90,6 @@ pub async fn sign(
 
     let txn = db::begin_write(db).await?;
     let canonical = request.email.canonical();
-    let existing = signature::Entity::find()
-        .filter(signature::Column::CampaignId.eq(campaign.id))
-        .filter(signature::Column::CanonicalEmail.eq(canonical.as_str()))
-        .one(&txn)
-        .await?;
     let title = &text.title;
     // Every path below mails the signer: a mailbox that had its mails for the hour gets
     // none, and nothing changes (a pending signature keeps its live link).
@@ -99,63 +97,70 @@ pub async fn sign(
         tracing::info!("a mailbox reached its hourly mail limit; nothing sent");
         return Ok(());
     }
-    match existing {
-        None => {
-            let token = Token::generate();
-            let row = new_signature(&request, &campaign, text.id, &token, ctx);
-            if let Err(err) = signature::Entity::insert(row)
+    // Most signers are new: their row goes in at once, and an address already on the
+    // campaign leaves its row as it is for the read below.
+    let token = Token::generate();
+    let inserted =
+        signature::Entity::insert(new_signature(&request, &campaign, text.id, &token, ctx))
+            .on_conflict(
+                OnConflict::columns([
+                    signature::Column::CampaignId,
+                    signature::Column::CanonicalEmail,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await?;
+    if inserted == 1 {
+        mail::enqueue(&txn, confirm_mail(&request, title, &token, ctx), ctx.now).await?;
+        txn.commit().await?;
+        return Ok(());
+    }
+    let existing = signature::Entity::find()
+        .filter(signature::Column::CampaignId.eq(campaign.id))
+        .filter(signature::Column::CanonicalEmail.eq(canonical.as_str()))
+        .one(&txn)
+        .await?;
+    match existing.map(|signature| (SignatureStatus::parse(&signature.status), signature)) {
+        // Signing again while pending, or after withdrawing: a fresh link, and the
+        // newest details replace the old ones.
+        Some((Some(SignatureStatus::Pending | SignatureStatus::Withdrawn), signature)) => {
+            let mut row = new_signature(&request, &campaign, text.id, &token, ctx);
+            row.id = Set(signature.id);
+            row.created_at = Set(signature.created_at);
+            // Conditional on the status read above: a confirmation that committed
+            // in between keeps its count, and this request changes nothing.
+            let updated = signature::Entity::update(row)
+                .validate()?
+                .filter(signature::Column::Status.is_in([
+                    SignatureStatus::Pending.as_str(),
+                    SignatureStatus::Withdrawn.as_str(),
+                ]))
                 .exec_without_returning(&txn)
-                .await
-            {
-                // A concurrent request for the same address won the race: the same answer.
-                if db::is_unique_violation(&err) {
-                    return Ok(());
+                .await;
+            match updated {
+                Ok(_) => {
+                    mail::enqueue(&txn, confirm_mail(&request, title, &token, ctx), ctx.now).await?
                 }
-                return Err(err.into());
+                Err(DbErr::RecordNotUpdated) => return Ok(()),
+                Err(err) => return Err(err.into()),
             }
-            mail::enqueue(&txn, confirm_mail(&request, title, &token, ctx), ctx.now).await?;
         }
-        Some(signature) => match SignatureStatus::parse(&signature.status) {
-            // Signing again while pending, or after withdrawing: a fresh link, and the
-            // newest details replace the old ones.
-            Some(SignatureStatus::Pending | SignatureStatus::Withdrawn) => {
-                let token = Token::generate();
-                let mut row = new_signature(&request, &campaign, text.id, &token, ctx);
-                row.id = Set(signature.id);
-                row.created_at = Set(signature.created_at);
-                // Conditional on the status read above: a confirmation that committed
-                // in between keeps its count, and this request changes nothing.
-                let updated = signature::Entity::update(row)
-                    .validate()?
-                    .filter(signature::Column::Status.is_in([
-                        SignatureStatus::Pending.as_str(),
-                        SignatureStatus::Withdrawn.as_str(),
-                    ]))
-                    .exec_without_returning(&txn)
-                    .await;
-                match updated {
-                    Ok(_) => {
-                        mail::enqueue(&txn, confirm_mail(&request, title, &token, ctx), ctx.now)
-                            .await?
-                    }
-                    Err(DbErr::RecordNotUpdated) => return Ok(()),
-                    Err(err) => return Err(err.into()),
-                }
-            }
-            Some(SignatureStatus::Confirmed) => {
-                let campaign_url = format!("{}/c/{}", ctx.public_url, campaign.slug);
-                let draft = mail::already_signed(
-                    request.email.as_str(),
-                    request.language,
-                    request.given_name.as_str(),
-                    title,
-                    &campaign_url,
-                );
-                mail::enqueue(&txn, draft, ctx.now).await?;
-            }
-            // An invalidated signature stays invalidated; the signer is told nothing new.
-            Some(SignatureStatus::Invalidated) | None => {}
-        },
+        Some((Some(SignatureStatus::Confirmed), _)) => {
+            let campaign_url = format!("{}/c/{}", ctx.public_url, campaign.slug);
+            let draft = mail::already_signed(
+                request.email.as_str(),
+                request.language,
+                request.given_name.as_str(),
+                title,
+                &campaign_url,
+            );
+            mail::enqueue(&txn, draft, ctx.now).await?;
+        }
+        // An invalidated signature stays invalidated; the signer is told nothing new. A
+        // row removed since the insert met it leaves nothing to do either.
+        Some((Some(SignatureStatus::Invalidated) | None, _)) | None => {}
     }
     txn.commit().await?;
     Ok(())
