@@ -51,20 +51,48 @@ pub async fn by_slug(
 }
 
 /// The newest version of the campaign's text in `language`, or else in the campaign's
-/// default language, or else any. One row is read: signing asks for it every time.
+/// default language, or else any. One row is read.
 pub async fn current_text(
     db: &impl ConnectionTrait,
     campaign: &campaign::Model,
     language: Language,
 ) -> Result<Option<campaign_text::Model>, DbErr> {
-    let in_language = |code: &str| Expr::col(campaign_text::Column::Language).eq(code);
-    campaign_text::Entity::find()
-        .filter(campaign_text::Column::CampaignId.eq(campaign.id))
-        .order_by_desc(in_language(language.code()))
-        .order_by_desc(in_language(&campaign.default_language))
+    let texts =
+        campaign_text::Entity::find().filter(campaign_text::Column::CampaignId.eq(campaign.id));
+    newest_text_first(
+        texts,
+        language,
+        Expr::val(campaign.default_language.as_str()),
+    )
+    .one(db)
+    .await
+}
+
+/// A campaign by its address with its [`current_text`] in `language`, in one query:
+/// signing reads both every time. None when no campaign has that address or it has no
+/// text.
+pub async fn by_slug_with_text(
+    db: &impl ConnectionTrait,
+    slug: &str,
+    language: Language,
+) -> Result<Option<(campaign::Model, campaign_text::Model)>, DbErr> {
+    let texts = campaign_text::Entity::find()
+        .find_also_related(campaign::Entity)
+        .filter(campaign::Column::Slug.eq(slug));
+    let default = Expr::col((campaign::Entity, campaign::Column::DefaultLanguage));
+    let found = newest_text_first(texts, language, default).one(db).await?;
+    Ok(found.and_then(|(text, campaign)| Some((campaign?, text))))
+}
+
+/// Orders a campaign's texts: `language`'s first, then the default language's, each
+/// newest version first.
+fn newest_text_first<Q: QueryOrder>(query: Q, language: Language, default_language: Expr) -> Q {
+    let language_is =
+        |code: Expr| Expr::col((campaign_text::Entity, campaign_text::Column::Language)).eq(code);
+    query
+        .order_by_desc(language_is(Expr::val(language.code())))
+        .order_by_desc(language_is(default_language))
         .order_by_desc(campaign_text::Column::Version)
-        .one(db)
-        .await
 }
 
 async fn languages(db: &impl ConnectionTrait, campaign_id: i64) -> Result<Vec<Language>, DbErr> {

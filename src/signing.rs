@@ -66,9 +66,13 @@ pub async fn sign(
         tracing::info!("a signature from a blocked network was dropped");
         return Ok(());
     }
-    let campaign = campaigns::by_slug(db, slug)
-        .await?
-        .ok_or(SignError::UnknownCampaign)?;
+    let Some((campaign, text)) = campaigns::by_slug_with_text(db, slug, request.language).await?
+    else {
+        return Err(match campaigns::by_slug(db, slug).await? {
+            Some(_) => SignError::NotOpen,
+            None => SignError::UnknownCampaign,
+        });
+    };
     if !campaigns::accepts_signatures(&campaign, ctx.now) {
         return Err(SignError::NotOpen);
     }
@@ -84,10 +88,6 @@ pub async fn sign(
             FieldProblem::Invalid,
         )));
     }
-    let text = campaigns::current_text(db, &campaign, request.language)
-        .await?
-        .ok_or(SignError::NotOpen)?;
-
     let txn = db::begin_write(db).await?;
     let canonical = request.email.canonical();
     let title = &text.title;

@@ -55,6 +55,15 @@ both_databases! {
         import(file("spanish-only", &[("es", "Solo")])).await;
         let campaign = rollcall::campaigns::by_slug(&app.db, "spanish-only").await.unwrap().unwrap();
         assert_eq!(title(current_text(&app.db, &campaign, Language::En).await.unwrap()), Some(("Solo".to_owned(), 1)), "the default language's when there is none in the reader's");
+
+        // Signing reads the campaign and its text together, in the same order.
+        let with_text = |slug: &'static str, language| async move {
+            rollcall::campaigns::by_slug_with_text(db, slug, language).await.unwrap().map(|(campaign, text)| (campaign.slug, text.title))
+        };
+        assert_eq!(with_text("both-languages", Language::En).await, Some(("both-languages".to_owned(), "Second".to_owned())));
+        assert_eq!(with_text("both-languages", Language::Es).await, Some(("both-languages".to_owned(), "Primero".to_owned())));
+        assert_eq!(with_text("spanish-only", Language::En).await, Some(("spanish-only".to_owned(), "Solo".to_owned())));
+        assert_eq!(with_text("no-such-campaign", Language::En).await, None);
         app.finish().await;
     }
 
