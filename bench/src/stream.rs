@@ -290,6 +290,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl Watchers {
     /// Opens `subscribers` streams on the campaign's live tally, a few hundred at a time
     /// as a crowd arriving, waits for them, and weighs the server with and without them.
+    /// The watchers connect as `crowd` says; `clients` reads the count they start from.
     pub async fn connect(
         crowd: &Crowd,
         clients: &[reqwest::Client],
