@@ -81,7 +81,7 @@ pub async fn by_slug_with_text(
         .filter(campaign::Column::Slug.eq(slug));
     let default = Expr::col((campaign::Entity, campaign::Column::DefaultLanguage));
     let found = newest_text_first(texts, language, default).one(db).await?;
-    Ok(found.and_then(|(text, campaign)| Some((campaign?, text))))
+    Ok(found.and_then(|(text, campaign)| campaign.map(|campaign| (campaign, text))))
 }
 
 /// Orders a campaign's texts: `language`'s first, then the default language's, each

@@ -98,7 +98,10 @@ pub async fn sign(
         return Ok(());
     }
     // Most signers are new: their row goes in at once, and an address already on the
-    // campaign leaves its row as it is for the read below.
+    // campaign leaves its row as it is for the read below. Two presses at once on
+    // PostgreSQL take turns on the mailbox's quota row, so the second finds the first's
+    // pending row and sends a fresh link, as it would a moment later (and as SQLite's
+    // writers, one at a time, always did).
     let token = Token::generate();
     let inserted =
         signature::Entity::insert(new_signature(&request, &campaign, text.id, &token, ctx))
