@@ -3,7 +3,7 @@
 # on SQLite and on PostgreSQL with 1,000,000 confirmed signatures preloaded, measures the
 # yardsticks in the same run (pgbench doing a sign's and a confirm's writes; nginx
 # serving the same tally and page bytes), and writes BENCHMARKS.md.
-#   scripts/bench.sh            the whole suite (about 10 minutes after the build)
+#   scripts/bench.sh            the whole suite (about 15 minutes after the build)
 #   SECONDS_PER_RUN=5 scripts/bench.sh   shorter runs
 set -euo pipefail
 cd "$(dirname "$0")/.."

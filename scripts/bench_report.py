@@ -25,7 +25,7 @@ def find(scenario, label, mode_start=None):
 
 memory = open("/proc/meminfo").readline().split()[1]
 print("# Benchmarks\n")
-print("Reproduce with `scripts/bench.sh` (about 10 minutes after the release build). The load")
+print("Reproduce with `scripts/bench.sh` (about 15 minutes after the release build). The load")
 print("tool (`bench/`, `rollcall-bench`) runs on the same machine as the server, over loopback,")
 print("from 8 source addresses (127.0.0.1-8, trusted as proxies, each request naming its own")
 print("client), with the server's rate limiter on and 1,000,000 confirmed signatures preloaded.\n")
