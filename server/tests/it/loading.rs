@@ -54,7 +54,7 @@ both_databases! {
 
         import(file("spanish-only", &[("es", "Solo")])).await;
         let campaign = rollcall::campaigns::by_slug(&app.db, "spanish-only").await.unwrap().unwrap();
-        assert_eq!(title(current_text(&app.db, &campaign, Language::En).await.unwrap()), Some(("Solo".to_owned(), 1)), "the default language's when there is none in the reader's");
+        assert_eq!(title(current_text(&app.db, &campaign, Language::En).await.unwrap()), Some(("Solo".to_owned(), 1)), "another language's when there is none in the reader's (with two languages, the default is the only other)");
 
         // Signing reads the campaign and its text together, in the same order.
         let with_text = |slug: &'static str, language| async move {
