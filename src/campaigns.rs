@@ -5,13 +5,13 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
-    sea_query::{Expr, ExprTrait, Query},
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, QueryResult, QuerySelect, QueryTrait,
+    sea_query::{Expr, ExprTrait, Query, SelectStatement},
 };
 
 use crate::{
-    domain::{CampaignKind, CampaignStatus, Language, render_markdown},
+    domain::{CampaignKind, CampaignStatus, Language, LocalChoice, render_markdown},
     entities::{campaign, campaign_local, campaign_sponsor, campaign_text, local, union},
     hub::TallyHub,
     pledges,
@@ -38,6 +38,25 @@ pub fn accepts_confirmations(campaign: &campaign::Model, now: DateTime<Utc>) -> 
         && campaign
             .closes_at
             .is_none_or(|closes| now < closes + CONFIRM_GRACE)
+}
+
+/// The campaign `campaign_id`, if it takes confirmations at `now`: what
+/// [`accepts_confirmations`] asks of a campaign read, asked inside a write instead.
+pub fn taking_confirmations(campaign_id: i64, now: DateTime<Utc>) -> SelectStatement {
+    Query::select()
+        .column(campaign::Column::Id)
+        .from(campaign::Entity)
+        .and_where(campaign::Column::Id.eq(campaign_id))
+        .and_where(campaign::Column::Status.is_in([
+            CampaignStatus::Open.as_str(),
+            CampaignStatus::Closed.as_str(),
+        ]))
+        .cond_where(
+            Condition::any()
+                .add(campaign::Column::ClosesAt.is_null())
+                .add(campaign::Column::ClosesAt.gt(now - CONFIRM_GRACE)),
+        )
+        .to_owned()
 }
 
 pub async fn by_slug(
@@ -68,20 +87,65 @@ pub async fn current_text(
     .await
 }
 
-/// A campaign by its address with its [`current_text`] in `language`, in one query:
-/// signing reads both every time. None when no campaign has that address or it has no
-/// text.
-pub async fn by_slug_with_text(
+/// What signing reads: the campaign, its [`current_text`] in the signer's language, and
+/// whether the signer may sign as what they chose (a local, or a community supporter).
+#[derive(Debug)]
+pub struct ForSigning {
+    pub campaign: campaign::Model,
+    pub text: campaign_text::Model,
+    pub choice_ok: bool,
+}
+
+impl FromQueryResult for ForSigning {
+    fn from_query_result(row: &QueryResult, _prefix: &str) -> Result<Self, DbErr> {
+        // The prefixes a two-entity select gives its columns.
+        Ok(Self {
+            text: campaign_text::Model::from_query_result(row, "A_")?,
+            campaign: campaign::Model::from_query_result(row, "B_")?,
+            choice_ok: row.try_get("", CHOICE_OK)?,
+        })
+    }
+}
+
+const CHOICE_OK: &str = "choice_ok";
+
+/// [`ForSigning`] for the campaign at `slug`, in one query: signing reads it every time.
+/// None when no campaign has that address or it has no text.
+pub async fn for_signing(
     db: &impl ConnectionTrait,
     slug: &str,
     language: Language,
-) -> Result<Option<(campaign::Model, campaign_text::Model)>, DbErr> {
+    choice: LocalChoice,
+) -> Result<Option<ForSigning>, DbErr> {
+    let campaign_column = |column| Expr::col((campaign::Entity, column));
+    let choice_ok = match choice {
+        LocalChoice::Local(local_id) => Expr::exists(
+            Query::select()
+                .expr(Expr::val(1))
+                .from(local::Entity)
+                .and_where(local::Column::Id.eq(local_id))
+                .cond_where(local_may_sign(
+                    campaign_column(campaign::Column::Id),
+                    local_id,
+                ))
+                .to_owned(),
+        ),
+        LocalChoice::CommunitySupporter => campaign_column(campaign::Column::AllowCommunity),
+    };
     let texts = campaign_text::Entity::find()
         .find_also_related(campaign::Entity)
-        .filter(campaign::Column::Slug.eq(slug));
-    let default = Expr::col((campaign::Entity, campaign::Column::DefaultLanguage));
-    let found = newest_text_first(texts, language, default).one(db).await?;
-    Ok(found.and_then(|(text, campaign)| campaign.map(|campaign| (campaign, text))))
+        .filter(campaign::Column::Slug.eq(slug))
+        .expr_as(choice_ok, CHOICE_OK);
+    let query = newest_text_first(
+        texts,
+        language,
+        campaign_column(campaign::Column::DefaultLanguage),
+    )
+    .limit(1)
+    .into_query();
+    ForSigning::find_by_statement(db.get_database_backend().build(&query))
+        .one(db)
+        .await
 }
 
 /// Orders a campaign's texts: `language`'s first, then the default language's, each
@@ -213,34 +277,50 @@ pub async fn directory(
 }
 
 /// Whether `local_id` may sign: a local of one of the campaign's sponsoring unions, and
-/// one it lists, if it lists any. One read: signing asks it every time.
+/// one it lists, if it lists any.
 pub async fn local_can_sign(
     db: &impl ConnectionTrait,
     campaign_id: i64,
     local_id: i64,
 ) -> Result<bool, DbErr> {
+    let found = local::Entity::find_by_id(local_id)
+        .filter(local_may_sign(Expr::val(campaign_id), local_id))
+        .one(db)
+        .await?;
+    Ok(found.is_some())
+}
+
+/// What [`local_can_sign`] asks of the local's row, for the campaign `campaign_id` (a
+/// value, or the column of a campaign read in the same query).
+fn local_may_sign(campaign_id: Expr, local_id: i64) -> Condition {
     let sponsors = Query::select()
         .column(campaign_sponsor::Column::UnionId)
         .from(campaign_sponsor::Entity)
-        .and_where(campaign_sponsor::Column::CampaignId.eq(campaign_id))
+        .and_where(
+            Expr::col((
+                campaign_sponsor::Entity,
+                campaign_sponsor::Column::CampaignId,
+            ))
+            .eq(campaign_id.clone()),
+        )
         .to_owned();
     let listed = |also_local: bool| {
         let mut rows = Query::select();
         rows.expr(Expr::val(1))
             .from(campaign_local::Entity)
-            .and_where(campaign_local::Column::CampaignId.eq(campaign_id));
+            .and_where(
+                Expr::col((campaign_local::Entity, campaign_local::Column::CampaignId))
+                    .eq(campaign_id.clone()),
+            );
         if also_local {
             rows.and_where(campaign_local::Column::LocalId.eq(local_id));
         }
         Expr::exists(rows.to_owned())
     };
-    let found = local::Entity::find_by_id(local_id)
-        .filter(local::Column::UnionId.in_subquery(sponsors))
+    Condition::all()
+        .add(local::Column::UnionId.in_subquery(sponsors))
         // A campaign that lists nobody takes every sponsor's locals.
-        .filter(Condition::any().add(listed(true)).add(listed(false).not()))
-        .one(db)
-        .await?;
-    Ok(found.is_some())
+        .add(Condition::any().add(listed(true)).add(listed(false).not()))
 }
 
 fn rfc3339(at: DateTime<Utc>) -> String {

@@ -8,7 +8,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, 
 use crate::{
     campaigns, db,
     domain::{Language, SignatureStatus, Token, markdown_to_plain, render_markdown},
-    entities::{campaign, campaign_text, signature},
+    entities::{campaign, signature},
     lookup::{Found, LookupError, find_by_token, signature_view},
     mail, pledges, tally,
     views::SignatureView,
@@ -92,10 +92,11 @@ pub struct Confirmed {
 
 /// Confirms the signature behind `token` and counts it. Pressing twice counts once.
 ///
-/// The signature is read and its receipt written before the write begins, so that the
-/// write (on SQLite, a turn in the queue every writer waits in) holds only the writes.
-/// The write is conditional on what was read: a press, re-sign or removal in between
-/// makes it change nothing, and the campaign is read again inside it.
+/// The signature, its campaign and its text are read, and the receipt written, before
+/// the write begins, so that the write (on SQLite, a turn in the queue every writer
+/// waits in) holds only the writes. The write is conditional on what was read and on
+/// the campaign still taking confirmations: a press, re-sign, removal or closing in
+/// between makes it change nothing.
 pub async fn confirm(
     db: &DatabaseConnection,
     token: &str,
@@ -118,16 +119,9 @@ pub async fn confirm(
     }
     check_confirmable(&found.signature, &found.campaign, now)?;
     let withdraw_token = Token::generate();
-    let receipt = receipt(db, &found, &withdraw_token, public_url).await?;
+    let receipt = receipt(&found, &withdraw_token, public_url);
 
     let txn = db::begin_write(db).await?;
-    // The campaign as it is now: it may have closed, or a pledge been settled, while
-    // this waited for its turn to write.
-    let campaign = campaign::Entity::find_by_id(found.campaign.id)
-        .one(&txn)
-        .await?
-        .ok_or(ConfirmError::Unknown)?;
-    check_confirmable(&found.signature, &campaign, now)?;
     // Conditional on still being pending, so concurrent presses count it once.
     let updated = signature::Entity::update_many()
         .col_expr(
@@ -144,14 +138,27 @@ pub async fn confirm(
         // A re-sign in between replaces the token (and perhaps the local): this one
         // then confirms nothing, so the count never lands on a stale local.
         .filter(signature::Column::ConfirmTokenHash.eq(found.signature.confirm_token_hash.clone()))
+        // The campaign may have closed while this waited for its turn to write.
+        .filter(
+            signature::Column::CampaignId
+                .in_subquery(campaigns::taking_confirmations(found.campaign.id, now)),
+        )
         .exec(&txn)
         .await?;
     if updated.rows_affected != 1 {
         drop(txn);
-        // Changed since it was read: confirmed by another press, or gone.
+        // Changed since it was read: confirmed by another press, closed, or gone.
         let now_found = find_by_token(db, signature::Column::ConfirmTokenHash, token).await?;
         return match SignatureStatus::parse(&now_found.signature.status) {
             Some(SignatureStatus::Confirmed) => Ok(confirmed(false, false)),
+            Some(SignatureStatus::Pending) => {
+                check_confirmable(&now_found.signature, &now_found.campaign, now)?;
+                // Closed when the write came, and open again since: a second press
+                // confirms it.
+                Err(ConfirmError::Closed {
+                    campaign_slug: now_found.campaign.slug,
+                })
+            }
             _ => Err(ConfirmError::Unknown),
         };
     }
@@ -167,10 +174,16 @@ pub async fn confirm(
     mail::enqueue(&txn, receipt, now).await?;
     // Last before the commit: a gathering pledge's local is held (on PostgreSQL) from
     // here to the commit, so for as short a time as can be.
-    // Under a verified-only rule a fresh confirmation cannot cross: no lock is taken.
     let crossed = match signature.local_id {
-        Some(local_id) if !campaign.verified_only => {
-            pledges::check_local(&txn, &campaign, local_id, now).await?
+        Some(local_id) if pledges::is_pledge(&found.campaign) => {
+            // The pledge as it is now: its rule may have changed while this waited.
+            let campaign = campaign::Entity::find_by_id(found.campaign.id)
+                .one(&txn)
+                .await?
+                .ok_or(ConfirmError::Unknown)?;
+            // Under a verified-only rule a fresh confirmation cannot cross: no lock
+            // is taken.
+            !campaign.verified_only && pledges::check_local(&txn, &campaign, local_id, now).await?
         }
         _ => false,
     };
@@ -179,21 +192,14 @@ pub async fn confirm(
 }
 
 /// The receipt a confirmation sends: the text as signed, and the link to withdraw.
-async fn receipt(
-    db: &DatabaseConnection,
-    found: &Found,
-    withdraw_token: &Token,
-    public_url: &str,
-) -> Result<mail::MailDraft, DbErr> {
-    let signature = &found.signature;
-    let text = campaign_text::Entity::find_by_id(signature.text_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| DbErr::RecordNotFound("campaign text".into()))?;
+fn receipt(found: &Found, withdraw_token: &Token, public_url: &str) -> mail::MailDraft {
+    let Found {
+        signature, text, ..
+    } = found;
     // The receipt's links open in the signer's language, as the mail is written.
     let language = Language::parse(&signature.language).unwrap_or_default();
     let code = language.code();
-    Ok(mail::receipt(
+    mail::receipt(
         &signature.email,
         &mail::ReceiptDetails {
             language,
@@ -205,5 +211,5 @@ async fn receipt(
             show_name: signature.show_name,
             withdraw_url: &format!("{public_url}/w/{}?lang={code}", withdraw_token.as_str()),
         },
-    ))
+    )
 }

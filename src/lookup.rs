@@ -17,10 +17,11 @@ pub enum LookupError {
     Database(#[from] DbErr),
 }
 
-/// A signature and its campaign.
+/// A signature, its campaign and the text it signed.
 pub struct Found {
     pub signature: signature::Model,
     pub campaign: campaign::Model,
+    pub text: campaign_text::Model,
 }
 
 /// Finds the signature whose `column` (a token hash column) holds the hash of `token`.
@@ -33,16 +34,19 @@ pub async fn find_by_token(
         .map_err(|_| LookupError::Unknown)?
         .hash();
     // One query: a confirmation reads this on every press.
-    let (signature, campaign) = signature::Entity::find()
+    let (signature, campaign, text) = signature::Entity::find()
         .filter(column.eq(hash.as_str()))
         .find_also_related(campaign::Entity)
+        .find_also_related(campaign_text::Entity)
         .one(db)
         .await?
         .ok_or(LookupError::Unknown)?;
     let campaign = campaign.ok_or(LookupError::Unknown)?;
+    let text = text.ok_or_else(|| DbErr::RecordNotFound("campaign text".into()))?;
     Ok(Found {
         signature,
         campaign,
+        text,
     })
 }
 
@@ -69,14 +73,9 @@ pub async fn signature_view(
     db: &impl ConnectionTrait,
     found: Found,
 ) -> Result<SignatureView, DbErr> {
-    let title = campaign_text::Entity::find_by_id(found.signature.text_id)
-        .one(db)
-        .await?
-        .map(|text| text.title)
-        .unwrap_or_default();
     Ok(SignatureView {
         campaign_slug: found.campaign.slug,
-        campaign_title: title,
+        campaign_title: found.text.title,
         local: local_label(db, found.signature.local_id).await?,
         given_name: found.signature.given_name,
         family_name: found.signature.family_name,

@@ -15,8 +15,7 @@ use crate::{
     blocks::Blocks,
     campaigns, db,
     domain::{
-        Field, FieldErrors, FieldProblem, LocalChoice, SignatureInput, SignatureRequest,
-        SignatureStatus, Token,
+        Field, FieldErrors, FieldProblem, SignatureInput, SignatureRequest, SignatureStatus, Token,
     },
     entities::{campaign, signature},
     mail::{self, MailLimits, quota},
@@ -66,7 +65,11 @@ pub async fn sign(
         tracing::info!("a signature from a blocked network was dropped");
         return Ok(());
     }
-    let Some((campaign, text)) = campaigns::by_slug_with_text(db, slug, request.language).await?
+    let Some(campaigns::ForSigning {
+        campaign,
+        text,
+        choice_ok,
+    }) = campaigns::for_signing(db, slug, request.language, request.local).await?
     else {
         return Err(match campaigns::by_slug(db, slug).await? {
             Some(_) => SignError::NotOpen,
@@ -76,13 +79,7 @@ pub async fn sign(
     if !campaigns::accepts_signatures(&campaign, ctx.now) {
         return Err(SignError::NotOpen);
     }
-    let local_ok = match request.local {
-        LocalChoice::Local(local_id) => {
-            campaigns::local_can_sign(db, campaign.id, local_id).await?
-        }
-        LocalChoice::CommunitySupporter => campaign.allow_community,
-    };
-    if !local_ok {
+    if !choice_ok {
         return Err(SignError::Invalid(FieldErrors::single(
             Field::Local,
             FieldProblem::Invalid,

@@ -58,11 +58,23 @@ pub enum Relation {
         to = "super::campaign::Column::Id"
     )]
     Campaign,
+    #[sea_orm(
+        belongs_to = "super::campaign_text::Entity",
+        from = "Column::TextId",
+        to = "super::campaign_text::Column::Id"
+    )]
+    Text,
 }
 
 impl Related<super::campaign::Entity> for Entity {
     fn to() -> RelationDef {
         Relation::Campaign.def()
+    }
+}
+
+impl Related<super::campaign_text::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Text.def()
     }
 }
 

@@ -56,14 +56,24 @@ both_databases! {
         let campaign = rollcall::campaigns::by_slug(&app.db, "spanish-only").await.unwrap().unwrap();
         assert_eq!(title(current_text(&app.db, &campaign, Language::En).await.unwrap()), Some(("Solo".to_owned(), 1)), "another language's when there is none in the reader's (with two languages, the default is the only other)");
 
-        // Signing reads the campaign and its text together, in the same order.
-        let with_text = |slug: &'static str, language| async move {
-            rollcall::campaigns::by_slug_with_text(db, slug, language).await.unwrap().map(|(campaign, text)| (campaign.slug, text.title))
+        // Signing reads the campaign, its text in the same order, and whether the signer's
+        // choice may sign, together.
+        use rollcall::domain::LocalChoice;
+        let for_signing = |slug: &'static str, language, choice| async move {
+            rollcall::campaigns::for_signing(db, slug, language, choice).await.unwrap().map(|found| (found.campaign.slug, found.text.title, found.choice_ok))
         };
-        assert_eq!(with_text("both-languages", Language::En).await, Some(("both-languages".to_owned(), "Second".to_owned())));
-        assert_eq!(with_text("both-languages", Language::Es).await, Some(("both-languages".to_owned(), "Primero".to_owned())));
-        assert_eq!(with_text("spanish-only", Language::En).await, Some(("spanish-only".to_owned(), "Solo".to_owned())));
-        assert_eq!(with_text("no-such-campaign", Language::En).await, None);
+        let community = LocalChoice::CommunitySupporter;
+        let found = |title: &str, ok| Some(("both-languages".to_owned(), title.to_owned(), ok));
+        assert_eq!(for_signing("both-languages", Language::En, community).await, found("Second", true));
+        assert_eq!(for_signing("both-languages", Language::Es, community).await, found("Primero", true));
+        assert_eq!(for_signing("spanish-only", Language::En, community).await, Some(("spanish-only".to_owned(), "Solo".to_owned(), true)));
+        assert_eq!(for_signing("no-such-campaign", Language::En, community).await, None);
+        let local_of = |union: &str| format!("SELECT MIN(l.id) FROM locals l JOIN unions u ON u.id = l.union_id WHERE u.slug = '{union}'");
+        let sponsor_local = LocalChoice::Local(app.count(&local_of("utw")).await);
+        let other_local = LocalChoice::Local(app.count(&local_of("cbt")).await);
+        assert_eq!(for_signing("both-languages", Language::En, sponsor_local).await, found("Second", true), "a sponsor's local");
+        assert_eq!(for_signing("both-languages", Language::En, other_local).await, found("Second", false), "another union's local");
+        assert_eq!(for_signing("both-languages", Language::En, LocalChoice::Local(i64::MAX)).await, found("Second", false), "no such local");
         app.finish().await;
     }
 

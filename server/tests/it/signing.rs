@@ -268,6 +268,29 @@ both_databases! {
         app.finish().await;
     }
 
+    async fn a_confirmations_write_asks_of_the_campaign_what_its_read_does(app: TestApp) {
+        // A campaign that closes while a confirmation waits to write stops it there: the
+        // write's condition must be the read's.
+        use rollcall::{campaigns, entities::campaign};
+        use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+        let now = chrono::Utc::now();
+        let hours = |h: i64| Some(now + chrono::Duration::hours(h));
+        for status in ["open", "closed", "draft", "archived"] {
+            for closes_at in [None, hours(1), hours(-1), hours(-23), hours(-25), hours(-48)] {
+                let at = closes_at.map_or("NULL".to_owned(), |at| format!("'{}'", at.to_rfc3339()));
+                app.exec(&format!("UPDATE campaigns SET status = '{status}', closes_at = {at} WHERE slug = '{PETITION}'")).await;
+                let read = campaigns::by_slug(&app.db, PETITION).await.unwrap().unwrap();
+                let written = campaign::Entity::find()
+                    .filter(campaign::Column::Id.in_subquery(campaigns::taking_confirmations(read.id, now)))
+                    .count(&app.db)
+                    .await
+                    .unwrap();
+                assert_eq!(written == 1, campaigns::accepts_confirmations(&read, now), "{status}, closing {closes_at:?}");
+            }
+        }
+        app.finish().await;
+    }
+
     async fn many_presses_at_once_count_a_signature_once(app: TestApp) {
         let local = app.a_local_of(PETITION, 0).await;
         app.sign_json(PETITION, ana(local)).await;
