@@ -96,3 +96,53 @@ async fn sqlite_writers_queue_without_holding_the_readers_connections() {
         .unwrap();
     assert_eq!(count, 40, "every writer's row");
 }
+
+/// On SQLite the writers leave the WAL to the checkpointer: a commit does not copy it
+/// back into the database file until it is ten times SQLite's default, and a checkpoint
+/// beside the writers copies all of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_checkpoints_happen_beside_the_writers() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let url = format!("sqlite://{}", dir.path().join("wal.db").display());
+    let db = rollcall::db::connect(&url, 2)
+        .await
+        .expect("the database opens");
+    let setting = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "PRAGMA wal_autocheckpoint",
+        ))
+        .await
+        .expect("the pragma reads")
+        .expect("a row");
+    assert_eq!(setting.try_get_by_index::<i64>(0).unwrap(), 10_000);
+
+    db.execute_unprepared("CREATE TABLE pages (id INTEGER PRIMARY KEY, filler BLOB)")
+        .await
+        .expect("a table");
+    // About 3,000 pages of WAL: past SQLite's default of 1,000, so a writer would have
+    // copied them back itself had the setting not reached every connection.
+    for _ in 0..30 {
+        let txn = rollcall::db::begin_write(&db).await.expect("a turn");
+        txn.execute_unprepared(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100) \
+             INSERT INTO pages (filler) SELECT randomblob(4000) FROM n",
+        )
+        .await
+        .expect("rows");
+        txn.commit().await.expect("a commit");
+    }
+    let done = rollcall::db::checkpoint(&db)
+        .await
+        .expect("a checkpoint")
+        .expect("SQLite has a WAL");
+    assert!(
+        done.log > 3_000,
+        "the writers left the WAL to the checkpointer: {done:?}"
+    );
+    assert_eq!(
+        done.copied, done.log,
+        "nothing was reading or writing: all of it copied"
+    );
+    db.close().await.expect("the pool closes");
+}
