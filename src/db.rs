@@ -46,71 +46,8 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
                 // connections all cache the same hot pages, the kernel's page cache
                 // holds the file for all of them, and they stay open (see above).
                 .pragma("cache_size", "-1024")
-                // Checkpoints belong to `run_checkpointer`: a writer does one itself only
-                // if the WAL outgrows 40 MiB (see there).
-                .pragma("wal_autocheckpoint", WRITERS_CHECKPOINT_PAGES.to_string())
         });
     Database::connect(options).await
-}
-
-/// How often the SQLite WAL is copied back into the database file.
-const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
-/// The WAL's size, in 4 KiB pages, past which the writer that commits checkpoints it
-/// itself, as SQLite does at 1,000 by default: here only should `run_checkpointer` fall
-/// behind, or not run (a command other than `serve`).
-const WRITERS_CHECKPOINT_PAGES: u32 = 10_000;
-
-/// What one checkpoint did, in WAL pages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Checkpointed {
-    /// Pages in the WAL.
-    pub log: i64,
-    /// Of those, pages now in the database file.
-    pub copied: i64,
-}
-
-/// Copies what it can of the SQLite WAL into the database file, beside the readers and
-/// the writer, without waiting for either. None on PostgreSQL.
-pub async fn checkpoint(db: &DatabaseConnection) -> Result<Option<Checkpointed>, DbErr> {
-    if db.get_database_backend() != DbBackend::Sqlite {
-        return Ok(None);
-    }
-    let statement = Statement::from_string(DbBackend::Sqlite, "PRAGMA wal_checkpoint(PASSIVE)");
-    let row = db
-        .query_one_raw(statement)
-        .await?
-        .ok_or_else(|| DbErr::Custom("a checkpoint answers with a row".into()))?;
-    Ok(Some(Checkpointed {
-        log: row.try_get_by_index(1)?,
-        copied: row.try_get_by_index(2)?,
-    }))
-}
-
-/// Checkpoints the SQLite WAL every [`CHECKPOINT_EVERY`], until `closing`.
-///
-/// By default SQLite has the writer whose commit takes the WAL past 1,000 pages copy it
-/// into the database file and sync that file, while it holds the one writer's lock. With
-/// a million signatures every commit touches pages all over the file, and that copy took
-/// 70-100 ms, a writer in every 160 or so, with every other writer queued behind it (the
-/// p99 of SQLite's confirm at half rate was 128 ms). Here the copy runs on a connection
-/// of its own, beside the writers, and the WAL is synced once a second instead of every
-/// 1,000 pages.
-pub async fn run_checkpointer(
-    db: DatabaseConnection,
-    mut closing: tokio::sync::watch::Receiver<bool>,
-) {
-    if db.get_database_backend() != DbBackend::Sqlite {
-        return;
-    }
-    loop {
-        tokio::select! {
-            () = tokio::time::sleep(CHECKPOINT_EVERY) => {}
-            _ = closing.wait_for(|stop| *stop) => return,
-        }
-        if let Err(err) = checkpoint(&db).await {
-            tracing::warn!(error = %err, "a WAL checkpoint failed; trying again in a second");
-        }
-    }
 }
 
 /// How long a write waits for its turn on SQLite before it is refused, as long as

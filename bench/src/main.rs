@@ -97,7 +97,7 @@ enum Scenario {
     },
     /// The yardstick for SQLite: a minimal program doing a sign's (or a confirm's) writes
     /// with the server's own connection settings (WAL, synchronous NORMAL, immediate
-    /// transactions, checkpoints beside the writers), by `--clients` tasks for `--seconds`.
+    /// transactions), by `--clients` tasks for `--seconds`.
     SqliteYardstick {
         /// The SQLite file of a suite run (its schema and demo are needed).
         #[arg(long)]
@@ -436,8 +436,6 @@ async fn sqlite_yardstick(
     use sea_orm::{ConnectionTrait, DbBackend, Statement};
     let url = format!("sqlite://{}", file.display());
     let db = rollcall::db::connect(&url, clients as u32).await?;
-    let (stop_checkpoints, closing) = tokio::sync::watch::channel(false);
-    let checkpointer = tokio::spawn(rollcall::db::run_checkpointer(db.clone(), closing));
     if what == "confirm" {
         // The pending signatures to confirm, prepared beforehand as the server's are:
         // more than any run takes, and a transaction that finds none fails the run.
@@ -498,8 +496,6 @@ async fn sqlite_yardstick(
         finished??;
     }
     let per_second = done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64();
-    let _ = stop_checkpoints.send(true);
-    checkpointer.await?;
     println!("sqlite yardstick, {what}: {per_second:.0} transactions/s with {clients} clients");
     if let Some(path) = json {
         let line = serde_json::json!({"scenario": what, "label": "sqlite-yardstick", "per_second": per_second});

@@ -67,10 +67,6 @@ pub async fn start(
         db.clone(),
         shutdown_rx.clone(),
     ));
-    tokio::spawn(rollcall::db::run_checkpointer(
-        db.clone(),
-        shutdown_rx.clone(),
-    ));
     let hub = TallyHub::new(db.clone());
     let pledge_wake = Arc::new(Notify::new());
     tokio::spawn(rollcall::pledges::run_worker(
