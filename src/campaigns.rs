@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter,
-    QueryOrder, QueryResult, QuerySelect, QueryTrait,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, IdenStatic,
+    QueryFilter, QueryOrder, QueryResult, QuerySelect, QueryTrait, SelectA, SelectB,
     sea_query::{Expr, ExprTrait, Query, SelectStatement},
 };
 
@@ -93,21 +93,21 @@ pub async fn current_text(
 pub struct ForSigning {
     pub campaign: campaign::Model,
     pub text: campaign_text::Model,
-    pub choice_ok: bool,
+    pub may_sign: bool,
 }
 
 impl FromQueryResult for ForSigning {
     fn from_query_result(row: &QueryResult, _prefix: &str) -> Result<Self, DbErr> {
         // The prefixes a two-entity select gives its columns.
         Ok(Self {
-            text: campaign_text::Model::from_query_result(row, "A_")?,
-            campaign: campaign::Model::from_query_result(row, "B_")?,
-            choice_ok: row.try_get("", CHOICE_OK)?,
+            text: campaign_text::Model::from_query_result(row, SelectA.as_str())?,
+            campaign: campaign::Model::from_query_result(row, SelectB.as_str())?,
+            may_sign: row.try_get("", MAY_SIGN)?,
         })
     }
 }
 
-const CHOICE_OK: &str = "choice_ok";
+const MAY_SIGN: &str = "may_sign";
 
 /// [`ForSigning`] for the campaign at `slug`, in one query: signing reads it every time.
 /// None when no campaign has that address or it has no text.
@@ -118,13 +118,13 @@ pub async fn for_signing(
     choice: LocalChoice,
 ) -> Result<Option<ForSigning>, DbErr> {
     let campaign_column = |column| Expr::col((campaign::Entity, column));
-    let choice_ok = match choice {
+    let may_sign = match choice {
         LocalChoice::Local(local_id) => Expr::exists(
             Query::select()
                 .expr(Expr::val(1))
                 .from(local::Entity)
                 .and_where(local::Column::Id.eq(local_id))
-                .cond_where(local_may_sign(
+                .cond_where(local_may_sign_condition(
                     campaign_column(campaign::Column::Id),
                     local_id,
                 ))
@@ -135,7 +135,7 @@ pub async fn for_signing(
     let texts = campaign_text::Entity::find()
         .find_also_related(campaign::Entity)
         .filter(campaign::Column::Slug.eq(slug))
-        .expr_as(choice_ok, CHOICE_OK);
+        .expr_as(may_sign, MAY_SIGN);
     let query = newest_text_first(
         texts,
         language,
@@ -284,7 +284,7 @@ pub async fn local_can_sign(
     local_id: i64,
 ) -> Result<bool, DbErr> {
     let found = local::Entity::find_by_id(local_id)
-        .filter(local_may_sign(Expr::val(campaign_id), local_id))
+        .filter(local_may_sign_condition(Expr::val(campaign_id), local_id))
         .one(db)
         .await?;
     Ok(found.is_some())
@@ -292,7 +292,7 @@ pub async fn local_can_sign(
 
 /// What [`local_can_sign`] asks of the local's row, for the campaign `campaign_id` (a
 /// value, or the column of a campaign read in the same query).
-fn local_may_sign(campaign_id: Expr, local_id: i64) -> Condition {
+fn local_may_sign_condition(campaign_id: Expr, local_id: i64) -> Condition {
     let sponsors = Query::select()
         .column(campaign_sponsor::Column::UnionId)
         .from(campaign_sponsor::Entity)

@@ -68,7 +68,7 @@ pub async fn sign(
     let Some(campaigns::ForSigning {
         campaign,
         text,
-        choice_ok,
+        may_sign,
     }) = campaigns::for_signing(db, slug, request.language, request.local).await?
     else {
         return Err(match campaigns::by_slug(db, slug).await? {
@@ -79,7 +79,7 @@ pub async fn sign(
     if !campaigns::accepts_signatures(&campaign, ctx.now) {
         return Err(SignError::NotOpen);
     }
-    if !choice_ok {
+    if !may_sign {
         return Err(SignError::Invalid(FieldErrors::single(
             Field::Local,
             FieldProblem::Invalid,

@@ -60,7 +60,7 @@ both_databases! {
         // choice may sign, together.
         use rollcall::domain::LocalChoice;
         let for_signing = |slug: &'static str, language, choice| async move {
-            rollcall::campaigns::for_signing(db, slug, language, choice).await.unwrap().map(|found| (found.campaign.slug, found.text.title, found.choice_ok))
+            rollcall::campaigns::for_signing(db, slug, language, choice).await.unwrap().map(|found| (found.campaign.slug, found.text.title, found.may_sign))
         };
         let community = LocalChoice::CommunitySupporter;
         let found = |title: &str, ok| Some(("both-languages".to_owned(), title.to_owned(), ok));
@@ -74,6 +74,9 @@ both_databases! {
         assert_eq!(for_signing("both-languages", Language::En, sponsor_local).await, found("Second", true), "a sponsor's local");
         assert_eq!(for_signing("both-languages", Language::En, other_local).await, found("Second", false), "another union's local");
         assert_eq!(for_signing("both-languages", Language::En, LocalChoice::Local(i64::MAX)).await, found("Second", false), "no such local");
+        import(file("locals-only", &[("es", "Solo")]).replacen("default_language", "allow_community = false\ndefault_language", 1)).await;
+        assert_eq!(for_signing("locals-only", Language::Es, community).await, Some(("locals-only".to_owned(), "Solo".to_owned(), false)), "a campaign for locals only");
+        assert_eq!(for_signing("locals-only", Language::Es, sponsor_local).await, Some(("locals-only".to_owned(), "Solo".to_owned(), true)));
         app.finish().await;
     }
 
