@@ -172,10 +172,11 @@ sleep 1
 
 say "writing BENCHMARKS.md"
 python3 scripts/bench_report.py "$results" "$work" > "$work/BENCHMARKS.md"
-# The reading of the figures is written by hand; the export and pledge figures come
-# from scripts/bench_export.sh and scripts/bench_pledge.sh, the record day from
-# scripts/bench_day.sh; all are kept as they were.
-for part in reading exports pledges day; do
+# The reading of the figures and the side-by-side runs (scripts/bench_ab.sh) are
+# written by hand; the export and pledge figures come from scripts/bench_export.sh and
+# scripts/bench_pledge.sh, the record day from scripts/bench_day.sh; all are kept as
+# they were.
+for part in reading ab exports pledges day; do
   if grep -q "<!-- $part:begin -->" BENCHMARKS.md 2>/dev/null; then
     { echo; sed -n "/<!-- $part:begin -->/,/<!-- $part:end -->/p" BENCHMARKS.md; } >> "$work/BENCHMARKS.md"
   fi

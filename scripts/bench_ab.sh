@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Sign and confirm on both databases with the release build as it stands, labelled, so
+# two commits can be set side by side in the same hour (this machine's speed drifts by
+# 2-3x from hour to hour, more than most changes move a figure):
+#   git checkout A && cargo leptos build --release --precompress && scripts/bench_ab.sh A
+#   git checkout B && cargo leptos build --release --precompress && scripts/bench_ab.sh B
+# Each database: 1,000,000 signatures preloaded; sign closed loop (16 clients) and at
+# 250/s, then confirm closed loop and at 250/s, each with half the tokens those signs
+# were mailed (a closed-loop run that uses up its half stops there).
+# About three minutes. The results are also kept as JSON lines, in the cargo target
+# folder as bench-ab-LABEL.jsonl (or in $AB_RESULTS).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/rollcall/target}"
+port=3500
+preload="${PRELOAD:-1000000}"
+pg="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}"
+label=${1:?"a label for this build, such as its commit"}
+bench_name=bench_ab
+source scripts/bench_common.sh
+prepare_run rollcall_ab
+# What is measured: the build is not made here, so say which one it is.
+say "$label: the release server built $(date -r "$bin" '+%F %T'), the checkout at $(git rev-parse --short HEAD)$(git diff --quiet HEAD || echo ' with changes')"
+out="${AB_RESULTS:-$CARGO_TARGET_DIR/bench-ab-$label.jsonl}"
+run() { "$tool" --base "http://127.0.0.1:$port" --seconds 10 --json "$results" --label "$label-$kind" "$@"; }
+
+for kind in sqlite postgres; do
+  if [ "$kind" = sqlite ]; then
+    db_url="sqlite://$work/ab.db"
+  else
+    fresh_pg_database
+    db_url="$pg/$scratch_db"
+  fi
+  load_demo "$db_url"
+  rm -rf "$work/mail" && mkdir -p "$work/mail"
+  start_server "$db_url" "file://$work/mail"
+  run sign --clients 16
+  run sign --rate 250
+  wait_for_mail "$db_url"
+  "$tool" tokens --mail-dir "$work/mail" --out "$work/tokens"
+  # Half the tokens each, so no run presses a link another has used (a second press
+  # writes nothing, and would look fast).
+  half=$(( $(wc -l < "$work/tokens") / 2 ))
+  head -n "$half" "$work/tokens" > "$work/tokens-a"
+  tail -n "+$(( half + 1 ))" "$work/tokens" > "$work/tokens-b"
+  run confirm --tokens "$work/tokens-a" --clients 16
+  run confirm --tokens "$work/tokens-b" --rate 250
+  stop_server
+done
+cp "$results" "$out"
+say "results as JSON lines in $out"
