@@ -272,7 +272,25 @@ both_databases! {
         // A campaign that closes while a confirmation waits to write stops it there: the
         // write's condition must be the read's.
         use rollcall::{campaigns, entities::campaign};
-        use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+        use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+        if app.db.get_database_backend() == sea_orm::DbBackend::Sqlite {
+            // The race itself, where writers queue in the process (SQLite): the press has
+            // read an open campaign and waits for its turn while another writer closes it.
+            let local = app.a_local_of(PETITION, 0).await;
+            app.sign_json(PETITION, ana(local)).await;
+            let link = app.wait_for_mails(1, MAIL_WAIT).await[0].link("/v/").unwrap();
+            let token = crate::harness::token_of(&link).to_owned();
+            let closing = rollcall::db::begin_write(&app.db).await.unwrap();
+            let db = app.db.clone();
+            let press = tokio::spawn(async move { rollcall::confirming::confirm(&db, &token, "http://x", chrono::Utc::now()).await });
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            closing.execute_unprepared(&format!("UPDATE campaigns SET status = 'draft' WHERE slug = '{PETITION}'")).await.unwrap();
+            closing.commit().await.unwrap();
+            let pressed = press.await.unwrap();
+            assert!(matches!(pressed, Err(rollcall::confirming::ConfirmError::Closed { .. })), "{pressed:?}");
+            assert_eq!(app.count("SELECT COUNT(*) FROM signatures WHERE status = 'pending'").await, 1, "still pending");
+            assert_eq!(app.count("SELECT COALESCE(SUM(count), 0) FROM local_tallies").await, 0, "nothing counted");
+        }
         let now = chrono::Utc::now();
         let hours = |h: i64| Some(now + chrono::Duration::hours(h));
         for status in ["open", "closed", "draft", "archived"] {
