@@ -7,8 +7,12 @@
 # Each database: 1,000,000 signatures preloaded; sign closed loop (16 clients) and at
 # 250/s, then confirm closed loop and at 250/s, each with half the tokens those signs
 # were mailed (a closed-loop run that uses up its half stops there).
-# About three minutes. The results are also kept as JSON lines, in the cargo target
-# folder as bench-ab-LABEL.jsonl (or in $AB_RESULTS).
+# With AB_STREAM=1, then the live stream: 250 fresh signs a second for ten seconds,
+# their confirmations at 200 a second while as many subscribers as the open-file limit
+# allows (19,000 here) watch, and the server's resident memory idle and 35 s after they
+# have gone (it gives memory back every 30 s).
+# About three minutes (five with the stream). The results are also kept as JSON lines,
+# in the cargo target folder as bench-ab-LABEL.jsonl (or in $AB_RESULTS).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -35,6 +39,8 @@ for kind in sqlite postgres; do
   load_demo "$db_url"
   rm -rf "$work/mail" && mkdir -p "$work/mail"
   start_server "$db_url" "file://$work/mail"
+  sleep 1
+  idle=$(rss_bytes)
   run sign --clients 16
   run sign --rate 250
   wait_for_mail "$db_url"
@@ -46,6 +52,18 @@ for kind in sqlite postgres; do
   tail -n "+$(( half + 1 ))" "$work/tokens" > "$work/tokens-b"
   run confirm --tokens "$work/tokens-a" --clients 16
   run confirm --tokens "$work/tokens-b" --rate 250
+  if [ -n "${AB_STREAM:-}" ]; then
+    # Not reported: only their tokens are wanted.
+    "$tool" --base "http://127.0.0.1:$port" --seconds 10 sign --rate 250 >/dev/null
+    wait_for_mail "$db_url"
+    "$tool" tokens --mail-dir "$work/mail" --out "$work/tokens-all"
+    grep -vxF -f "$work/tokens" "$work/tokens-all" > "$work/tokens-stream" || true
+    run --rate 200 stream --subscribers "$(stream_subscribers)" --tokens "$work/tokens-stream" --server-pid "$server_pid"
+    sleep 35
+    after=$(rss_bytes)
+    say "$label-$kind: resident memory idle $(( idle / 1048576 )) MB, 35 s after the stream $(( after / 1048576 )) MB"
+    printf '{"label":"%s","scenario":"memory","idle_bytes":%s,"after_bytes":%s}\n' "$label-$kind" "$idle" "$after" >> "$results"
+  fi
   stop_server
 done
 cp "$results" "$out"
