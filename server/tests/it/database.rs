@@ -8,7 +8,9 @@ use std::{
     time::Duration,
 };
 
-use sea_orm::{ConnectionTrait, Statement};
+use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
+
+use crate::harness::{Backend, TestApp};
 
 /// SQLite lets one writer in at a time. Writers wait their turn in the process, first
 /// come first served and holding no connection, so a reader finds one free however many
@@ -95,4 +97,62 @@ async fn sqlite_writers_queue_without_holding_the_readers_connections() {
         .try_get::<i64>("", "n")
         .unwrap();
     assert_eq!(count, 40, "every writer's row");
+}
+
+/// PostgreSQL can end the server's connections: a restart, a failover, an administrator.
+/// The pool checks a connection as it hands it out, so a signer who comes a moment later
+/// meets a fresh connection, not an error. (Checking only connections that had rested
+/// for a second saved no measurable time, and would have let a connection ended within
+/// that second fail its next request: BENCHMARKS.md.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_postgresql_ended_are_replaced_before_a_signer_meets_them() {
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let local = app.a_local_of("joint-statement-demo", 0).await;
+    let database = app
+        .db
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT current_database() AS name",
+        ))
+        .await
+        .expect("the database answers")
+        .expect("a row")
+        .try_get::<String>("", "name")
+        .expect("its name");
+
+    let admin = Database::connect(format!("{}/postgres", crate::harness::postgres_server()))
+        .await
+        .expect("PostgreSQL answers");
+    let ended = admin
+        .query_all_raw(Statement::from_string(
+            DbBackend::Postgres,
+            format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = '{database}' AND pid <> pg_backend_pid()"
+            ),
+        ))
+        .await
+        .expect("the server's connections end");
+    admin.close().await.ok();
+    assert!(!ended.is_empty(), "the server held connections to end");
+
+    let response = app
+        .sign_json(
+            "joint-statement-demo",
+            serde_json::json!({
+                "given_name": "Ana",
+                "family_name": "Ruiz",
+                "email": "ana.ruiz@example.org",
+                "local_id": local,
+                "show_name": false,
+            }),
+        )
+        .await;
+    assert_eq!(response.status(), 202, "the signer meets no error");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM signatures WHERE email = 'ana.ruiz@example.org'")
+            .await,
+        1
+    );
+    app.finish().await;
 }

@@ -19,7 +19,7 @@ pub enum Backend {
 }
 
 /// The PostgreSQL server the tests create their databases on.
-fn postgres_server() -> String {
+pub fn postgres_server() -> String {
     std::env::var("TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
