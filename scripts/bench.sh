@@ -54,16 +54,6 @@ rate_of() { # the closed-loop rate of the last result, halved
   python3 -c "import json,sys; r=[json.loads(l) for l in open('$results')][-1]; print(max(1, round(r['per_second']/2)))"
 }
 
-# Signatures to confirm in a stream run, none of them used before: 250 a second signed
-# (not reported), and their tokens less those in tokens-used, in tokens-stream.
-fresh_tokens() {
-  local label=$1 db_url=$2
-  "$tool" --base "http://127.0.0.1:$port" --seconds "$secs" --label "$label" sign --rate 250 >/dev/null
-  wait_for_mail "$db_url"
-  "$tool" tokens --mail-dir "$work/mail-$label" --out "$work/tokens-all"
-  grep -vxF -f "$work/tokens-used" "$work/tokens-all" > "$work/tokens-stream" || true
-}
-
 # Confirmations a second while the crowd watches.
 stream_rate=200
 
@@ -90,7 +80,7 @@ suite() {
   # Watching: $subscribers on the live count while $stream_rate a second are confirmed,
   # with fresh signatures (tokens not confirmed above).
   head -n "$(( half * secs ))" "$work/tokens-b" | cat "$work/tokens-a" - > "$work/tokens-used"
-  fresh_tokens "$label" "$db_url"
+  fresh_tokens "$work/mail-$label" "$db_url" "$work/tokens-used"
   run --label "$label" --rate "$stream_rate" stream --subscribers "$subscribers" --tokens "$work/tokens-stream" --server-pid "$server_pid"
   curl -s "http://127.0.0.1:$port/api/v1/campaigns/general-strike-pledge-demo/tally" > "$work/tally.json"
   curl -s "http://127.0.0.1:$port/c/general-strike-pledge-demo" > "$work/page.html"
@@ -104,7 +94,7 @@ suite() {
   # would reuse and seem to weigh less. (Cold: what the first request warms up counts
   # against the subscribers.)
   head -n "$(( stream_rate * secs ))" "$work/tokens-stream" >> "$work/tokens-used"
-  fresh_tokens "$label" "$db_url"
+  fresh_tokens "$work/mail-$label" "$db_url" "$work/tokens-used"
   stop_server
   start_server "$db_url" "file://$work/mail-$label"
   run --label "$label" --rate "$stream_rate" --streams-per-connection 100 stream --subscribers 20000 --tokens "$work/tokens-stream" --server-pid "$server_pid"

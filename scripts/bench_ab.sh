@@ -53,11 +53,7 @@ for kind in sqlite postgres; do
   run confirm --tokens "$work/tokens-a" --clients 16
   run confirm --tokens "$work/tokens-b" --rate 250
   if [ "${AB_STREAM:-}" = 1 ]; then
-    # Not reported: only their tokens are wanted.
-    "$tool" --base "http://127.0.0.1:$port" --seconds 10 sign --rate 250 >/dev/null
-    wait_for_mail "$db_url"
-    "$tool" tokens --mail-dir "$work/mail" --out "$work/tokens-all"
-    grep -vxF -f "$work/tokens" "$work/tokens-all" > "$work/tokens-stream" || true
+    fresh_tokens "$work/mail" "$db_url" "$work/tokens"
     run --rate 200 stream --subscribers "$(stream_subscribers)" --tokens "$work/tokens-stream" --server-pid "$server_pid"
     sleep 35
     after=$(rss_bytes)

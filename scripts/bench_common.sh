@@ -103,6 +103,17 @@ wait_for_mail() { # until the outbox is empty (at most five minutes)
   for _ in $(seq 1 600); do [ "$(outbox_left "$1")" = 0 ] && return; sleep 0.5; done
 }
 
+# Signatures to confirm in a stream run, none of them used before: 250 a second signed
+# for ${secs:-10} s (not reported), then the tokens mailed to MAIL_DIR less those in USED,
+# in $work/tokens-stream.
+fresh_tokens() {
+  local mail_dir=$1 db_url=$2 used=$3
+  "$tool" --base "http://127.0.0.1:$port" --seconds "${secs:-10}" sign --rate 250 >/dev/null
+  wait_for_mail "$db_url"
+  "$tool" tokens --mail-dir "$mail_dir" --out "$work/tokens-all"
+  grep -vxF -f "$used" "$work/tokens-all" > "$work/tokens-stream" || true
+}
+
 # Live-stream subscribers: 20,000, or as many as the open-file limit leaves room for
 # (each is a connection on both ends; this machine's hard limit is 20,000).
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true

@@ -108,17 +108,7 @@ async fn sqlite_writers_queue_without_holding_the_readers_connections() {
 async fn connections_postgresql_ended_are_replaced_before_a_signer_meets_them() {
     let app = TestApp::spawn(Backend::Postgres).await;
     let local = app.a_local_of("joint-statement-demo", 0).await;
-    let database = app
-        .db
-        .query_one_raw(Statement::from_string(
-            DbBackend::Postgres,
-            "SELECT current_database() AS name",
-        ))
-        .await
-        .expect("the database answers")
-        .expect("a row")
-        .try_get::<String>("", "name")
-        .expect("its name");
+    let database = app.pg_database().expect("a PostgreSQL database");
 
     let admin = Database::connect(format!("{}/postgres", crate::harness::postgres_server()))
         .await

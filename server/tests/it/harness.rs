@@ -244,6 +244,11 @@ impl TestApp {
         }
     }
 
+    /// The test's own PostgreSQL database, on PostgreSQL.
+    pub fn pg_database(&self) -> Option<&str> {
+        self.pg_database.as_deref()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
