@@ -6,7 +6,9 @@
 #   git checkout B && cargo leptos build --release --precompress && scripts/bench_ab.sh B
 # Each database: 1,000,000 signatures preloaded; sign closed loop (16 clients) and at
 # 250/s, then confirm closed loop and at 250/s, each with half the tokens those signs
-# were mailed (a closed-loop run that uses up its half stops there).
+# were mailed (a closed-loop run that uses up its half stops there). Each run at 250/s
+# also reports what a request cost: the server's CPU, PostgreSQL's, and the server's
+# context switches, counted until the outbox has sent the run's mail.
 # With AB_STREAM=1, then the live stream: 250 fresh signs a second for ten seconds,
 # their confirmations at 200 a second while as many subscribers as the open-file limit
 # allows (19,000 here) watch, and the server's resident memory idle and 35 s after they
@@ -42,8 +44,7 @@ for kind in sqlite postgres; do
   sleep 1
   idle=$(rss_bytes)
   run sign --clients 16
-  run sign --rate 250
-  wait_for_mail "$db_url"
+  costed_run "$label-$kind" "$db_url" --seconds 10 sign --rate 250
   "$tool" tokens --mail-dir "$work/mail" --out "$work/tokens"
   # Half the tokens each, so no run presses a link another has used (a second press
   # writes nothing, and would look fast).
@@ -51,7 +52,7 @@ for kind in sqlite postgres; do
   head -n "$half" "$work/tokens" > "$work/tokens-a"
   tail -n "+$(( half + 1 ))" "$work/tokens" > "$work/tokens-b"
   run confirm --tokens "$work/tokens-a" --clients 16
-  run confirm --tokens "$work/tokens-b" --rate 250
+  costed_run "$label-$kind" "$db_url" --seconds 10 confirm --tokens "$work/tokens-b" --rate 250
   if [ "${AB_STREAM:-}" = 1 ]; then
     fresh_tokens "$work/mail" "$db_url" "$work/tokens"
     run --rate 200 stream --subscribers "$(stream_subscribers)" --tokens "$work/tokens-stream" --server-pid "$server_pid"

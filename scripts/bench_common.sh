@@ -123,3 +123,49 @@ stream_subscribers() {
   [ "$files" = unlimited ] && files=1000000
   echo "${STREAM_SUBSCRIBERS:-$(( files - 1000 < 20000 ? files - 1000 : 20000 ))}"
 }
+
+# CPU time the processes PIDs have used so far, in clock ticks (user and system).
+cpu_ticks() {
+  local total=0 pid
+  for pid in "$@"; do
+    [ -r "/proc/$pid/stat" ] && total=$(( total + $(awk '{print $14 + $15}' "/proc/$pid/stat") ))
+  done
+  echo "$total"
+}
+
+# Context switches of the process PID so far, summed over its threads.
+context_switches() {
+  cat /proc/"$1"/task/*/status 2>/dev/null | awk '/ctxt_switches/ {n += $2} END {print n + 0}'
+}
+
+# Runs the load tool's arguments at a fixed rate and then waits for the outbox to empty,
+# and writes what that cost a request: the server's CPU, PostgreSQL's (its processes that
+# lived through the run) and the server's context switches. At a fixed rate the
+# machine's speed moves these much less than it moves a closed-loop rate, so they can
+# tell two builds apart where throughput cannot. LABEL names the line; DB_URL is waited on.
+costed_run() {
+  local label=$1 db_url=$2; shift 2
+  local pg_pids server0 db0 switches0 requests
+  pg_pids=""
+  [[ "$db_url" == postgres* ]] && pg_pids=$(pgrep -x postgres || true)
+  server0=$(cpu_ticks "$server_pid"); db0=$(cpu_ticks $pg_pids); switches0=$(context_switches "$server_pid")
+  "$tool" --base "http://127.0.0.1:$port" --json "$results" --label "$label" "$@"
+  wait_for_mail "$db_url"
+  requests=$(tail -n 1 "$results" | python3 -c 'import json, sys; print(json.load(sys.stdin)["requests"])')
+  python3 - "$results" "$label" "$*" "$requests" "$(getconf CLK_TCK)" \
+    $(( $(cpu_ticks "$server_pid") - server0 )) $(( $(cpu_ticks $pg_pids) - db0 )) \
+    $(( $(context_switches "$server_pid") - switches0 )) <<'PY'
+import json, sys
+results, label, run, requests, hz, server, db, switches = sys.argv[1:]
+n, hz = int(requests), int(hz)
+line = {"label": label, "scenario": "cost", "run": run, "requests": n,
+        "server_cpu_ms": int(server) * 1000 / hz / n,
+        "database_cpu_ms": int(db) * 1000 / hz / n,
+        "context_switches": int(switches) / n}
+with open(results, "a") as out:
+    out.write(json.dumps(line) + "\n")
+print(f"{label}: {run}: {line['server_cpu_ms']:.2f} ms of the server's CPU, "
+      f"{line['database_cpu_ms']:.2f} ms of PostgreSQL's, "
+      f"{line['context_switches']:.1f} context switches a request")
+PY
+}
