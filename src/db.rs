@@ -140,6 +140,19 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTxn, DbErr> {
     })
 }
 
+/// A write's transaction begun before its reads, where reading inside it costs nothing:
+/// on PostgreSQL, so a request that reads and then writes checks out one connection
+/// instead of two (the pool pings a connection as it hands it out and as it takes it
+/// back, a round trip each). On SQLite, `None`: there the transaction holds the one
+/// turn to write that every writer in the process waits for, so the reads go before it
+/// and `begin_write` follows them.
+pub async fn begin_write_before_reads(db: &DatabaseConnection) -> Result<Option<WriteTxn>, DbErr> {
+    if db.get_database_backend() == DbBackend::Sqlite {
+        return Ok(None);
+    }
+    begin_write(db).await.map(Some)
+}
+
 /// Whether the database refused a write because a unique index already holds the value.
 pub fn is_unique_violation(err: &DbErr) -> bool {
     matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))

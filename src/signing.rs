@@ -65,13 +65,24 @@ pub async fn sign(
         tracing::info!("a signature from a blocked network was dropped");
         return Ok(());
     }
+    let early = db::begin_write_before_reads(db).await?;
+    let found = match &early {
+        Some(txn) => campaigns::for_signing(txn, slug, request.language, request.local).await?,
+        None => campaigns::for_signing(db, slug, request.language, request.local).await?,
+    };
     let Some(campaigns::ForSigning {
         campaign,
         text,
         may_sign,
-    }) = campaigns::for_signing(db, slug, request.language, request.local).await?
+    }) = found
     else {
-        return Err(match campaigns::by_slug(db, slug).await? {
+        // On the transaction's connection where there is one: a crowd signing a closed
+        // campaign must not hold every connection while asking for a second.
+        let known = match &early {
+            Some(txn) => campaigns::by_slug(txn, slug).await?,
+            None => campaigns::by_slug(db, slug).await?,
+        };
+        return Err(match known {
             Some(_) => SignError::NotOpen,
             None => SignError::UnknownCampaign,
         });
@@ -85,7 +96,10 @@ pub async fn sign(
             FieldProblem::Invalid,
         )));
     }
-    let txn = db::begin_write(db).await?;
+    let txn = match early {
+        Some(txn) => txn,
+        None => db::begin_write(db).await?,
+    };
     let canonical = request.email.canonical();
     let title = &text.title;
     // Every path below mails the signer: a mailbox that had its mails for the hour gets
