@@ -2,13 +2,16 @@
 //! mail scanners follow links); its button POSTs, and only that confirms the signature
 //! and counts it, in one transaction with its tally row and the receipt mail.
 
+use std::sync::{Arc, LazyLock};
+
 use chrono::{DateTime, Utc};
+use moka::sync::Cache;
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, sea_query::Expr};
 
 use crate::{
     campaigns, db,
     domain::{Language, SignatureStatus, Token, markdown_to_plain, render_markdown},
-    entities::{campaign, signature},
+    entities::{campaign, campaign_text, signature},
     lookup::{Found, LookupError, find_by_token, signature_view},
     mail, pledges, tally,
     views::SignatureView,
@@ -92,18 +95,23 @@ pub struct Confirmed {
 
 /// Confirms the signature behind `token` and counts it. Pressing twice counts once.
 ///
-/// The signature, its campaign and its text are read, and the receipt written, before
-/// the write begins, so that the write (on SQLite, a turn in the queue every writer
-/// waits in) holds only the writes. The write is conditional on what was read and on
-/// the campaign still taking confirmations: a press, re-sign, removal or closing in
-/// between makes it change nothing.
+/// On SQLite the signature, its campaign and its text are read, and the receipt
+/// written, before the write begins, so that the write (a turn in the queue every writer
+/// waits in) holds only the writes; on PostgreSQL they are read in the write's own
+/// transaction, on the one connection it checks out. Either way the write is conditional
+/// on what was read and on the campaign still taking confirmations: a press, re-sign,
+/// removal or closing in between makes it change nothing.
 pub async fn confirm(
     db: &DatabaseConnection,
     token: &str,
     public_url: &str,
     now: DateTime<Utc>,
 ) -> Result<Confirmed, ConfirmError> {
-    let found = find_by_token(db, signature::Column::ConfirmTokenHash, token).await?;
+    let early = db::begin_write_before_reads(db).await?;
+    let found = match &early {
+        Some(txn) => find_by_token(txn, signature::Column::ConfirmTokenHash, token).await?,
+        None => find_by_token(db, signature::Column::ConfirmTokenHash, token).await?,
+    };
     let confirmed = |newly_counted, crossed| Confirmed {
         campaign_id: found.campaign.id,
         campaign_slug: found.campaign.slug.clone(),
@@ -121,7 +129,10 @@ pub async fn confirm(
     let withdraw_token = Token::generate();
     let receipt = receipt(&found, &withdraw_token, public_url);
 
-    let txn = db::begin_write(db).await?;
+    let txn = match early {
+        Some(txn) => txn,
+        None => db::begin_write(db).await?,
+    };
     // Conditional on still being pending, so concurrent presses count it once.
     let updated = signature::Entity::update_many()
         .col_expr(
@@ -191,11 +202,61 @@ pub async fn confirm(
     Ok(confirmed(true, crossed))
 }
 
+/// A text version as a receipt quotes it: its summary and body in plain text, and its
+/// body as sanitised HTML, beside the summary and body they came from.
+struct Quoted {
+    summary: String,
+    body_md: String,
+    plain: String,
+    html: String,
+}
+
+impl Quoted {
+    fn of(text: &campaign_text::Model) -> Self {
+        Self {
+            summary: text.summary.clone(),
+            body_md: text.body_md.clone(),
+            plain: format!("{}\n\n{}", text.summary, markdown_to_plain(&text.body_md)),
+            html: render_markdown(&text.body_md),
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        self.summary.len() + self.body_md.len() + self.plain.len() + self.html.len()
+    }
+}
+
+/// Most bytes of quoted texts kept at once.
+const QUOTED_BYTES: u64 = 16 << 20;
+
+/// Each text version quoted once rather than on every confirmation: turning the Markdown
+/// into sanitised HTML took about half of a confirmation's instructions (callgrind, the
+/// demo pledge's text). Kept by the version's SHA-256: a version never changes (an edit
+/// makes a new one), and two databases in one process cannot mix theirs up. What is
+/// found is still compared with the text, so a row changed by hand is quoted as it is.
+fn quoted(text: &campaign_text::Model) -> Arc<Quoted> {
+    static QUOTED: LazyLock<Cache<String, Arc<Quoted>>> = LazyLock::new(|| {
+        Cache::builder()
+            .weigher(|key: &String, quoted: &Arc<Quoted>| {
+                u32::try_from(key.len() + quoted.bytes()).unwrap_or(u32::MAX)
+            })
+            .max_capacity(QUOTED_BYTES)
+            .build()
+    });
+    let kept = QUOTED.get_with_by_ref(&text.sha256, || Arc::new(Quoted::of(text)));
+    if kept.summary == text.summary && kept.body_md == text.body_md {
+        kept
+    } else {
+        Arc::new(Quoted::of(text))
+    }
+}
+
 /// The receipt a confirmation sends: the text as signed, and the link to withdraw.
 fn receipt(found: &Found, withdraw_token: &Token, public_url: &str) -> mail::MailDraft {
     let Found {
         signature, text, ..
     } = found;
+    let quoted = quoted(text);
     // The receipt's links open in the signer's language, as the mail is written.
     let language = Language::parse(&signature.language).unwrap_or_default();
     let code = language.code();
@@ -206,8 +267,8 @@ fn receipt(found: &Found, withdraw_token: &Token, public_url: &str) -> mail::Mai
             given_name: &signature.given_name,
             campaign_title: &text.title,
             campaign_url: &format!("{public_url}/c/{}?lang={code}", found.campaign.slug),
-            text_plain: &format!("{}\n\n{}", text.summary, markdown_to_plain(&text.body_md)),
-            text_html: &render_markdown(&text.body_md),
+            text_plain: &quoted.plain,
+            text_html: &quoted.html,
             show_name: signature.show_name,
             withdraw_url: &format!("{public_url}/w/{}?lang={code}", withdraw_token.as_str()),
         },

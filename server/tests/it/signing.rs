@@ -68,6 +68,49 @@ both_databases! {
         app.finish().await;
     }
 
+    async fn each_receipt_quotes_the_text_its_signer_signed(app: TestApp) {
+        use sea_orm::ConnectionTrait;
+        const FIRST: &str = "too few people asked to do too much work";
+        const EDITED: &str = "too few hands for the work there is";
+        let local = app.a_local_of(PETITION, 1).await;
+        let signer = |name: &str| {
+            let mut body = ana(local);
+            body["email"] = json!(format!("{name}@example.org"));
+            body
+        };
+        app.sign_json(PETITION, signer("first")).await;
+        // The statement is edited after the first signer signed: a new version.
+        let edited = server::demo::CAMPAIGNS[0].replacen(FIRST, EDITED, 1);
+        assert_ne!(edited, server::demo::CAMPAIGNS[0], "the demo text has the phrase the test edits");
+        rollcall::import::import_campaign(&app.db, &edited, chrono::Utc::now()).await.unwrap();
+        app.sign_json(PETITION, signer("second")).await;
+        app.sign_json(PETITION, signer("third")).await;
+        let asks = app.wait_for_mails(3, MAIL_WAIT).await;
+        let link = |to: &str| asks.iter().find(|m| m.to == to).and_then(|m| m.link("/v/")).unwrap();
+        let receipt_of = |mails: &[crate::harness::Mail], to: &str| {
+            mails.iter().find(|m| m.to == to && m.subject == "Your signature is confirmed").unwrap().text.clone()
+        };
+
+        app.press_confirm(&link("first@example.org")).await;
+        app.press_confirm(&link("second@example.org")).await;
+        let mails = app.wait_for_mails(5, MAIL_WAIT).await;
+        let first = receipt_of(&mails, "first@example.org");
+        let second = receipt_of(&mails, "second@example.org");
+        assert!(first.contains(FIRST) && !first.contains(EDITED), "the first signer's receipt quotes the text before the edit");
+        assert!(second.contains(EDITED) && !second.contains(FIRST), "the second's quotes it after");
+
+        // A text changed in the database by hand is quoted as it now reads, even though
+        // the same version was quoted before.
+        app.db
+            .execute_unprepared("UPDATE campaign_texts SET body_md = 'Changed by hand.' WHERE version = 2 AND language = 'en' AND campaign_id = (SELECT id FROM campaigns WHERE slug = 'joint-statement-demo')")
+            .await
+            .unwrap();
+        app.press_confirm(&link("third@example.org")).await;
+        let third = receipt_of(&app.wait_for_mails(6, MAIL_WAIT).await, "third@example.org");
+        assert!(third.contains("Changed by hand.") && !third.contains(EDITED), "the third's quotes the row as it is");
+        app.finish().await;
+    }
+
     async fn a_second_signature_with_the_same_email_is_not_counted(app: TestApp) {
         let local = app.a_local_of(PETITION, 0).await;
         app.sign_json(PETITION, ana(local)).await;
