@@ -124,48 +124,66 @@ stream_subscribers() {
   echo "${STREAM_SUBSCRIBERS:-$(( files - 1000 < 20000 ? files - 1000 : 20000 ))}"
 }
 
-# CPU time the processes PIDs have used so far, in clock ticks (user and system).
+# "PID TICKS" for each of the processes PIDs still running: the CPU time each has used so
+# far, in clock ticks (user and system).
 cpu_ticks() {
-  local total=0 pid
+  local pid ticks
   for pid in "$@"; do
-    [ -r "/proc/$pid/stat" ] && total=$(( total + $(awk '{print $14 + $15}' "/proc/$pid/stat") ))
+    ticks=$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null) && echo "$pid $ticks"
   done
-  echo "$total"
+  return 0
 }
 
 # Context switches of the process PID so far, summed over its threads.
 context_switches() {
-  cat /proc/"$1"/task/*/status 2>/dev/null | awk '/ctxt_switches/ {n += $2} END {print n + 0}'
+  { cat /proc/"$1"/task/*/status 2>/dev/null || true; } | awk '/ctxt_switches/ {n += $2} END {print n + 0}'
 }
 
-# Runs the load tool's arguments at a fixed rate and then waits for the outbox to empty,
-# and writes what that cost a request: the server's CPU, PostgreSQL's (its processes that
-# lived through the run) and the server's context switches. At a fixed rate the
-# machine's speed moves these much less than it moves a closed-loop rate, so they can
-# tell two builds apart where throughput cannot. LABEL names the line; DB_URL is waited on.
+# Waits for the outbox to empty, runs the load tool's arguments at a fixed rate, waits
+# for the outbox again, and writes what that cost a request: the server's CPU,
+# PostgreSQL's (its processes that ran from start to end; on SQLite none) and the
+# server's context switches. LABEL names the line; DB_URL is waited on. These move
+# with the machine's speed too, if less than a closed-loop rate does.
 costed_run() {
   local label=$1 db_url=$2; shift 2
-  local pg_pids server0 db0 switches0 requests
-  pg_pids=""
+  local pg_pids="" requests
+  wait_for_mail "$db_url"
   [[ "$db_url" == postgres* ]] && pg_pids=$(pgrep -x postgres || true)
-  server0=$(cpu_ticks "$server_pid"); db0=$(cpu_ticks $pg_pids); switches0=$(context_switches "$server_pid")
+  cpu_ticks "$server_pid" > "$work/server-ticks-0"
+  cpu_ticks $pg_pids > "$work/db-ticks-0"
+  context_switches "$server_pid" > "$work/switches-0"
   "$tool" --base "http://127.0.0.1:$port" --json "$results" --label "$label" "$@"
   wait_for_mail "$db_url"
+  cpu_ticks "$server_pid" > "$work/server-ticks-1"
+  cpu_ticks $pg_pids > "$work/db-ticks-1"
+  context_switches "$server_pid" > "$work/switches-1"
   requests=$(tail -n 1 "$results" | python3 -c 'import json, sys; print(json.load(sys.stdin)["requests"])')
-  python3 - "$results" "$label" "$*" "$requests" "$(getconf CLK_TCK)" \
-    $(( $(cpu_ticks "$server_pid") - server0 )) $(( $(cpu_ticks $pg_pids) - db0 )) \
-    $(( $(context_switches "$server_pid") - switches0 )) <<'PY'
+  python3 - "$results" "$label" "$*" "$requests" "$(getconf CLK_TCK)" "$work" "${pg_pids:+postgres}" <<'PY'
 import json, sys
-results, label, run, requests, hz, server, db, switches = sys.argv[1:]
+results, label, run, requests, hz, work, database = sys.argv[1:]
 n, hz = int(requests), int(hz)
+
+def ticks(name):
+    # Per process, and only those that ran from the first reading to the last.
+    read = lambda end: dict(line.split() for line in open(f"{work}/{name}-ticks-{end}"))
+    before, after = read(0), read(1)
+    return sum(int(after[pid]) - int(before[pid]) for pid in before if pid in after)
+
+def per_request(total):
+    return total / n if n else None
+
+switches = [int(open(f"{work}/switches-{end}").read()) for end in (0, 1)]
 line = {"label": label, "scenario": "cost", "run": run, "requests": n,
-        "server_cpu_ms": int(server) * 1000 / hz / n,
-        "database_cpu_ms": int(db) * 1000 / hz / n,
-        "context_switches": int(switches) / n}
+        "server_cpu_ms": per_request(ticks("server") * 1000 / hz),
+        "database_cpu_ms": per_request(ticks("db") * 1000 / hz) if database else None,
+        "context_switches": per_request(switches[1] - switches[0])}
 with open(results, "a") as out:
     out.write(json.dumps(line) + "\n")
-print(f"{label}: {run}: {line['server_cpu_ms']:.2f} ms of the server's CPU, "
-      f"{line['database_cpu_ms']:.2f} ms of PostgreSQL's, "
-      f"{line['context_switches']:.1f} context switches a request")
+if not n:
+    print(f"{label}: {run}: no request answered, so no cost a request")
+else:
+    on_database = f", {line['database_cpu_ms']:.2f} ms of PostgreSQL's" if database else ""
+    print(f"{label}: {run}: {line['server_cpu_ms']:.2f} ms of the server's CPU{on_database}, "
+          f"{line['context_switches']:.1f} context switches a request")
 PY
 }
