@@ -107,6 +107,8 @@ pub async fn confirm(
     public_url: &str,
     now: DateTime<Utc>,
 ) -> Result<Confirmed, ConfirmError> {
+    // A link that is no token costs the database nothing.
+    Token::parse(token).map_err(|_| ConfirmError::Unknown)?;
     let early = db::begin_write_before_reads(db).await?;
     let found = match &early {
         Some(txn) => find_by_token(txn, signature::Column::ConfirmTokenHash, token).await?,
@@ -233,7 +235,8 @@ const QUOTED_BYTES: u64 = 16 << 20;
 /// into sanitised HTML took about half of a confirmation's instructions (callgrind, the
 /// demo pledge's text). Kept by the version's SHA-256: a version never changes (an edit
 /// makes a new one), and two databases in one process cannot mix theirs up. What is
-/// found is still compared with the text, so a row changed by hand is quoted as it is.
+/// found is still compared with the text, so a row changed by hand is quoted as it
+/// reads, and kept so from then on.
 fn quoted(text: &campaign_text::Model) -> Arc<Quoted> {
     static QUOTED: LazyLock<Cache<String, Arc<Quoted>>> = LazyLock::new(|| {
         Cache::builder()
@@ -243,12 +246,15 @@ fn quoted(text: &campaign_text::Model) -> Arc<Quoted> {
             .max_capacity(QUOTED_BYTES)
             .build()
     });
-    let kept = QUOTED.get_with_by_ref(&text.sha256, || Arc::new(Quoted::of(text)));
-    if kept.summary == text.summary && kept.body_md == text.body_md {
-        kept
-    } else {
-        Arc::new(Quoted::of(text))
+    if let Some(kept) = QUOTED.get(&text.sha256)
+        && kept.summary == text.summary
+        && kept.body_md == text.body_md
+    {
+        return kept;
     }
+    let fresh = Arc::new(Quoted::of(text));
+    QUOTED.insert(text.sha256.clone(), fresh.clone());
+    fresh
 }
 
 /// The receipt a confirmation sends: the text as signed, and the link to withdraw.

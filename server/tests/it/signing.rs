@@ -68,7 +68,7 @@ both_databases! {
         app.finish().await;
     }
 
-    async fn each_receipt_quotes_the_text_its_signer_signed(app: TestApp) {
+    async fn each_receipt_quotes_the_version_its_signer_signed_as_it_reads(app: TestApp) {
         use sea_orm::ConnectionTrait;
         const FIRST: &str = "too few people asked to do too much work";
         const EDITED: &str = "too few hands for the work there is";
@@ -87,8 +87,10 @@ both_databases! {
         app.sign_json(PETITION, signer("third")).await;
         let asks = app.wait_for_mails(3, MAIL_WAIT).await;
         let link = |to: &str| asks.iter().find(|m| m.to == to).and_then(|m| m.link("/v/")).unwrap();
+        // The receipt's text part and its HTML part together.
         let receipt_of = |mails: &[crate::harness::Mail], to: &str| {
-            mails.iter().find(|m| m.to == to && m.subject == "Your signature is confirmed").unwrap().text.clone()
+            let receipt = mails.iter().find(|m| m.to == to && m.subject == "Your signature is confirmed").unwrap();
+            format!("{}\n{}", receipt.text, receipt.html)
         };
 
         app.press_confirm(&link("first@example.org")).await;
@@ -98,6 +100,7 @@ both_databases! {
         let second = receipt_of(&mails, "second@example.org");
         assert!(first.contains(FIRST) && !first.contains(EDITED), "the first signer's receipt quotes the text before the edit");
         assert!(second.contains(EDITED) && !second.contains(FIRST), "the second's quotes it after");
+        assert!(second.contains(&format!("<strong>{EDITED}</strong>")), "in HTML as well: {second}");
 
         // A text changed in the database by hand is quoted as it now reads, even though
         // the same version was quoted before.
@@ -107,7 +110,8 @@ both_databases! {
             .unwrap();
         app.press_confirm(&link("third@example.org")).await;
         let third = receipt_of(&app.wait_for_mails(6, MAIL_WAIT).await, "third@example.org");
-        assert!(third.contains("Changed by hand.") && !third.contains(EDITED), "the third's quotes the row as it is");
+        assert!(third.contains("<p>Changed by hand.</p>") && !third.contains(EDITED), "the third's quotes the version it signed as the row now reads, in both parts");
+        assert_eq!(third.matches("Changed by hand.").count(), 2, "once in the text part, once in the HTML: {third}");
         app.finish().await;
     }
 
