@@ -233,7 +233,7 @@ const QUOTED_BYTES: u64 = 16 << 20;
 
 /// Each text version quoted once rather than on every confirmation: turning the Markdown
 /// into sanitised HTML took about half of a confirmation's instructions (callgrind, the
-/// demo pledge's text). Kept by the version's SHA-256: a version never changes (an edit
+/// demo joint statement's text). Kept by the version's SHA-256: a version never changes (an edit
 /// makes a new one), and two databases in one process cannot mix theirs up. What is
 /// found is still compared with the text, so a row changed by hand is quoted as it
 /// reads, and kept so from then on.
