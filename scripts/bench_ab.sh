@@ -8,7 +8,7 @@
 # 250/s, then confirm closed loop and at 250/s, each with half the tokens those signs
 # were mailed (a closed-loop run that uses up its half stops there). Each run at 250/s
 # also reports what a request cost: the server's CPU, PostgreSQL's, and the server's
-# context switches, counted until the outbox has sent the run's mail.
+# context switches, counted from an empty outbox until it is empty again.
 # With AB_STREAM=1, then the live stream: 250 fresh signs a second for ten seconds,
 # their confirmations at 200 a second while as many subscribers as the open-file limit
 # allows (19,000 here) watch, and the server's resident memory idle and 35 s after they
