@@ -134,8 +134,8 @@ async fn connections_postgresql_ended_are_replaced_before_a_signer_meets_them() 
         "every one of them ended"
     );
 
-    // Three signers, each taking a connection from the pool twice (the campaign's read,
-    // then the write), so most of the ended connections are met, not only the first.
+    // Three signers in turn, each taking a connection from the pool (on PostgreSQL a sign
+    // reads and writes on one), so more than one ended connection is met.
     for (n, name) in ["ana", "bea", "cruz"].iter().enumerate() {
         let response = app
             .sign_json(
