@@ -273,4 +273,31 @@ both_databases! {
         assert!(delta.contains("\"total\":1"), "{delta}");
         app.finish().await;
     }
+
+    async fn either_version_is_served_however_its_first_bytes_arrive(app: TestApp) {
+        // HTTP/2 with prior knowledge, as a proxy in front may speak it, live stream included.
+        let h2 = reqwest::Client::builder().http2_prior_knowledge().build().unwrap();
+        let tally = h2.get(app.url(&format!("/api/v1/campaigns/{PETITION}/tally"))).send().await.unwrap();
+        assert_eq!((tally.version(), tally.status().as_u16()), (reqwest::Version::HTTP_2, 200));
+        let mut stream = h2.get(app.url(&format!("/api/v1/campaigns/{PETITION}/tally/stream"))).send().await.unwrap();
+        assert_eq!(stream.version(), reqwest::Version::HTTP_2);
+        assert!(String::from_utf8_lossy(&stream.chunk().await.unwrap().unwrap()).contains("snapshot"));
+
+        // HTTP/1.1 whose first byte comes alone: one that cannot begin HTTP/2's preface,
+        // and one that can (`P`), and a request after it on the same connection.
+        let addr = app.url("").trim_start_matches("http://").to_owned();
+        for (first, rest, status) in [("G", "ET", "200"), ("P", "UT", "405")] {
+            let mut connection = tokio::net::TcpStream::connect(&addr).await.unwrap();
+            connection.write_all(first.as_bytes()).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let requests = format!("{rest} /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            connection.write_all(requests.as_bytes()).await.unwrap();
+            let mut answer = String::new();
+            tokio::time::timeout(WAIT, connection.read_to_string(&mut answer)).await.unwrap().unwrap();
+            assert!(answer.starts_with(&format!("HTTP/1.1 {status}")), "{first}{rest}: {answer}");
+            assert_eq!(answer.matches("HTTP/1.1 ").count(), 2, "{first}{rest}: {answer}");
+            assert!(answer.contains("HTTP/1.1 200"), "{first}{rest}: {answer}");
+        }
+        app.finish().await;
+    }
 }
