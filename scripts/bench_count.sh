@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# What a sign and a confirm cost the server, counted rather than timed, so two builds can
+# be compared in any hour (this machine's speed drifts 2-3x, and a rate or a CPU time
+# drifts with it; these counts do not):
+#   - system calls, messages to PostgreSQL (`sendto`; the HTTP answers go out with
+#     `writev`) and context switches, per request: `perf stat -p` on the release server
+#     for 2,500 requests at 250/s, from an empty outbox until it is empty again;
+#   - instructions per request in the server's own code (the outbox worker's mail and,
+#     on SQLite, SQLite's own work included; not the kernel's, nor PostgreSQL's):
+#     the same server under `valgrind --tool=callgrind --instr-atstart=no`, counting only
+#     while 400 requests at 20/s go in, from an empty outbox until it is empty again.
+# Both databases, 100,000 signatures preloaded (PRELOAD sets it). Usage, for each build:
+#   cargo leptos build --release --precompress && scripts/bench_count.sh LABEL
+# About three minutes. The results are kept as JSON lines in the cargo target folder as
+# bench-count-LABEL.jsonl (or in $COUNT_RESULTS), and printed as a table; the profiles
+# beside them as bench-count-LABEL-DATABASE-REQUEST.callgrind (`callgrind_annotate`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/rollcall/target}"
+port=3600
+preload="${PRELOAD:-100000}"
+pg="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}"
+label=${1:?"a label for this build, such as its commit"}
+bench_name=bench_count
+source scripts/bench_common.sh
+for needed in perf valgrind callgrind_control; do
+  command -v "$needed" >/dev/null || { say "$needed is missing (apt-get install -y linux-perf valgrind)"; exit 1; }
+done
+prepare_run rollcall_count
+say "$label: the release server built $(date -r "$bin" '+%F %T'), the checkout at $(git rev-parse --short HEAD)$(git diff --quiet HEAD || echo ' with changes')"
+out="${COUNT_RESULTS:-$CARGO_TARGET_DIR/bench-count-$label.jsonl}"
+
+# Appends one JSON line: what RUN's REQUESTS requests cost, from the named counters.
+record() {
+  local on=$1 run=$2 requests=$3; shift 3
+  python3 - "$results" "$label" "$on" "$run" "$requests" "$@" <<'PY'
+import json, sys
+results, label, on, run, requests, *counts = sys.argv[1:]
+n = int(requests)
+line = {"label": label, "scenario": "count", "on": on, "run": run, "requests": n}
+for pair in counts:
+    name, total = pair.split("=")
+    line[name] = int(total) / n if n else None
+with open(results, "a") as out:
+    out.write(json.dumps(line) + "\n")
+PY
+}
+
+# The load tool at RATE for SECONDS on SCENARIO (and its arguments); prints how many
+# requests were answered with a success, and says so when any were not.
+load() {
+  local rate=$1 seconds=$2; shift 2
+  "$tool" --base "http://127.0.0.1:$port" --seconds "$seconds" --rate "$rate" \
+    --json "$work/load.jsonl" --label "$label" "$@" >/dev/null
+  tail -n 1 "$work/load.jsonl" | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+if r["ok"] != r["requests"]:
+    print(r["scenario"], r["requests"] - r["ok"], "of", r["requests"], "requests failed:", r["statuses"], file=sys.stderr)
+print(r["ok"])'
+}
+
+# System calls, `sendto` and context switches for SCENARIO at 250/s, 10 s.
+perf_counted() {
+  local on=$1 db_url=$2; shift 2
+  local events=raw_syscalls:sys_enter,syscalls:sys_enter_sendto,context-switches requests
+  wait_for_mail "$db_url"
+  perf stat -x, -e "$events" -p "$server_pid" -o "$work/perf.csv" &
+  local perf_pid=$!
+  sleep 0.5
+  requests=$(load 250 10 "$@")
+  wait_for_mail "$db_url"
+  kill -INT "$perf_pid"
+  wait "$perf_pid" || true
+  # perf's CSV: value,unit,event,...
+  record "$on" "$1" "$requests" \
+    "syscalls=$(awk -F, '$3 == "raw_syscalls:sys_enter" {print $1}' "$work/perf.csv")" \
+    "sendto=$(awk -F, '$3 == "syscalls:sys_enter_sendto" {print $1}' "$work/perf.csv")" \
+    "context_switches=$(awk -F, '$3 == "context-switches" {print $1}' "$work/perf.csv")"
+}
+
+# Instructions for SCENARIO at 20/s, 20 s, on the server started under callgrind.
+callgrind_counted() {
+  local on=$1 db_url=$2; shift 2
+  local requests dump
+  wait_for_mail "$db_url"
+  callgrind_control -z "$server_pid" >/dev/null
+  callgrind_control -i on "$server_pid" >/dev/null
+  requests=$(load 20 20 "$@")
+  wait_for_mail "$db_url"
+  callgrind_control -d "$1" "$server_pid" >/dev/null
+  callgrind_control -i off "$server_pid" >/dev/null
+  dump=$(ls -t "$work"/callgrind.out.* | head -n 1)
+  # Kept, to read with callgrind_annotate.
+  cp "$dump" "$CARGO_TARGET_DIR/bench-count-$label-$on-$1.callgrind"
+  record "$on" "$1" "$requests" "instructions=$(awk '/^(summary|totals):/ {print $2; exit}' "$dump")"
+}
+
+# The release server as start_server starts it, but under callgrind, which runs it about
+# fifty times slower: it is given two minutes to answer.
+start_under_callgrind() {
+  local db_url=$1 mail_url=$2
+  DATABASE_URL="$db_url" MAIL_URL="$mail_url" LEPTOS_ENV=prod LEPTOS_SITE_ADDR="127.0.0.1:$port" \
+    LEPTOS_SITE_ROOT="$root/target/site" PUBLIC_URL="http://127.0.0.1:$port" \
+    TRUSTED_PROXIES=127.0.0.0/8 DATABASE_MAX_CONNECTIONS="$(db_connections "$db_url")" RUST_LOG=warn \
+    MAILS_PER_MINUTE=1000000 \
+    valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/callgrind.out.%p" \
+    "$bin" --config /dev/null serve >"$work/server.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 1 600); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && return; sleep 0.2; done
+  say "the server did not start under callgrind"; cat "$work/server.log"; exit 1
+}
+
+# Signs, then confirms with the links those signs were mailed.
+sign_then_confirm() {
+  local counted=$1 on=$2 db_url=$3
+  wait_for_mail "$db_url"
+  rm -f "$work"/mail/*
+  "$counted" "$on" "$db_url" sign
+  "$tool" tokens --mail-dir "$work/mail" --out "$work/tokens"
+  "$counted" "$on" "$db_url" confirm --tokens "$work/tokens"
+}
+
+for on in sqlite postgres; do
+  if [ "$on" = sqlite ]; then
+    db_url="sqlite://$work/count.db"
+  else
+    fresh_pg_database
+    db_url="$pg/$scratch_db"
+  fi
+  load_demo "$db_url"
+  rm -rf "$work/mail" && mkdir -p "$work/mail"
+  start_server "$db_url" "file://$work/mail"
+  # A warm-up, so first requests' one-off work (statements prepared, pages cached) is
+  # not counted.
+  load 50 2 sign >/dev/null
+  sign_then_confirm perf_counted "$on" "$db_url"
+  stop_server
+  start_under_callgrind "$db_url" "file://$work/mail"
+  load 10 2 sign >/dev/null
+  sign_then_confirm callgrind_counted "$on" "$db_url"
+  stop_server
+done
+
+cp "$results" "$out"
+python3 - "$results" <<'PY'
+import json, sys
+rows = {}
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    rows.setdefault((r["run"], r["on"]), {}).update(r)
+print("| request | on | instructions | system calls | sendto | context switches |")
+print("| --- | --- | ---: | ---: | ---: | ---: |")
+fmt = lambda v, f: "" if v is None else format(v, f)
+for (run, on), r in sorted(rows.items(), key=lambda kv: (kv[0][0] != "sign", kv[0][1])):
+    print(f"| {run} | {on} | {fmt(r.get('instructions'), ',.0f')} | {fmt(r.get('syscalls'), '.1f')} "
+          f"| {fmt(r.get('sendto'), '.1f')} | {fmt(r.get('context_switches'), '.1f')} |")
+PY
+say "results as JSON lines in $out"
