@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What a sign and a confirm cost the server, counted rather than timed, so two builds can
 # be compared in any hour (this machine's speed drifts 2-3x, and a rate or a CPU time
-# drifts with it; these counts do not):
+# drifts with it; instructions do not, and system calls and context switches far less,
+# though waits and wake-ups still move them a little):
 #   - system calls, messages to PostgreSQL (`sendto`; the HTTP answers go out with
 #     `writev`) and context switches, per request: `perf stat -p` on the release server
 #     for 2,500 requests at 250/s, from an empty outbox until it is empty again;
@@ -13,8 +14,11 @@
 #   cargo leptos build --release --precompress && scripts/bench_count.sh LABEL
 # About three minutes. The results are kept as JSON lines in the cargo target folder as
 # bench-count-LABEL.jsonl (or in $COUNT_RESULTS), and printed as a table; the profiles
-# beside them as bench-count-LABEL-DATABASE-REQUEST.callgrind (`callgrind_annotate`).
+# in the cargo target folder as bench-count-LABEL-DATABASE-REQUEST.callgrind (read them
+# with `callgrind_annotate`).
 set -euo pipefail
+# A load run or a count that fails inside $(...) stops the script, not just the subshell.
+shopt -s inherit_errexit
 cd "$(dirname "$0")/.."
 root=$(pwd)
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/rollcall/target}"
@@ -41,6 +45,8 @@ n = int(requests)
 line = {"label": label, "scenario": "count", "on": on, "run": run, "requests": n}
 for pair in counts:
     name, total = pair.split("=")
+    if not total.isdigit():
+        sys.exit(f"{name}: not counted ({total!r})")
     line[name] = int(total) / n if n else None
 with open(results, "a") as out:
     out.write(json.dumps(line) + "\n")
@@ -51,6 +57,7 @@ PY
 # requests were answered with a success, and says so when any were not.
 load() {
   local rate=$1 seconds=$2; shift 2
+  rm -f "$work/load.jsonl"
   "$tool" --base "http://127.0.0.1:$port" --seconds "$seconds" --rate "$rate" \
     --json "$work/load.jsonl" --label "$label" "$@" >/dev/null
   tail -n 1 "$work/load.jsonl" | python3 -c '
@@ -61,16 +68,23 @@ if r["ok"] != r["requests"]:
 print(r["ok"])'
 }
 
+# Waits for the outbox to empty, and stops the run if it does not.
+outbox_emptied() {
+  wait_for_mail "$1"
+  [ "$(outbox_left "$1")" = 0 ] || { say "the outbox did not empty within five minutes"; exit 1; }
+}
+
 # System calls, `sendto` and context switches for SCENARIO at 250/s, 10 s.
 perf_counted() {
   local on=$1 db_url=$2; shift 2
   local events=raw_syscalls:sys_enter,syscalls:sys_enter_sendto,context-switches requests
-  wait_for_mail "$db_url"
+  outbox_emptied "$db_url"
   perf stat -x, -e "$events" -p "$server_pid" -o "$work/perf.csv" &
   local perf_pid=$!
   sleep 0.5
+  kill -0 "$perf_pid" 2>/dev/null || { say "perf stat could not count (run as root, with tracefs mounted)"; exit 1; }
   requests=$(load 250 10 "$@")
-  wait_for_mail "$db_url"
+  outbox_emptied "$db_url"
   kill -INT "$perf_pid"
   wait "$perf_pid" || true
   # perf's CSV: value,unit,event,...
@@ -84,11 +98,11 @@ perf_counted() {
 callgrind_counted() {
   local on=$1 db_url=$2; shift 2
   local requests dump
-  wait_for_mail "$db_url"
+  outbox_emptied "$db_url"
   callgrind_control -z "$server_pid" >/dev/null
   callgrind_control -i on "$server_pid" >/dev/null
   requests=$(load 20 20 "$@")
-  wait_for_mail "$db_url"
+  outbox_emptied "$db_url"
   callgrind_control -d "$1" "$server_pid" >/dev/null
   callgrind_control -i off "$server_pid" >/dev/null
   dump=$(ls -t "$work"/callgrind.out.* | head -n 1)
@@ -115,7 +129,7 @@ start_under_callgrind() {
 # Signs, then confirms with the links those signs were mailed.
 sign_then_confirm() {
   local counted=$1 on=$2 db_url=$3
-  wait_for_mail "$db_url"
+  outbox_emptied "$db_url"
   rm -f "$work"/mail/*
   "$counted" "$on" "$db_url" sign
   "$tool" tokens --mail-dir "$work/mail" --out "$work/tokens"

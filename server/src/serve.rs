@@ -6,18 +6,61 @@
 use std::{fmt::Display, future::Future, net::SocketAddr, pin::pin, sync::Arc, time::Duration};
 
 use axum::{Router, body::Body, extract::ConnectInfo};
-use hyper::{body::Incoming, server::conn::http1};
+use hyper::{
+    body::Incoming,
+    server::conn::{http1, http2},
+};
 use hyper_util::{
     rt::{TokioExecutor, TokioIo, TokioTimer},
-    server::{conn::auto, graceful::GracefulConnection},
+    server::graceful::GracefulConnection,
     service::TowerToHyperService,
 };
-use tokio::{net::TcpListener, sync::watch};
+use tokio::{
+    net::{TcpListener, TcpStream},
+    sync::watch,
+};
 use tower::ServiceExt;
 
 /// How HTTP/2 with prior knowledge begins (its preface is `PRI * HTTP/2.0...`); no
 /// HTTP/1 request does.
 const HTTP2_START: &[u8] = b"PRI";
+
+/// The protocol a connection speaks, as its first bytes tell.
+#[derive(Debug, PartialEq, Eq)]
+enum Speaks {
+    Http1,
+    Http2,
+}
+
+/// What `first`, the bytes a connection has sent so far, say it speaks; `None` while
+/// they could still begin either (`P`, `PR`, or nothing yet).
+fn speaks(first: &[u8]) -> Option<Speaks> {
+    let seen = first.len().min(HTTP2_START.len());
+    if first[..seen] != HTTP2_START[..seen] {
+        Some(Speaks::Http1)
+    } else if seen == HTTP2_START.len() {
+        Some(Speaks::Http2)
+    } else {
+        None
+    }
+}
+
+/// Peeks, without reading, until the first bytes tell the protocols apart; `None` if the
+/// connection closes first. Clients send their first line at once: only one that sends
+/// `P` or `PR` alone waits here for more, in short sleeps (the caller bounds the wait).
+async fn first_bytes(stream: &TcpStream) -> Option<Speaks> {
+    let mut probe = [0u8; HTTP2_START.len()];
+    loop {
+        let peeked = stream.peek(&mut probe).await.ok()?;
+        if peeked == 0 {
+            return None;
+        }
+        if let Some(speaks) = speaks(&probe[..peeked]) {
+            return Some(speaks);
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
 
 /// Serves `router` on `listener` until `shutdown` resolves, then lets the open
 /// connections finish their requests and waits for them.
@@ -27,27 +70,19 @@ pub async fn serve(
     header_timeout: Duration,
     shutdown: impl Future<Output = ()>,
 ) {
-    // HTTP/1 goes straight to hyper's own builder. hyper-util's `auto` builder reads the
-    // first bytes itself to tell the versions apart and hands them back in front of the
-    // socket, so hyper's first read of the request gets those few bytes alone and its
-    // second doubles the read buffer to 16 KiB, which a live stream keeps for hours
-    // (heaptrack: 16 KiB from `Buffered::poll_read_from_io` on every HTTP/1 connection
-    // served through `auto`). A peek tells the versions apart without reading.
+    // The protocol is told apart by a peek, and each goes to hyper's own builder.
+    // hyper-util's `auto` builder, used before, read the first bytes itself and handed
+    // them back in front of the socket, so hyper's first read of an HTTP/1 request got
+    // those few bytes alone and its second doubled the read buffer to 16 KiB, which a
+    // live stream keeps for hours (heaptrack: 16 KiB from `Buffered::poll_read_from_io`
+    // on every HTTP/1 connection); it also had no time limit on that first read.
     let mut h1 = http1::Builder::new();
     h1.timer(TokioTimer::new())
         .header_read_timeout(header_timeout);
-    // `auto` serves what starts like HTTP/2's preface (and, should a client send its
-    // request a byte or two at a time, an HTTP/1 request that starts with `P`).
-    let mut either = auto::Builder::new(TokioExecutor::new());
-    either
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(header_timeout);
-    either
-        .http2()
-        .timer(TokioTimer::new())
+    let mut h2 = http2::Builder::new(TokioExecutor::new());
+    h2.timer(TokioTimer::new())
         .keep_alive_interval(Duration::from_secs(20));
-    let builders = Arc::new((h1, either));
+    let builders = Arc::new((h1, h2));
     // `stopping` tells connections to finish; `open` is held by each, so the loop can
     // wait until the last one has gone.
     let (stopping, stop_signal) = watch::channel(false);
@@ -81,26 +116,29 @@ pub async fn serve(
         let held = open.subscribe();
         tokio::spawn(async move {
             // hyper's header timeout starts at the first byte: a connection that says
-            // nothing at all gets the same time, and none when the server is stopping
-            // (a silent connection must not hold up the drain).
-            let mut probe = [0u8; HTTP2_START.len()];
+            // nothing, or only `P` or `PR`, gets the same time to say which protocol it
+            // speaks, and none when the server is stopping (a silent connection must not
+            // hold up the drain).
             let first = tokio::select! {
-                first = tokio::time::timeout(header_timeout, stream.peek(&mut probe)) => first,
+                first = tokio::time::timeout(header_timeout, first_bytes(&stream)) => first,
                 _ = stop_signal.wait_for(|stop| *stop) => return,
             };
-            let Ok(Ok(peeked @ 1..)) = first else {
+            let Ok(Some(speaks)) = first else {
                 return;
             };
-            let (h1, either) = &*builders;
+            let (h1, h2) = &*builders;
             let io = TokioIo::new(stream);
             let service = TowerToHyperService::new(service);
             // Boxed, and built from shared builders: a live stream's connection lasts for
             // hours, and a connection future kept inline in the task (with a builder's
             // copy) made the task 4,008 bytes.
-            if HTTP2_START.starts_with(&probe[..peeked]) {
-                drive(Box::pin(either.serve_connection(io, service)), stop_signal).await;
-            } else {
-                drive(Box::pin(h1.serve_connection(io, service)), stop_signal).await;
+            match speaks {
+                Speaks::Http1 => {
+                    drive(Box::pin(h1.serve_connection(io, service)), stop_signal).await
+                }
+                Speaks::Http2 => {
+                    drive(Box::pin(h2.serve_connection(io, service)), stop_signal).await
+                }
             }
             drop(held);
         });
@@ -127,4 +165,34 @@ where
         _ = stop_signal.wait_for(|stop| *stop) => connection.as_mut().graceful_shutdown(),
     }
     let _ = connection.await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Speaks, speaks};
+
+    #[test]
+    fn the_first_bytes_tell_http2s_preface_from_any_http1_request() {
+        assert_eq!(speaks(b""), None);
+        assert_eq!(speaks(b"P"), None);
+        assert_eq!(speaks(b"PR"), None);
+        assert_eq!(speaks(b"PRI"), Some(Speaks::Http2));
+        assert_eq!(speaks(b"PRI * HTTP/2.0\r\n"), Some(Speaks::Http2));
+        for http1 in [
+            &b"G"[..],
+            b"GET / HTTP/1.1",
+            b"PO",
+            b"POST",
+            b"PUT",
+            b"PATCH",
+            b"PRX",
+        ] {
+            assert_eq!(
+                speaks(http1),
+                Some(Speaks::Http1),
+                "{}",
+                String::from_utf8_lossy(http1)
+            );
+        }
+    }
 }
