@@ -21,9 +21,9 @@ use tokio::{
 };
 use tower::ServiceExt;
 
-/// How HTTP/2 with prior knowledge begins (its preface is `PRI * HTTP/2.0...`); no
-/// HTTP/1 request does.
-const HTTP2_START: &[u8] = b"PRI";
+/// How HTTP/2 with prior knowledge begins: its connection preface. No HTTP/1 request
+/// begins with `PRI`.
+const HTTP2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 /// The protocol a connection speaks, as its first bytes tell.
 #[derive(Debug, PartialEq, Eq)]
@@ -32,13 +32,14 @@ enum Speaks {
     Http2,
 }
 
-/// What `first`, the bytes a connection has sent so far, say it speaks; `None` while
-/// they could still begin either (`P`, `PR`, or nothing yet).
+/// What `first`, the bytes a connection has sent so far, say it speaks: HTTP/1 from the
+/// first byte that leaves the preface, HTTP/2 once the whole preface is in, `None` while
+/// the bytes are still a part of it (or there are none yet).
 fn speaks(first: &[u8]) -> Option<Speaks> {
-    let seen = first.len().min(HTTP2_START.len());
-    if first[..seen] != HTTP2_START[..seen] {
+    let seen = first.len().min(HTTP2_PREFACE.len());
+    if first[..seen] != HTTP2_PREFACE[..seen] {
         Some(Speaks::Http1)
-    } else if seen == HTTP2_START.len() {
+    } else if seen == HTTP2_PREFACE.len() {
         Some(Speaks::Http2)
     } else {
         None
@@ -46,10 +47,11 @@ fn speaks(first: &[u8]) -> Option<Speaks> {
 }
 
 /// Peeks, without reading, until the first bytes tell the protocols apart; `None` if the
-/// connection closes first. Clients send their first line at once: only one that sends
-/// `P` or `PR` alone waits here for more, in short sleeps (the caller bounds the wait).
+/// connection closes first. Clients send their first line or the whole preface at once:
+/// only one that sends a part of the preface alone waits here for more, in short sleeps
+/// (the caller bounds the wait).
 async fn first_bytes(stream: &TcpStream) -> Option<Speaks> {
-    let mut probe = [0u8; HTTP2_START.len()];
+    let mut probe = [0u8; HTTP2_PREFACE.len()];
     loop {
         let peeked = stream.peek(&mut probe).await.ok()?;
         if peeked == 0 {
@@ -116,9 +118,9 @@ pub async fn serve(
         let held = open.subscribe();
         tokio::spawn(async move {
             // hyper's header timeout starts at the first byte: a connection that says
-            // nothing, or only `P` or `PR`, gets the same time to say which protocol it
-            // speaks, and none when the server is stopping (a silent connection must not
-            // hold up the drain).
+            // nothing, or only a part of HTTP/2's preface, gets the same time to say
+            // which protocol it speaks, and none when the server is stopping (a silent
+            // connection must not hold up the drain).
             let first = tokio::select! {
                 first = tokio::time::timeout(header_timeout, first_bytes(&stream)) => first,
                 _ = stop_signal.wait_for(|stop| *stop) => return,
@@ -176,8 +178,15 @@ mod tests {
         assert_eq!(speaks(b""), None);
         assert_eq!(speaks(b"P"), None);
         assert_eq!(speaks(b"PR"), None);
-        assert_eq!(speaks(b"PRI"), Some(Speaks::Http2));
-        assert_eq!(speaks(b"PRI * HTTP/2.0\r\n"), Some(Speaks::Http2));
+        assert_eq!(speaks(b"PRI * HTTP/2.0\r\n"), None);
+        assert_eq!(
+            speaks(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"),
+            Some(Speaks::Http2)
+        );
+        assert_eq!(
+            speaks(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0"),
+            Some(Speaks::Http2)
+        );
         for http1 in [
             &b"G"[..],
             b"GET / HTTP/1.1",
@@ -186,6 +195,7 @@ mod tests {
             b"PUT",
             b"PATCH",
             b"PRX",
+            b"PRI / HTTP/1.1",
         ] {
             assert_eq!(
                 speaks(http1),

@@ -249,11 +249,13 @@ both_databases! {
         let mut trickle = tokio::net::TcpStream::connect(&addr).await.unwrap();
         trickle.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").await.unwrap();
         let mut silent = tokio::net::TcpStream::connect(&addr).await.unwrap();
-        // One that could still be either protocol, then says no more.
+        // Ones that could still be either protocol, then say no more.
         let mut undecided = tokio::net::TcpStream::connect(&addr).await.unwrap();
         undecided.write_all(b"P").await.unwrap();
+        let mut half_preface = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        half_preface.write_all(b"PRI * HTTP/2.0\r\n").await.unwrap();
         let started = Instant::now();
-        for connection in [&mut trickle, &mut silent, &mut undecided] {
+        for connection in [&mut trickle, &mut silent, &mut undecided, &mut half_preface] {
             let mut buffer = [0u8; 512];
             let read = tokio::time::timeout(Duration::from_secs(10), connection.read(&mut buffer)).await.expect("the server ends the connection");
             assert!(matches!(read, Ok(0) | Err(_)) || String::from_utf8_lossy(&buffer).contains("408"), "closed, not answered");
