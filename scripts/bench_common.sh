@@ -68,16 +68,20 @@ load_demo() {
 db_connections() { if [ -n "${BENCH_DB_CONNECTIONS:-}" ]; then echo "$BENCH_DB_CONNECTIONS"; elif [[ "$1" == sqlite* ]]; then echo 8; else echo 16; fi; }
 
 # The release server on $port, its rate limiter on and the load tool's addresses trusted.
+# With $server_wrap set to a command and its options (valgrind's, say), the server runs
+# under it, in the same process, and is given two minutes to answer rather than 20 s.
 start_server() {
-  local db_url=$1 mail_url=$2
+  local db_url=$1 mail_url=$2 tries=100
+  [ -n "${server_wrap:-}" ] && tries=600
+  # shellcheck disable=SC2086 # $server_wrap is a command and its options
   DATABASE_URL="$db_url" MAIL_URL="$mail_url" LEPTOS_ENV=prod LEPTOS_SITE_ADDR="127.0.0.1:$port" \
     LEPTOS_SITE_ROOT="$root/target/site" PUBLIC_URL="http://127.0.0.1:$port" \
     TRUSTED_PROXIES=127.0.0.0/8 DATABASE_MAX_CONNECTIONS="$(db_connections "$db_url")" RUST_LOG=warn \
     MAILS_PER_MINUTE=1000000 \
-    "$bin" --config /dev/null serve >"$work/server.log" 2>&1 &
+    ${server_wrap:-} "$bin" --config /dev/null serve >"$work/server.log" 2>&1 &
   server_pid=$!
-  for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && return; sleep 0.2; done
-  say "the server did not start"; cat "$work/server.log"; exit 1
+  for _ in $(seq 1 "$tries"); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && return; sleep 0.2; done
+  say "the server did not start${server_wrap:+ under ${server_wrap%% *}}"; cat "$work/server.log"; exit 1
 }
 
 # SIGTERM, and a minute to drain; a server still running then is killed and said so, so a

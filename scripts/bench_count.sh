@@ -111,21 +111,6 @@ callgrind_counted() {
   record "$on" "$1" "$requests" "instructions=$(awk '/^(summary|totals):/ {print $2; exit}' "$dump")"
 }
 
-# The release server as start_server starts it, but under callgrind, which runs it about
-# fifty times slower: it is given two minutes to answer.
-start_under_callgrind() {
-  local db_url=$1 mail_url=$2
-  DATABASE_URL="$db_url" MAIL_URL="$mail_url" LEPTOS_ENV=prod LEPTOS_SITE_ADDR="127.0.0.1:$port" \
-    LEPTOS_SITE_ROOT="$root/target/site" PUBLIC_URL="http://127.0.0.1:$port" \
-    TRUSTED_PROXIES=127.0.0.0/8 DATABASE_MAX_CONNECTIONS="$(db_connections "$db_url")" RUST_LOG=warn \
-    MAILS_PER_MINUTE=1000000 \
-    valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$work/callgrind.out.%p" \
-    "$bin" --config /dev/null serve >"$work/server.log" 2>&1 &
-  server_pid=$!
-  for _ in $(seq 1 600); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && return; sleep 0.2; done
-  say "the server did not start under callgrind"; cat "$work/server.log"; exit 1
-}
-
 # Signs, then confirms with the links those signs were mailed.
 sign_then_confirm() {
   local counted=$1 on=$2 db_url=$3
@@ -151,7 +136,9 @@ for on in sqlite postgres; do
   load 50 2 sign >/dev/null
   sign_then_confirm perf_counted "$on" "$db_url"
   stop_server
-  start_under_callgrind "$db_url" "file://$work/mail"
+  # Under callgrind, which runs the server about fifty times slower.
+  server_wrap="valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=$work/callgrind.out.%p" \
+    start_server "$db_url" "file://$work/mail"
   load 10 2 sign >/dev/null
   sign_then_confirm callgrind_counted "$on" "$db_url"
   stop_server
