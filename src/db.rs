@@ -2,6 +2,7 @@
 
 use std::{
     collections::HashMap,
+    ffi::c_int,
     path::PathBuf,
     sync::{Arc, LazyLock, PoisonError},
     time::Duration,
@@ -11,7 +12,10 @@ use sea_orm::{
     ConnAcquireErr, ConnectOptions, ConnectionTrait, Database, DatabaseConnection,
     DatabaseTransaction, DbBackend, DbErr, ExecResult, QueryResult, SqlErr, SqliteTransactionMode,
     Statement, TransactionOptions, TransactionTrait,
-    sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
+    sqlx::{
+        self,
+        sqlite::{SqliteConnection, SqliteJournalMode, SqliteSynchronous},
+    },
 };
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
@@ -46,8 +50,82 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
                 // connections all cache the same hot pages, the kernel's page cache
                 // holds the file for all of them, and they stay open (see above).
                 .pragma("cache_size", "-1024")
+        })
+        .map_sqlx_sqlite_pool_opts(|pool| {
+            pool.after_connect(|conn, _| Box::pin(async move { stable_plans(conn).await }))
         });
     Database::connect(options).await
+}
+
+/// Turns on SQLite's query planner stability guarantee for a new connection: one plan
+/// for a statement, whatever values are bound to it. Without it SQLite (3.51, as
+/// bundled) marks a statement whose `LIMIT` is a bound parameter, as sea-orm's `one()`
+/// writes `LIMIT 1`, to be prepared again whenever that parameter is bound, in case
+/// the value changes the plan; sqlx binds every parameter on every execution, so each
+/// such query was parsed and planned anew each time it ran, a quarter of a
+/// confirmation's instructions (callgrind; see BENCHMARKS.md). With the guarantee the
+/// statements sqlx keeps prepared stay prepared. sqlx has no option for it.
+async fn stable_plans(conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
+    let mut handle = conn.lock_handle().await?;
+    let mut on: c_int = 0;
+    // SAFETY: the handle is this connection's own, locked for the call; this setting
+    // takes an int (1: on) and a pointer to an int it writes the new state to.
+    let code = unsafe {
+        libsqlite3_sys::sqlite3_db_config(
+            handle.as_raw_handle().as_ptr(),
+            libsqlite3_sys::SQLITE_DBCONFIG_ENABLE_QPSG,
+            1 as c_int,
+            &mut on as *mut c_int,
+        )
+    };
+    if code != libsqlite3_sys::SQLITE_OK || on != 1 {
+        return Err(sqlx::Error::Configuration(
+            format!("SQLite refused the query planner stability guarantee (code {code})").into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Hands back the pages SQLite keeps cached on the pool's resting connections (up to
+/// 1 MiB each, see `connect`), for the server to call as it gives memory back: after a
+/// crowd they would otherwise stay for good, as the connections do. A connection in use
+/// is left alone, and its cache refills from the kernel's copy of the file as it is
+/// read. On PostgreSQL the caches are PostgreSQL's: nothing to do.
+pub async fn release_cached_pages(db: &DatabaseConnection) {
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return;
+    }
+    let pool = db.get_sqlite_connection_pool();
+    // Held until all are done, so that each resting connection is taken once.
+    let mut resting = Vec::new();
+    while let Some(conn) = pool.try_acquire() {
+        resting.push(conn);
+    }
+    for conn in &mut resting {
+        if let Err(err) = sqlx::query("PRAGMA shrink_memory")
+            .execute(&mut **conn)
+            .await
+        {
+            tracing::warn!(error = %err, "could not release a connection's cached pages");
+        }
+    }
+}
+
+/// Whether a SQLite connection has the query planner stability guarantee on (see
+/// `stable_plans`): for the tests.
+pub async fn plans_are_stable(conn: &mut SqliteConnection) -> Result<bool, sqlx::Error> {
+    let mut handle = conn.lock_handle().await?;
+    let mut on: c_int = -1;
+    // SAFETY: as in `stable_plans`; -1 leaves the setting as it is and only reads it.
+    let code = unsafe {
+        libsqlite3_sys::sqlite3_db_config(
+            handle.as_raw_handle().as_ptr(),
+            libsqlite3_sys::SQLITE_DBCONFIG_ENABLE_QPSG,
+            -1 as c_int,
+            &mut on as *mut c_int,
+        )
+    };
+    Ok(code == libsqlite3_sys::SQLITE_OK && on == 1)
 }
 
 /// How long a write waits for its turn on SQLite before it is refused, as long as
@@ -161,4 +239,27 @@ pub fn is_unique_violation(err: &DbErr) -> bool {
 /// Whether the database answers at all (`/readyz`).
 pub async fn ping(db: &DatabaseConnection) -> bool {
     db.ping().await.is_ok()
+}
+
+/// The bytes of cached pages a SQLite connection holds: for the tests.
+pub async fn cached_page_bytes(conn: &mut SqliteConnection) -> Result<i64, sqlx::Error> {
+    let mut handle = conn.lock_handle().await?;
+    let (mut current, mut highest): (c_int, c_int) = (0, 0);
+    // SAFETY: the handle is this connection's own, locked for the call; the status is
+    // written to the two ints, and not reset.
+    let code = unsafe {
+        libsqlite3_sys::sqlite3_db_status(
+            handle.as_raw_handle().as_ptr(),
+            libsqlite3_sys::SQLITE_DBSTATUS_CACHE_USED,
+            &mut current,
+            &mut highest,
+            0,
+        )
+    };
+    if code != libsqlite3_sys::SQLITE_OK {
+        return Err(sqlx::Error::Protocol(format!(
+            "sqlite3_db_status failed ({code})"
+        )));
+    }
+    Ok(i64::from(current))
 }

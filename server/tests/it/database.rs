@@ -158,3 +158,88 @@ async fn connections_postgresql_ended_are_replaced_before_a_signer_meets_them() 
     );
     app.finish().await;
 }
+
+/// Every SQLite connection the pool opens keeps one plan for a statement whatever is
+/// bound to it. Without that SQLite prepares a statement with a bound `LIMIT` (every
+/// `one()`) again on each execution, which cost a quarter of a confirmation's
+/// instructions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_connections_keep_their_statements_prepared() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let url = format!("sqlite://{}", dir.path().join("plans.db").display());
+    let db = rollcall::db::connect(&url, 3)
+        .await
+        .expect("the database opens");
+    let pool = db.get_sqlite_connection_pool();
+    // Held at once, so each is a connection of its own.
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(pool.acquire().await.expect("a connection"));
+    }
+    for conn in &mut held {
+        assert!(
+            rollcall::db::plans_are_stable(conn)
+                .await
+                .expect("the setting is read"),
+            "a connection without the query planner stability guarantee"
+        );
+    }
+}
+
+/// The pages a resting SQLite connection cached are handed back when the server gives
+/// memory back, and the connection still answers afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_resting_connections_hand_back_their_cached_pages() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let url = format!("sqlite://{}", dir.path().join("cache.db").display());
+    let db = rollcall::db::connect(&url, 1)
+        .await
+        .expect("the database opens");
+    // About 2 MiB of rows: more than the connection's 1 MiB cache holds.
+    db.execute_unprepared(
+        "CREATE TABLE filler (id INTEGER PRIMARY KEY, body TEXT);
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
+         INSERT INTO filler (body) SELECT printf('%.1000c', 'x') FROM n;",
+    )
+    .await
+    .expect("the rows");
+    let read = || async {
+        db.query_one_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "SELECT SUM(LENGTH(body)) AS n FROM filler",
+        ))
+        .await
+        .expect("a read")
+        .expect("a row")
+        .try_get::<i64>("", "n")
+        .expect("a sum")
+    };
+    assert_eq!(read().await, 2_000_000);
+    let cached = || async {
+        let mut conn = db
+            .get_sqlite_connection_pool()
+            .acquire()
+            .await
+            .expect("the connection");
+        rollcall::db::cached_page_bytes(&mut conn)
+            .await
+            .expect("the status")
+    };
+    let before = cached().await;
+    assert!(
+        before > 512 * 1024,
+        "the read filled the cache: {before} bytes"
+    );
+
+    // A connection goes back to the pool on a task of its own: wait until it rests.
+    while db.get_sqlite_connection_pool().num_idle() == 0 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    rollcall::db::release_cached_pages(&db).await;
+    let after = cached().await;
+    assert!(
+        after < before / 4,
+        "the cache was handed back: {before} bytes before, {after} after"
+    );
+    assert_eq!(read().await, 2_000_000, "the connection still reads");
+}
