@@ -29,8 +29,9 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 /// issue #3645, fixed upstream by pull request #4289 but not yet released). The
 /// ten-minute record day on SQLite hit it: a thread at 100% inside that task (seen in
 /// gdb), every query timing out on the pool from then on, and the process deaf to
-/// SIGTERM. The price: connections a crowd opened stay open (each SQLite one with up to
-/// 1 MiB of cached pages) until the server restarts.
+/// SIGTERM. The price: connections a crowd opened stay open until the server restarts
+/// (each SQLite one caches up to 1 MiB of pages, handed back while it rests:
+/// `release_cached_pages`).
 pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url);
     options
@@ -51,6 +52,7 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
                 // holds the file for all of them, and they stay open (see above).
                 .pragma("cache_size", "-1024")
         })
+        // sqlx keeps one `after_connect` per pool: sea-orm sets none for SQLite.
         .map_sqlx_sqlite_pool_opts(|pool| {
             pool.after_connect(|conn, _| Box::pin(async move { stable_plans(conn).await }))
         });
@@ -59,8 +61,8 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
 
 /// Turns on SQLite's query planner stability guarantee for a new connection: one plan
 /// for a statement, whatever values are bound to it. Without it SQLite (3.51, as
-/// bundled) marks a statement whose `LIMIT` is a bound parameter, as sea-orm's `one()`
-/// writes `LIMIT 1`, to be prepared again whenever that parameter is bound, in case
+/// bundled) marks a statement whose `LIMIT` is a bound parameter (sea-orm's `one()`
+/// writes `LIMIT ?` with 1 bound to it) to be prepared again whenever that parameter is bound, in case
 /// the value changes the plan; sqlx binds every parameter on every execution, so each
 /// such query was parsed and planned anew each time it ran, a quarter of a
 /// confirmation's instructions (callgrind; see BENCHMARKS.md). With the guarantee the
@@ -78,10 +80,14 @@ async fn stable_plans(conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
             &mut on as *mut c_int,
         )
     };
+    // A speed setting, not a safeguard: a SQLite without it still answers correctly, so
+    // the connection is kept (an error here would fail every checkout of the pool).
     if code != libsqlite3_sys::SQLITE_OK || on != 1 {
-        return Err(sqlx::Error::Configuration(
-            format!("SQLite refused the query planner stability guarantee (code {code})").into(),
-        ));
+        tracing::warn!(
+            code,
+            "SQLite refused the query planner stability guarantee; statements with a bound \
+             LIMIT will be prepared again on each execution"
+        );
     }
     Ok(())
 }
@@ -101,11 +107,13 @@ pub async fn release_cached_pages(db: &DatabaseConnection) {
     while let Some(conn) = pool.try_acquire() {
         resting.push(conn);
     }
-    for conn in &mut resting {
-        if let Err(err) = sqlx::query("PRAGMA shrink_memory")
-            .execute(&mut **conn)
-            .await
-        {
+    // Each goes back to the pool as soon as its pages are released.
+    for mut conn in resting {
+        let released = sqlx::query("PRAGMA shrink_memory")
+            .persistent(false)
+            .execute(&mut *conn)
+            .await;
+        if let Err(err) = released {
             tracing::warn!(error = %err, "could not release a connection's cached pages");
         }
     }
@@ -113,6 +121,7 @@ pub async fn release_cached_pages(db: &DatabaseConnection) {
 
 /// Whether a SQLite connection has the query planner stability guarantee on (see
 /// `stable_plans`): for the tests.
+#[doc(hidden)]
 pub async fn plans_are_stable(conn: &mut SqliteConnection) -> Result<bool, sqlx::Error> {
     let mut handle = conn.lock_handle().await?;
     let mut on: c_int = -1;
@@ -242,6 +251,7 @@ pub async fn ping(db: &DatabaseConnection) -> bool {
 }
 
 /// The bytes of cached pages a SQLite connection holds: for the tests.
+#[doc(hidden)]
 pub async fn cached_page_bytes(conn: &mut SqliteConnection) -> Result<i64, sqlx::Error> {
     let mut handle = conn.lock_handle().await?;
     let (mut current, mut highest): (c_int, c_int) = (0, 0);

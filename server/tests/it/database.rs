@@ -164,7 +164,7 @@ async fn connections_postgresql_ended_are_replaced_before_a_signer_meets_them() 
 /// `one()`) again on each execution, which cost a quarter of a confirmation's
 /// instructions.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sqlite_connections_keep_their_statements_prepared() {
+async fn sqlite_connections_have_the_query_planner_stability_guarantee() {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let url = format!("sqlite://{}", dir.path().join("plans.db").display());
     let db = rollcall::db::connect(&url, 3)
@@ -232,9 +232,13 @@ async fn sqlite_resting_connections_hand_back_their_cached_pages() {
     );
 
     // A connection goes back to the pool on a task of its own: wait until it rests.
-    while db.get_sqlite_connection_pool().num_idle() == 0 {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while db.get_sqlite_connection_pool().num_idle() == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("the connection rests again");
     rollcall::db::release_cached_pages(&db).await;
     let after = cached().await;
     assert!(
