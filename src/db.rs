@@ -62,11 +62,11 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
 /// Turns on SQLite's query planner stability guarantee for a new connection: one plan
 /// for a statement, whatever values are bound to it. Without it SQLite (3.51, as
 /// bundled) marks a statement whose `LIMIT` is a bound parameter (sea-orm's `one()`
-/// writes `LIMIT ?` with 1 bound to it) to be prepared again whenever that parameter is bound, in case
-/// the value changes the plan; sqlx binds every parameter on every execution, so each
-/// such query was parsed and planned anew each time it ran, a quarter of a
-/// confirmation's instructions (callgrind; see BENCHMARKS.md). With the guarantee the
-/// statements sqlx keeps prepared stay prepared. sqlx has no option for it.
+/// writes `LIMIT ?` with 1 bound to it) to be prepared again whenever that parameter
+/// is bound, in case the value changes the plan; sqlx binds every parameter on every
+/// execution, so each such query was parsed and planned anew each time it ran, a
+/// quarter of a confirmation's instructions (callgrind; see BENCHMARKS.md). With the
+/// guarantee the statements sqlx keeps prepared stay prepared. sqlx has no option for it.
 async fn stable_plans(conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
     let mut handle = conn.lock_handle().await?;
     let mut on: c_int = 0;
