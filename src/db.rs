@@ -68,21 +68,10 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
 /// quarter of a confirmation's instructions (callgrind; see BENCHMARKS.md). With the
 /// guarantee the statements sqlx keeps prepared stay prepared. sqlx has no option for it.
 async fn stable_plans(conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
-    let mut handle = conn.lock_handle().await?;
-    let mut on: c_int = 0;
-    // SAFETY: the handle is this connection's own, locked for the call; this setting
-    // takes an int (1: on) and a pointer to an int it writes the new state to.
-    let code = unsafe {
-        libsqlite3_sys::sqlite3_db_config(
-            handle.as_raw_handle().as_ptr(),
-            libsqlite3_sys::SQLITE_DBCONFIG_ENABLE_QPSG,
-            1 as c_int,
-            &mut on as *mut c_int,
-        )
-    };
+    let on = planner_stability(conn, 1).await?;
     // A speed setting, not a safeguard: a SQLite without it still answers correctly, so
     // the connection is kept (an error here would fail every checkout of the pool).
-    if code != libsqlite3_sys::SQLITE_OK || on != 1 {
+    if let Err(code) = on {
         tracing::warn!(
             code,
             "SQLite refused the query planner stability guarantee; statements with a bound \
@@ -90,6 +79,33 @@ async fn stable_plans(conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
         );
     }
     Ok(())
+}
+
+/// Sets SQLite's query planner stability guarantee on a connection (`set` 1: on, 0:
+/// off) or only reads it (-1): `Ok(())` when it is then on, else SQLite's answer (its
+/// error code, or `SQLITE_OK` when the setting stayed off).
+async fn planner_stability(
+    conn: &mut SqliteConnection,
+    set: c_int,
+) -> Result<Result<(), c_int>, sqlx::Error> {
+    let mut handle = conn.lock_handle().await?;
+    let mut on: c_int = -1;
+    // SAFETY: the handle is this connection's own, locked for the call; this setting
+    // takes an int (1 on, 0 off, -1 unchanged) and a pointer to an int it writes the
+    // resulting state to.
+    let code = unsafe {
+        libsqlite3_sys::sqlite3_db_config(
+            handle.as_raw_handle().as_ptr(),
+            libsqlite3_sys::SQLITE_DBCONFIG_ENABLE_QPSG,
+            set,
+            &mut on as *mut c_int,
+        )
+    };
+    Ok(if code == libsqlite3_sys::SQLITE_OK && on == 1 {
+        Ok(())
+    } else {
+        Err(code)
+    })
 }
 
 /// Hands back the pages SQLite keeps cached on the pool's resting connections (up to
@@ -123,18 +139,7 @@ pub async fn release_cached_pages(db: &DatabaseConnection) {
 /// `stable_plans`): for the tests.
 #[doc(hidden)]
 pub async fn plans_are_stable(conn: &mut SqliteConnection) -> Result<bool, sqlx::Error> {
-    let mut handle = conn.lock_handle().await?;
-    let mut on: c_int = -1;
-    // SAFETY: as in `stable_plans`; -1 leaves the setting as it is and only reads it.
-    let code = unsafe {
-        libsqlite3_sys::sqlite3_db_config(
-            handle.as_raw_handle().as_ptr(),
-            libsqlite3_sys::SQLITE_DBCONFIG_ENABLE_QPSG,
-            -1 as c_int,
-            &mut on as *mut c_int,
-        )
-    };
-    Ok(code == libsqlite3_sys::SQLITE_OK && on == 1)
+    Ok(planner_stability(conn, -1).await?.is_ok())
 }
 
 /// How long a write waits for its turn on SQLite before it is refused, as long as
