@@ -21,8 +21,7 @@ pub use settings::Settings;
 
 /// Connects to the database and brings its schema up to date.
 pub async fn connect_and_migrate(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
-    let db =
-        rollcall::db::connect(&settings.database_url, settings.database_max_connections).await?;
+    let db = rollcall::db::connect(&settings.database_url, settings.pool_size()).await?;
     migrations::Migrator::up(&db, None).await?;
     Ok(db)
 }
@@ -112,6 +111,32 @@ pub async fn start(
         shutdown,
         task,
     })
+}
+
+/// Fixes glibc's thresholds for trimming (128 KiB, its default) and for mapping a
+/// large block on its own (1 MiB). Left to itself, glibc raises both after the program
+/// frees a large block (the mapping threshold up to 32 MiB, the trimming one to twice
+/// that), so that the next such block comes from the heap; from then on every arena
+/// but the main one keeps up to 64 MiB of free memory at its top, which `malloc_trim`
+/// does not hand back (it trims only the main arena's top). After a crowd on SQLite
+/// that was about 5 MiB of the resident set (BENCHMARKS.md). A block under 1 MiB, such
+/// as a compressed answer's working space, still comes from the heap; larger ones
+/// (SQLite's big sorts, brotli's window for a kept page) are mapped and unmapped.
+///
+/// glibc's `mallopt` is not safe beside another thread that frees memory: `main` calls
+/// this before it starts any.
+pub fn fix_allocator_thresholds() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    for (setting, bytes) in [
+        (libc::M_TRIM_THRESHOLD, 128 << 10),
+        (libc::M_MMAP_THRESHOLD, 1 << 20),
+    ] {
+        // SAFETY: called while the process has one thread (see above); mallopt only
+        // changes the allocator's own numbers.
+        if unsafe { libc::mallopt(setting, bytes) } != 1 {
+            tracing::warn!(setting, "glibc refused an allocator threshold");
+        }
+    }
 }
 
 /// Every half minute, hands the memory freed since back to the system: first the pages
