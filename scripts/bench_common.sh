@@ -61,11 +61,11 @@ load_demo() {
   fi
 }
 
-# The pool: SQLite with the server's default of 8 (its writers take turns in the
-# process, and 16 readers on two cores read no faster but keep twice the page caches,
-# schemas and statements for good); PostgreSQL with 16, one for each client of the
-# closed-loop runs. BENCH_DB_CONNECTIONS sets both, to put pools side by side.
-db_connections() { if [ -n "${BENCH_DB_CONNECTIONS:-}" ]; then echo "$BENCH_DB_CONNECTIONS"; elif [[ "$1" == sqlite* ]]; then echo 8; else echo 16; fi; }
+# The pool: SQLite with the server's default of 4 (its writers take turns in the
+# process, and more readers on two cores read no faster but keep more page caches,
+# schemas, statements and allocator arenas for good); PostgreSQL with 16, one for each
+# client of the closed-loop runs. BENCH_DB_CONNECTIONS sets both, to put pools side by side.
+db_connections() { if [ -n "${BENCH_DB_CONNECTIONS:-}" ]; then echo "$BENCH_DB_CONNECTIONS"; elif [[ "$1" == sqlite* ]]; then echo 4; else echo 16; fi; }
 
 # The release server on $port, its rate limiter on and the load tool's addresses trusted.
 # With $server_wrap set to a command and its options (valgrind's, say), the server runs

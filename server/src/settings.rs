@@ -29,7 +29,8 @@ pub struct Settings {
     pub env: Environment,
     /// `sqlite://FILE` or `postgres://...`.
     pub database_url: String,
-    pub database_max_connections: u32,
+    /// The pool's size; unset, 4 on SQLite and 8 on PostgreSQL (`pool_size`).
+    pub database_max_connections: Option<u32>,
     /// Connections kept apart for exports, which hold one for as long as they stream.
     pub export_connections: u32,
     /// `smtp://`, `smtps://` (lettre's URL forms), `file:///dir`, `file://dir` or `log`.
@@ -82,7 +83,7 @@ impl Default for Settings {
             site_root: "target/site".into(),
             env: Environment::Dev,
             database_url: "sqlite://rollcall.db".into(),
-            database_max_connections: 8,
+            database_max_connections: None,
             export_connections: 2,
             mail_url: "file://mail".into(),
             mail_from: "Rollcall <rollcall@localhost>".into(),
@@ -160,6 +161,22 @@ impl Settings {
                 Environment::Prod => leptos::config::Env::PROD,
             })
             .build()
+    }
+
+    /// The pool's size: as set, or 4 on SQLite and 8 on PostgreSQL. SQLite's writers
+    /// take turns in the process and two cores read no faster from more connections,
+    /// while each one keeps its schema and prepared statements, on a thread of its own
+    /// with memory of its own, for good (see `rollcall::db::connect`): 8 held 4 MiB
+    /// more after a crowd than 4 did, and side by side neither signed nor confirmed
+    /// faster by more than the runs' spread (BENCHMARKS.md). A PostgreSQL connection
+    /// waits on the network for most of a request, so more of them overlap.
+    pub fn pool_size(&self) -> u32 {
+        self.database_max_connections
+            .unwrap_or(if self.database_url.starts_with("sqlite:") {
+                4
+            } else {
+                8
+            })
     }
 
     pub fn public_url(&self) -> &str {
@@ -262,9 +279,26 @@ mod tests {
 
     #[test]
     fn a_missing_file_leaves_the_defaults() {
-        figment::Jail::expect_with(|_| {
+        figment::Jail::expect_with(|jail| {
+            jail.clear_env();
             let settings = Settings::load(Path::new("nowhere.toml")).expect("settings load");
             assert_eq!(settings.site_addr, SocketAddr::from(([127, 0, 0, 1], 3000)));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_pool_is_sized_for_its_database_unless_set() {
+        figment::Jail::expect_with(|jail| {
+            jail.clear_env();
+            let load = || Settings::load(Path::new("nowhere.toml")).expect("settings load");
+            assert_eq!(load().pool_size(), 4, "SQLite, the default database");
+            jail.set_env("DATABASE_URL", "postgres://db/rollcall");
+            assert_eq!(load().pool_size(), 8);
+            jail.set_env("DATABASE_MAX_CONNECTIONS", "16");
+            assert_eq!(load().pool_size(), 16, "a size set is kept");
+            jail.set_env("DATABASE_URL", "sqlite://rollcall.db");
+            assert_eq!(load().pool_size(), 16, "on SQLite too");
             Ok(())
         });
     }

@@ -210,7 +210,7 @@ impl TestApp {
             site_addr: addr,
             site_root: dir.path().join("site").display().to_string(),
             database_url,
-            database_max_connections: 8,
+            database_max_connections: None,
             mail_url: format!("smtp://127.0.0.1:{}", smtp.port),
             public_url: format!("http://{addr}"),
             // A sign form must be a second old: tests that post one wait that long.
