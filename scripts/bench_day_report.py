@@ -43,7 +43,7 @@ memory = {r["label"]: r for r in of("memory")}
 for r in of("record-day"):
     s, f = r["stream"], r["flow"]
     m = memory.get(r["label"])
-    mem = f"{m['idle'] / 2**20:.0f} → {m['after'] / 2**20:.0f} MB, {mark(m['after'] < 2 * m['idle'])}" if m else ""
+    mem = f"{m['idle'] / 2**20:.0f} → {m['after'] / 2**20:.0f} MiB, {mark(m['after'] < 2 * m['idle'])}" if m else ""
     kib = f"{s['kib_per_subscriber']:.1f}" if s.get("kib_per_subscriber") is not None else ""
     held = f"{s['held']} of {s['subscribers']}" + (f", {s['ended_early']} dropped" if s["ended_early"] else "")
     held += f" ({s['mode'].split(' on ', 1)[-1]})"
