@@ -12,7 +12,7 @@ use crate::{
     campaigns, db,
     domain::{Language, SignatureStatus, Token, markdown_to_plain, render_markdown},
     entities::{campaign, campaign_text, signature},
-    lookup::{Found, LookupError, find_by_token, signature_view},
+    lookup::{Found, LookupError, TokenColumn, find_by_token, signature_view},
     mail, pledges, tally,
     views::SignatureView,
 };
@@ -68,7 +68,7 @@ pub async fn confirmation_view(
     token: &str,
     now: DateTime<Utc>,
 ) -> Result<SignatureView, ConfirmError> {
-    let found = find_by_token(db, signature::Column::ConfirmTokenHash, token).await?;
+    let found = find_by_token(db, TokenColumn::Confirm, token).await?;
     match SignatureStatus::parse(&found.signature.status) {
         Some(SignatureStatus::Confirmed) => {}
         Some(SignatureStatus::Pending) => {
@@ -111,8 +111,8 @@ pub async fn confirm(
     Token::parse(token).map_err(|_| ConfirmError::Unknown)?;
     let early = db::begin_write_before_reads(db).await?;
     let found = match &early {
-        Some(txn) => find_by_token(txn, signature::Column::ConfirmTokenHash, token).await?,
-        None => find_by_token(db, signature::Column::ConfirmTokenHash, token).await?,
+        Some(txn) => find_by_token(txn, TokenColumn::Confirm, token).await?,
+        None => find_by_token(db, TokenColumn::Confirm, token).await?,
     };
     let confirmed = |newly_counted, crossed| Confirmed {
         campaign_id: found.campaign.id,
@@ -161,7 +161,7 @@ pub async fn confirm(
     if updated.rows_affected != 1 {
         drop(txn);
         // Changed since it was read: confirmed by another press, closed, or gone.
-        let now_found = find_by_token(db, signature::Column::ConfirmTokenHash, token).await?;
+        let now_found = find_by_token(db, TokenColumn::Confirm, token).await?;
         return match SignatureStatus::parse(&now_found.signature.status) {
             Some(SignatureStatus::Confirmed) => Ok(confirmed(false, false)),
             Some(SignatureStatus::Pending) => {

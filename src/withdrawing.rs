@@ -8,7 +8,7 @@ use crate::{
     db,
     domain::SignatureStatus,
     entities::signature,
-    lookup::{LookupError, find_by_token, signature_view},
+    lookup::{LookupError, TokenColumn, find_by_token, signature_view},
     tally,
     views::SignatureView,
 };
@@ -35,7 +35,7 @@ pub async fn withdrawal_view(
     db: &DatabaseConnection,
     token: &str,
 ) -> Result<SignatureView, WithdrawError> {
-    let found = find_by_token(db, signature::Column::WithdrawTokenHash, token).await?;
+    let found = find_by_token(db, TokenColumn::Withdraw, token).await?;
     Ok(signature_view(db, found).await?)
 }
 
@@ -58,7 +58,7 @@ pub async fn withdraw(
     now: DateTime<Utc>,
 ) -> Result<Withdrawn, WithdrawError> {
     let txn = db::begin_write(db).await?;
-    let found = find_by_token(&txn, signature::Column::WithdrawTokenHash, token).await?;
+    let found = find_by_token(&txn, TokenColumn::Withdraw, token).await?;
     // Conditional on still being confirmed, so concurrent presses subtract once.
     let updated = signature::Entity::update_many()
         .col_expr(
