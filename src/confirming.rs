@@ -151,11 +151,12 @@ pub async fn confirm(
         // A re-sign in between replaces the token (and perhaps the local): this one
         // then confirms nothing, so the count never lands on a stale local.
         .filter(signature::Column::ConfirmTokenHash.eq(found.signature.confirm_token_hash.clone()))
-        // The campaign may have closed while this waited for its turn to write.
-        .filter(
-            signature::Column::CampaignId
-                .in_subquery(campaigns::taking_confirmations(found.campaign.id, now)),
-        )
+        // The campaign may have closed while this waited for its turn to write. (EXISTS
+        // rather than IN: SQLite builds a temporary table for an IN subquery.)
+        .filter(Expr::exists(campaigns::taking_confirmations(
+            found.campaign.id,
+            now,
+        )))
         .exec(&txn)
         .await?;
     if updated.rows_affected != 1 {
