@@ -37,12 +37,7 @@ pub(crate) fn sha256_hex(parts: &[&[u8]]) -> String {
     for part in parts {
         hasher.update(part);
     }
-    let mut hex = String::with_capacity(64);
-    for byte in hasher.finalize() {
-        // Writing to a String cannot fail.
-        let _ = write!(hex, "{byte:02x}");
-    }
-    hex
+    format!("{:x}", hasher.finalize())
 }
 
 /// Markdown as plain text for mail: blocks separated by blank lines, list items marked,
