@@ -117,8 +117,8 @@ mod tests {
             .send(
                 &crate::signer_email(7, 3),
                 "Please confirm",
-                text.clone(),
-                format!("<p>{text}</p>"),
+                &text,
+                &format!("<p>{text}</p>"),
             )
             .await
             .unwrap();

@@ -318,7 +318,7 @@ async fn send_one(mailer: &Mailer, mail: outbox::Model) -> Sent {
         return Sent::Unsendable;
     };
     match mailer
-        .send(&mail.recipient, &mail.subject, text, html)
+        .send(&mail.recipient, &mail.subject, &text, &html)
         .await
     {
         Ok(()) => {
