@@ -3,14 +3,15 @@
 //! per minute (the sender's reputation). The first refuses a mail; the second only
 //! delays it.
 
+use crate::{
+    domain::text::sha256_hex,
+    entities::{mail_ceiling, mail_quota},
+};
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
     sea_query::{Expr, ExprTrait, OnConflict, Query},
 };
-use sha2::{Digest, Sha256};
-
-use crate::entities::{mail_ceiling, mail_quota};
 
 /// Mail limits, from the settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -64,7 +65,7 @@ pub async fn take_mailbox(
     now: DateTime<Utc>,
     limits: MailLimits,
 ) -> Result<bool, DbErr> {
-    let hash = hex(&Sha256::digest(canonical_email.as_bytes()));
+    let hash = sha256_hex(&[canonical_email.as_bytes()]);
     let mut insert = Query::insert()
         .into_table(mail_quota::Entity)
         .columns([
@@ -132,8 +133,4 @@ pub async fn forget_old(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result
         .exec(db)
         .await?;
     Ok(())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
