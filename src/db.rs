@@ -4,14 +4,14 @@ use std::{
     collections::HashMap,
     ffi::c_int,
     path::PathBuf,
-    sync::{Arc, LazyLock, PoisonError},
+    sync::{Arc, LazyLock, OnceLock, PoisonError},
     time::Duration,
 };
 
 use sea_orm::{
     ConnAcquireErr, ConnectOptions, ConnectionTrait, Database, DatabaseConnection,
     DatabaseTransaction, DbBackend, DbErr, ExecResult, QueryResult, SqlErr, SqliteTransactionMode,
-    Statement, TransactionOptions, TransactionTrait,
+    Statement, StatementBuilder, TransactionOptions, TransactionTrait, Value,
     sqlx::{
         self,
         sqlite::{SqliteConnection, SqliteJournalMode, SqliteSynchronous},
@@ -245,6 +245,61 @@ pub async fn begin_write_before_reads(db: &DatabaseConnection) -> Result<Option<
     begin_write(db).await.map(Some)
 }
 
+/// The SQL of a statement run on every sign or confirmation, written by sea-query once for
+/// each database and kept: writing it anew (dozens of aliased columns, subqueries) took
+/// more instructions than SQLite took to answer it (callgrind). Its text must depend on
+/// the query's shape alone; each run binds its own values, given in the order the SQL
+/// takes them. Debug builds (the tests) write the query afresh on every run as well, and
+/// panic unless the kept SQL and the values given are exactly what sea-query wrote.
+pub struct WrittenOnce {
+    sqlite: OnceLock<String>,
+    postgres: OnceLock<String>,
+}
+
+impl WrittenOnce {
+    pub const fn new() -> Self {
+        Self {
+            sqlite: OnceLock::new(),
+            postgres: OnceLock::new(),
+        }
+    }
+
+    /// The statement for `backend`: `query` writes it with this run's values (called
+    /// only the first time, in release builds), and `values` are those values in order.
+    pub fn statement<S: StatementBuilder>(
+        &self,
+        backend: DbBackend,
+        query: impl Fn() -> S,
+        values: Vec<Value>,
+    ) -> Statement {
+        let kept = match backend {
+            DbBackend::Sqlite => &self.sqlite,
+            DbBackend::Postgres => &self.postgres,
+            _ => return backend.build(&query()),
+        };
+        let sql = kept.get_or_init(|| backend.build(&query()).sql);
+        let statement = Statement::from_sql_and_values(backend, sql.clone(), values);
+        if cfg!(debug_assertions) {
+            let written = backend.build(&query());
+            assert_eq!(
+                statement.sql, written.sql,
+                "a statement written once changed its SQL"
+            );
+            assert_eq!(
+                statement.values, written.values,
+                "the values given are not those the SQL takes, in its order"
+            );
+        }
+        statement
+    }
+}
+
+impl Default for WrittenOnce {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Whether the database refused a write because a unique index already holds the value.
 pub fn is_unique_violation(err: &DbErr) -> bool {
     matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
@@ -277,4 +332,39 @@ pub async fn cached_page_bytes(conn: &mut SqliteConnection) -> Result<i64, sqlx:
         )));
     }
     Ok(i64::from(current))
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ColumnTrait, DbBackend, EntityTrait, QueryFilter, QueryTrait};
+
+    use super::WrittenOnce;
+    use crate::entities::campaign;
+
+    fn by_slug(slug: &str) -> sea_orm::sea_query::SelectStatement {
+        campaign::Entity::find()
+            .filter(campaign::Column::Slug.eq(slug))
+            .into_query()
+    }
+
+    #[test]
+    fn a_statement_written_once_is_the_one_sea_query_writes_each_time() {
+        let written = WrittenOnce::new();
+        for backend in [DbBackend::Sqlite, DbBackend::Postgres] {
+            for slug in ["pay-parity", "safe-staffing"] {
+                let statement = written.statement(backend, || by_slug(slug), vec![slug.into()]);
+                assert_eq!(statement, backend.build(&by_slug(slug)));
+            }
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "the values given are not those the SQL takes")]
+    fn values_that_are_not_the_queries_own_are_caught_in_tests() {
+        WrittenOnce::new().statement(
+            DbBackend::Sqlite,
+            || by_slug("pay-parity"),
+            vec!["safe-staffing".into()],
+        );
+    }
 }

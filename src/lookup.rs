@@ -1,14 +1,13 @@
 //! Finding a signature by one of its tokens (confirm or withdraw), and showing it to
 //! its own signer.
 
-use std::sync::LazyLock;
-
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryTrait,
-    SelectThreeModel, SelectorTrait, Statement,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryTrait, SelectThreeModel,
+    SelectorTrait,
 };
 
 use crate::{
+    db::WrittenOnce,
     domain::{SignatureStatus, Token},
     entities::{campaign, campaign_text, local, signature, union},
     views::SignatureView,
@@ -45,35 +44,8 @@ impl TokenColumn {
     }
 }
 
-/// The lookup as SQL for `backend`: the signature whose `token` column holds the one
-/// value bound, with its campaign and the text it signed, in one query. (No LIMIT: a
-/// token is 256 random bits, and the first row is all that is read.)
-fn lookup_sql(backend: DbBackend, token: TokenColumn) -> String {
-    let statement = signature::Entity::find()
-        .filter(token.column().eq(""))
-        .find_also_related(campaign::Entity)
-        .find_also_related(campaign_text::Entity)
-        .build(backend);
-    debug_assert_eq!(statement.values.map(|values| values.0.len()), Some(1));
-    statement.sql
-}
-
-/// The lookup's SQL, written once for each database and token: a confirmation runs
-/// it on every press, and writing it again (three tables, 55 aliased columns) took
-/// more instructions than SQLite took to run it (callgrind).
-fn lookup_statement(backend: DbBackend, token: TokenColumn, hash: &str) -> Statement {
-    static WRITTEN: LazyLock<[[String; 2]; 2]> = LazyLock::new(|| {
-        [DbBackend::Sqlite, DbBackend::Postgres].map(|backend| {
-            [TokenColumn::Confirm, TokenColumn::Withdraw].map(|token| lookup_sql(backend, token))
-        })
-    });
-    let sql = match backend {
-        DbBackend::Sqlite => WRITTEN[0][token as usize].clone(),
-        DbBackend::Postgres => WRITTEN[1][token as usize].clone(),
-        other => lookup_sql(other, token),
-    };
-    Statement::from_sql_and_values(backend, sql, [hash.into()])
-}
+/// The lookup's SQL for each token column.
+static LOOKUP: [WrittenOnce; 2] = [WrittenOnce::new(), WrittenOnce::new()];
 
 /// Finds the signature whose `which` token column holds the hash of `token`.
 pub async fn find_by_token(
@@ -84,12 +56,23 @@ pub async fn find_by_token(
     let hash = Token::parse(token)
         .map_err(|_| LookupError::Unknown)?
         .hash();
+    // One query, the signature with its campaign and the text it signed: a confirmation
+    // asks it on every press. (No LIMIT: a token is 256 random bits, and only the first
+    // row is read.)
+    let query = || {
+        signature::Entity::find()
+            .filter(which.column().eq(hash.as_str()))
+            .find_also_related(campaign::Entity)
+            .find_also_related(campaign_text::Entity)
+            .into_query()
+    };
+    let statement = LOOKUP[which as usize].statement(
+        db.get_database_backend(),
+        query,
+        vec![hash.as_str().into()],
+    );
     let row = db
-        .query_one_raw(lookup_statement(
-            db.get_database_backend(),
-            which,
-            hash.as_str(),
-        ))
+        .query_one_raw(statement)
         .await?
         .ok_or(LookupError::Unknown)?;
     let (signature, campaign, text) = SelectThreeModel::<
