@@ -11,6 +11,7 @@ use sea_orm::{
 };
 
 use crate::{
+    db::WrittenOnce,
     domain::{CampaignKind, CampaignStatus, Language, LocalChoice, render_markdown},
     entities::{campaign, campaign_local, campaign_sponsor, campaign_text, local, union},
     hub::TallyHub,
@@ -109,6 +110,9 @@ impl FromQueryResult for ForSigning {
 
 const MAY_SIGN: &str = "may_sign";
 
+/// The signing query's SQL for a local, and for a community supporter.
+static FOR_SIGNING: [WrittenOnce; 2] = [WrittenOnce::new(), WrittenOnce::new()];
+
 /// [`ForSigning`] for the campaign at `slug`, in one query: signing reads it every time.
 /// None when no campaign has that address or it has no text.
 pub async fn for_signing(
@@ -117,35 +121,43 @@ pub async fn for_signing(
     language: Language,
     choice: LocalChoice,
 ) -> Result<Option<ForSigning>, DbErr> {
-    let campaign_column = |column| Expr::col((campaign::Entity, column));
-    let may_sign = match choice {
-        LocalChoice::Local(local_id) => Expr::exists(
-            Query::select()
-                .expr(Expr::val(1))
-                .from(local::Entity)
-                .and_where(local::Column::Id.eq(local_id))
-                .cond_where(local_may_sign_condition(
-                    campaign_column(campaign::Column::Id),
-                    local_id,
-                ))
-                .to_owned(),
-        ),
-        LocalChoice::CommunitySupporter => campaign_column(campaign::Column::AllowCommunity),
+    let query = || {
+        let campaign_column = |column| Expr::col((campaign::Entity, column));
+        let may_sign = match choice {
+            LocalChoice::Local(local_id) => Expr::exists(
+                Query::select()
+                    .column(local::Column::Id)
+                    .from(local::Entity)
+                    .and_where(local::Column::Id.eq(local_id))
+                    .cond_where(local_may_sign_condition(
+                        campaign_column(campaign::Column::Id),
+                        local_id,
+                    ))
+                    .to_owned(),
+            ),
+            LocalChoice::CommunitySupporter => campaign_column(campaign::Column::AllowCommunity),
+        };
+        let texts = campaign_text::Entity::find()
+            .find_also_related(campaign::Entity)
+            .filter(campaign::Column::Slug.eq(slug))
+            .expr_as(may_sign, MAY_SIGN);
+        newest_text_first(
+            texts,
+            language,
+            campaign_column(campaign::Column::DefaultLanguage),
+        )
+        .limit(1)
+        .into_query()
     };
-    let texts = campaign_text::Entity::find()
-        .find_also_related(campaign::Entity)
-        .filter(campaign::Column::Slug.eq(slug))
-        .expr_as(may_sign, MAY_SIGN);
-    let query = newest_text_first(
-        texts,
-        language,
-        campaign_column(campaign::Column::DefaultLanguage),
-    )
-    .limit(1)
-    .into_query();
-    ForSigning::find_by_statement(db.get_database_backend().build(&query))
-        .one(db)
-        .await
+    // The values in the order the SQL takes them: the local twice (is it one of the
+    // campaign's sponsors', and is it listed), then the address, the language, the limit.
+    let (written, mut values) = match choice {
+        LocalChoice::Local(local_id) => (&FOR_SIGNING[0], vec![local_id.into(), local_id.into()]),
+        LocalChoice::CommunitySupporter => (&FOR_SIGNING[1], Vec::new()),
+    };
+    values.extend([slug.into(), language.code().into(), 1u64.into()]);
+    let statement = written.statement(db.get_database_backend(), query, values);
+    ForSigning::find_by_statement(statement).one(db).await
 }
 
 /// Orders a campaign's texts: `language`'s first, then the default language's, each
@@ -293,20 +305,22 @@ pub async fn local_can_sign(
 /// What [`local_can_sign`] asks of the local's row, for the campaign `campaign_id` (a
 /// value, or the column of a campaign read in the same query).
 fn local_may_sign_condition(campaign_id: Expr, local_id: i64) -> Condition {
-    let sponsors = Query::select()
-        .column(campaign_sponsor::Column::UnionId)
-        .from(campaign_sponsor::Entity)
-        .and_where(
-            Expr::col((
-                campaign_sponsor::Entity,
-                campaign_sponsor::Column::CampaignId,
-            ))
-            .eq(campaign_id.clone()),
-        )
-        .to_owned();
+    let sponsor = |column| Expr::col((campaign_sponsor::Entity, column));
+    // EXISTS rather than IN: SQLite fills a temporary table for an IN subquery.
+    let sponsored = Expr::exists(
+        Query::select()
+            .column(campaign_sponsor::Column::UnionId)
+            .from(campaign_sponsor::Entity)
+            .and_where(sponsor(campaign_sponsor::Column::CampaignId).eq(campaign_id.clone()))
+            .and_where(
+                sponsor(campaign_sponsor::Column::UnionId)
+                    .equals((local::Entity, local::Column::UnionId)),
+            )
+            .to_owned(),
+    );
     let listed = |also_local: bool| {
         let mut rows = Query::select();
-        rows.expr(Expr::val(1))
+        rows.column(campaign_local::Column::LocalId)
             .from(campaign_local::Entity)
             .and_where(
                 Expr::col((campaign_local::Entity, campaign_local::Column::CampaignId))
@@ -318,7 +332,7 @@ fn local_may_sign_condition(campaign_id: Expr, local_id: i64) -> Condition {
         Expr::exists(rows.to_owned())
     };
     Condition::all()
-        .add(local::Column::UnionId.in_subquery(sponsors))
+        .add(sponsored)
         // A campaign that lists nobody takes every sponsor's locals.
         .add(Condition::any().add(listed(true)).add(listed(false).not()))
 }
