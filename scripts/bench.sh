@@ -37,6 +37,7 @@ tool="$CARGO_TARGET_DIR/release/rollcall-bench"
 
 work=$(mktemp -d)
 chmod 755 "$work" # nginx's workers read the static copies
+mails=$(mail_folder)
 results="$work/results.jsonl"
 server_pid=""
 nginx_pid=""
@@ -44,7 +45,7 @@ cleanup() {
   [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
   [ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null || true
   psql -q "$pg/postgres" -c "DROP DATABASE IF EXISTS rollcall_bench WITH (FORCE)" 2>/dev/null || true
-  rm -rf "$work"
+  rm -rf "$work" "$mails"
 }
 trap cleanup EXIT
 
@@ -61,8 +62,8 @@ suite() {
   local label=$1 db_url=$2
   say "$label: loading the demo and $preload signatures"
   load_demo "$db_url"
-  rm -rf "$work/mail-$label" && mkdir -p "$work/mail-$label"
-  start_server "$db_url" "file://$work/mail-$label"
+  rm -rf "$mails/mail-$label" && mkdir -p "$mails/mail-$label"
+  start_server "$db_url" "file://$mails/mail-$label"
   sleep 1
   rss_bytes > "$work/rss-idle-$label"
   run --label "$label" tally --slug general-strike-pledge-demo --clients 64
@@ -70,7 +71,7 @@ suite() {
   run --label "$label" sign --clients 16
   run --label "$label" sign --rate "$(rate_of)"
   wait_for_mail "$db_url"
-  "$tool" tokens --mail-dir "$work/mail-$label" --out "$work/tokens"
+  "$tool" tokens --mail-dir "$mails/mail-$label" --out "$work/tokens"
   head -n "$(( $(wc -l < "$work/tokens") / 2 ))" "$work/tokens" > "$work/tokens-a"
   tail -n "+$(( $(wc -l < "$work/tokens") / 2 + 1 ))" "$work/tokens" > "$work/tokens-b"
   run --label "$label" confirm --tokens "$work/tokens-a" --clients 16
@@ -80,7 +81,7 @@ suite() {
   # Watching: $subscribers on the live count while $stream_rate a second are confirmed,
   # with fresh signatures (tokens not confirmed above).
   head -n "$(( half * secs ))" "$work/tokens-b" | cat "$work/tokens-a" - > "$work/tokens-used"
-  fresh_tokens "$work/mail-$label" "$db_url" "$work/tokens-used"
+  fresh_tokens "$mails/mail-$label" "$db_url" "$work/tokens-used"
   run --label "$label" --rate "$stream_rate" stream --subscribers "$subscribers" --tokens "$work/tokens-stream" --server-pid "$server_pid"
   curl -s "http://127.0.0.1:$port/api/v1/campaigns/general-strike-pledge-demo/tally" > "$work/tally.json"
   curl -s "http://127.0.0.1:$port/c/general-strike-pledge-demo" > "$work/page.html"
@@ -94,9 +95,9 @@ suite() {
   # would reuse and seem to weigh less. (Cold: what the first request warms up counts
   # against the subscribers.)
   head -n "$(( stream_rate * secs ))" "$work/tokens-stream" >> "$work/tokens-used"
-  fresh_tokens "$work/mail-$label" "$db_url" "$work/tokens-used"
+  fresh_tokens "$mails/mail-$label" "$db_url" "$work/tokens-used"
   stop_server
-  start_server "$db_url" "file://$work/mail-$label"
+  start_server "$db_url" "file://$mails/mail-$label"
   run --label "$label" --rate "$stream_rate" --streams-per-connection 100 stream --subscribers 20000 --tokens "$work/tokens-stream" --server-pid "$server_pid"
   stop_server
   if [[ "$db_url" == sqlite* ]]; then
@@ -161,7 +162,7 @@ sleep 1
 "$tool" --base "http://127.0.0.1:$nginx_port" --seconds "$secs" --json "$results" --label nginx page --path /page.html --clients 32
 
 say "writing BENCHMARKS.md"
-python3 scripts/bench_report.py "$results" "$work" > "$work/BENCHMARKS.md"
+MAIL_FOLDER_FS=$(stat -f -c %T "$mails") python3 scripts/bench_report.py "$results" "$work" > "$work/BENCHMARKS.md"
 # The reading of the figures and the side-by-side runs (scripts/bench_ab.sh) are
 # written by hand; the export and pledge figures come from scripts/bench_export.sh and
 # scripts/bench_pledge.sh, the record day from scripts/bench_day.sh; all are kept as

@@ -39,13 +39,13 @@ for kind in sqlite postgres; do
     db_url="$pg/$scratch_db"
   fi
   load_demo "$db_url"
-  rm -rf "$work/mail" && mkdir -p "$work/mail"
-  start_server "$db_url" "file://$work/mail"
+  rm -rf "$mails/mail" && mkdir -p "$mails/mail"
+  start_server "$db_url" "file://$mails/mail"
   sleep 1
   idle=$(rss_bytes)
   run sign --clients 16
   costed_run "$label-$kind" "$db_url" --seconds 10 sign --rate 250
-  "$tool" tokens --mail-dir "$work/mail" --out "$work/tokens"
+  "$tool" tokens --mail-dir "$mails/mail" --out "$work/tokens"
   # Half the tokens each, so no run presses a link another has used (a second press
   # writes nothing, and would look fast).
   half=$(( $(wc -l < "$work/tokens") / 2 ))
@@ -54,7 +54,7 @@ for kind in sqlite postgres; do
   run confirm --tokens "$work/tokens-a" --clients 16
   costed_run "$label-$kind" "$db_url" --seconds 10 confirm --tokens "$work/tokens-b" --rate 250
   if [ "${AB_STREAM:-}" = 1 ]; then
-    fresh_tokens "$work/mail" "$db_url" "$work/tokens"
+    fresh_tokens "$mails/mail" "$db_url" "$work/tokens"
     run --rate 200 stream --subscribers "$(stream_subscribers)" --tokens "$work/tokens-stream" --server-pid "$server_pid"
     sleep 35
     after=$(rss_bytes)

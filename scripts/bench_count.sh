@@ -115,9 +115,9 @@ callgrind_counted() {
 sign_then_confirm() {
   local counted=$1 on=$2 db_url=$3
   outbox_emptied "$db_url"
-  rm -f "$work"/mail/*
+  rm -f "$mails"/mail/*
   "$counted" "$on" "$db_url" sign
-  "$tool" tokens --mail-dir "$work/mail" --out "$work/tokens"
+  "$tool" tokens --mail-dir "$mails/mail" --out "$work/tokens"
   "$counted" "$on" "$db_url" confirm --tokens "$work/tokens"
 }
 
@@ -129,8 +129,8 @@ for on in sqlite postgres; do
     db_url="$pg/$scratch_db"
   fi
   load_demo "$db_url"
-  rm -rf "$work/mail" && mkdir -p "$work/mail"
-  start_server "$db_url" "file://$work/mail"
+  rm -rf "$mails/mail" && mkdir -p "$mails/mail"
+  start_server "$db_url" "file://$mails/mail"
   # A warm-up, so first requests' one-off work (statements prepared, pages cached) is
   # not counted.
   load 50 2 sign >/dev/null
@@ -138,7 +138,7 @@ for on in sqlite postgres; do
   stop_server
   # Under callgrind, which runs the server about fifty times slower.
   server_wrap="valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=$work/callgrind.out.%p" \
-    start_server "$db_url" "file://$work/mail"
+    start_server "$db_url" "file://$mails/mail"
   load 10 2 sign >/dev/null
   sign_then_confirm callgrind_counted "$on" "$db_url"
   stop_server

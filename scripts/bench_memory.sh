@@ -40,8 +40,8 @@ run() { "$tool" --base "http://127.0.0.1:$port" --seconds 10 --json "$results" -
 
 db_url="sqlite://$work/memory.db"
 load_demo "$db_url"
-mkdir -p "$work/mail"
-start_server "$db_url" "file://$work/mail"
+mkdir -p "$mails/mail"
+start_server "$db_url" "file://$mails/mail"
 sleep 1
 step "idle"
 curl -fs -o /dev/null "http://127.0.0.1:$port/api/v1/campaigns/general-strike-pledge-demo/tally"
@@ -53,10 +53,10 @@ run page --slug general-strike-pledge-demo --clients 32
 step "10 s of tally and of page reads"
 run sign --clients 16
 wait_for_mail "$db_url"
-"$tool" tokens --mail-dir "$work/mail" --out "$work/tokens"
+"$tool" tokens --mail-dir "$mails/mail" --out "$work/tokens"
 run confirm --tokens "$work/tokens" --clients 16
 step "10 s of signs and of confirms"
-fresh_tokens "$work/mail" "$db_url" "$work/tokens"
+fresh_tokens "$mails/mail" "$db_url" "$work/tokens"
 run --rate 200 stream --subscribers "$(stream_subscribers)" --tokens "$work/tokens-stream" --server-pid "$server_pid"
 sleep 35
 step "35 s after the crowd"

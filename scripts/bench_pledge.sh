@@ -34,7 +34,7 @@ suite() {
   for kind in petition pledge community; do
     DATABASE_URL="$db_url" "$bin" --config /dev/null campaign import "bench/fixtures/hot-$kind.toml" >/dev/null
   done
-  DATABASE_URL="$db_url" MAIL_URL="file://$work/mail" LEPTOS_ENV=prod LEPTOS_SITE_ADDR="127.0.0.1:$port" \
+  DATABASE_URL="$db_url" MAIL_URL="file://$mails/mail" LEPTOS_ENV=prod LEPTOS_SITE_ADDR="127.0.0.1:$port" \
     PUBLIC_URL="http://127.0.0.1:$port" TRUSTED_PROXIES=127.0.0.0/8 DATABASE_MAX_CONNECTIONS=16 \
     RUST_LOG=warn MAILS_PER_MINUTE=1000000 \
     "$bin" --config /dev/null serve >"$work/server.log" 2>&1 &
@@ -44,10 +44,10 @@ suite() {
     local sign=(sign --slug "hot-$kind")
     [ "$kind" = spread ] && sign=(sign --slug joint-statement-demo)
     [ "$kind" = community ] && sign+=(--community)
-    rm -rf "$work/mail" && mkdir -p "$work/mail"
+    rm -rf "$mails/mail" && mkdir -p "$mails/mail"
     "$tool" --base "http://127.0.0.1:$port" --seconds "$secs" --label "$label hot-$kind" "${sign[@]}" --clients 16 >/dev/null
     wait_for_mail "$db_url"
-    "$tool" tokens --mail-dir "$work/mail" --out "$work/tokens"
+    "$tool" tokens --mail-dir "$mails/mail" --out "$work/tokens"
     "$tool" --base "http://127.0.0.1:$port" --seconds "$secs" --json "$results" --label "$label hot-$kind" \
       confirm --tokens "$work/tokens" --clients 16
     wait_for_mail "$db_url"

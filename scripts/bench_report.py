@@ -1,5 +1,6 @@
 """Turns the load tool's JSON lines into BENCHMARKS.md (called by scripts/bench.sh)."""
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -32,7 +33,8 @@ print("client), with the server's rate limiter on and 1,000,000 confirmed signat
 print("## Machine\n")
 print(f"- {subprocess.run('nproc', capture_output=True, text=True).stdout.strip()} cores, {int(memory) // 1024 // 1024} GiB, {platform.platform()}")
 print(f"- {version('rustc --version')}; {version('psql --version')}; SQLite {version('sqlite3 --version').split()[0]}; {version('nginx -v 2>&1')}")
-print("- server: release build, `LEPTOS_ENV=prod`, `DATABASE_MAX_CONNECTIONS` 4 on SQLite (the default) and 16 on PostgreSQL, mail written to files, the")
+mail_fs = os.environ.get("MAIL_FOLDER_FS", "the scratch folder's filesystem")
+print(f"- server: release build, `LEPTOS_ENV=prod`, `DATABASE_MAX_CONNECTIONS` 4 on SQLite (the default) and 16 on PostgreSQL, mail written to files (on {mail_fs}), the")
 print("  mail ceiling lifted (`MAILS_PER_MINUTE`) so the outbox drains between runs\n")
 print("## Results\n")
 print("| scenario | on | mode | requests | per second | p50 ms | p99 ms | max ms | answers |")
