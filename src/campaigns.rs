@@ -110,8 +110,10 @@ impl FromQueryResult for ForSigning {
 
 const MAY_SIGN: &str = "may_sign";
 
-/// The signing query's SQL for a local, and for a community supporter.
-static FOR_SIGNING: [WrittenOnce; 2] = [WrittenOnce::new(), WrittenOnce::new()];
+/// The signing query's SQL for a signer with a local.
+static FOR_SIGNING_WITH_A_LOCAL: WrittenOnce = WrittenOnce::new();
+/// The signing query's SQL for a community supporter.
+static FOR_SIGNING_AS_A_SUPPORTER: WrittenOnce = WrittenOnce::new();
 
 /// [`ForSigning`] for the campaign at `slug`, in one query: signing reads it every time.
 /// None when no campaign has that address or it has no text.
@@ -124,6 +126,7 @@ pub async fn for_signing(
     let query = || {
         let campaign_column = |column| Expr::col((campaign::Entity, column));
         let may_sign = match choice {
+            // EXISTS ignores what its subquery selects: a column, so no value is bound.
             LocalChoice::Local(local_id) => Expr::exists(
                 Query::select()
                     .column(local::Column::Id)
@@ -149,11 +152,14 @@ pub async fn for_signing(
         .limit(1)
         .into_query()
     };
-    // The values in the order the SQL takes them: the local twice (is it one of the
-    // campaign's sponsors', and is it listed), then the address, the language, the limit.
+    // The values in the order the SQL takes them: the local twice (which local it is, and
+    // whether the campaign lists it), then the address, the language, the limit.
     let (written, mut values) = match choice {
-        LocalChoice::Local(local_id) => (&FOR_SIGNING[0], vec![local_id.into(), local_id.into()]),
-        LocalChoice::CommunitySupporter => (&FOR_SIGNING[1], Vec::new()),
+        LocalChoice::Local(local_id) => (
+            &FOR_SIGNING_WITH_A_LOCAL,
+            vec![local_id.into(), local_id.into()],
+        ),
+        LocalChoice::CommunitySupporter => (&FOR_SIGNING_AS_A_SUPPORTER, Vec::new()),
     };
     values.extend([slug.into(), language.code().into(), 1u64.into()]);
     let statement = written.statement(db.get_database_backend(), query, values);

@@ -151,8 +151,10 @@ pub async fn confirm(
         // A re-sign in between replaces the token (and perhaps the local): this one
         // then confirms nothing, so the count never lands on a stale local.
         .filter(signature::Column::ConfirmTokenHash.eq(found.signature.confirm_token_hash.clone()))
-        // The campaign may have closed while this waited for its turn to write. (EXISTS
-        // rather than IN: SQLite builds a temporary table for an IN subquery.)
+        // The campaign may have closed while this waited for its turn to write: the row's
+        // campaign, still taking confirmations. (EXISTS rather than an IN subquery, for
+        // which SQLite fills a temporary table.)
+        .filter(signature::Column::CampaignId.eq(found.campaign.id))
         .filter(Expr::exists(campaigns::taking_confirmations(
             found.campaign.id,
             now,

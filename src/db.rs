@@ -246,8 +246,8 @@ pub async fn begin_write_before_reads(db: &DatabaseConnection) -> Result<Option<
 }
 
 /// The SQL of a statement run on every sign or confirmation, written by sea-query once for
-/// each database and kept: writing it anew (dozens of aliased columns, subqueries) took
-/// more instructions than SQLite took to answer it (callgrind). Its text must depend on
+/// each database and kept: writing the token lookup anew (63 aliased columns) took a
+/// tenth of a confirmation's instructions (callgrind). Its text must depend on
 /// the query's shape alone; each run binds its own values, given in the order the SQL
 /// takes them. Debug builds (the tests) write the query afresh on every run as well, and
 /// panic unless the kept SQL and the values given are exactly what sea-query wrote.
@@ -359,6 +359,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(not(debug_assertions), ignore = "the check runs in debug builds only")]
     #[should_panic(expected = "the values given are not those the SQL takes")]
     fn values_that_are_not_the_queries_own_are_caught_in_tests() {
         WrittenOnce::new().statement(

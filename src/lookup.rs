@@ -42,10 +42,17 @@ impl TokenColumn {
             TokenColumn::Withdraw => signature::Column::WithdrawTokenHash,
         }
     }
-}
 
-/// The lookup's SQL for each token column.
-static LOOKUP: [WrittenOnce; 2] = [WrittenOnce::new(), WrittenOnce::new()];
+    /// The lookup's SQL by this column.
+    fn lookup(self) -> &'static WrittenOnce {
+        static BY_CONFIRM_TOKEN: WrittenOnce = WrittenOnce::new();
+        static BY_WITHDRAW_TOKEN: WrittenOnce = WrittenOnce::new();
+        match self {
+            TokenColumn::Confirm => &BY_CONFIRM_TOKEN,
+            TokenColumn::Withdraw => &BY_WITHDRAW_TOKEN,
+        }
+    }
+}
 
 /// Finds the signature whose `which` token column holds the hash of `token`.
 pub async fn find_by_token(
@@ -57,8 +64,7 @@ pub async fn find_by_token(
         .map_err(|_| LookupError::Unknown)?
         .hash();
     // One query, the signature with its campaign and the text it signed: a confirmation
-    // asks it on every press. (No LIMIT: a token is 256 random bits, and only the first
-    // row is read.)
+    // asks it on every press. (No LIMIT: both token columns have a unique index.)
     let query = || {
         signature::Entity::find()
             .filter(which.column().eq(hash.as_str()))
@@ -66,11 +72,10 @@ pub async fn find_by_token(
             .find_also_related(campaign_text::Entity)
             .into_query()
     };
-    let statement = LOOKUP[which as usize].statement(
-        db.get_database_backend(),
-        query,
-        vec![hash.as_str().into()],
-    );
+    let statement =
+        which
+            .lookup()
+            .statement(db.get_database_backend(), query, vec![hash.as_str().into()]);
     let row = db
         .query_one_raw(statement)
         .await?

@@ -3,14 +3,15 @@
 //! per minute (the sender's reputation). The first refuses a mail; the second only
 //! delays it.
 
-use crate::{
-    domain::text::sha256_hex,
-    entities::{mail_ceiling, mail_quota},
-};
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
     sea_query::{Expr, ExprTrait, OnConflict, Query},
+};
+
+use crate::{
+    domain::text::sha256_hex,
+    entities::{mail_ceiling, mail_quota},
 };
 
 /// Mail limits, from the settings.
