@@ -100,6 +100,7 @@ suite() {
   start_server "$db_url" "file://$mails/mail-$label"
   run --label "$label" --rate "$stream_rate" --streams-per-connection 100 stream --subscribers 20000 --tokens "$work/tokens-stream" --server-pid "$server_pid"
   stop_server
+  rm -rf "$mails/mail-$label" # tmpfs is memory: this suite's mail goes before the next
   if [[ "$db_url" == sqlite* ]]; then
     say "yardstick: the same writes straight to SQLite, 16 clients"
     "$tool" --seconds "$secs" --clients 16 --json "$results" sqlite-yardstick --db "${db_url#sqlite://}" --what sign

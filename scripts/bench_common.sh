@@ -9,7 +9,13 @@ say() { printf '\033[1m%s:\033[0m %s\n' "${bench_name:-bench}" "$*"; }
 # both cores in the kernel's inode allocator and spinning on the folder's lock (perf,
 # 2026-12-07). That is the cost of the stand-in for an SMTP relay, not of Rollcall:
 # production mail leaves over SMTP, the path `scripts/bench_day.sh` measures.
-mail_folder() { mktemp -d -p /dev/shm 2>/dev/null || mktemp -d; }
+# tmpfs only with a GiB free (a container's is often 64 MB; a full one would hold mail
+# back and the outbox would wait).
+mail_folder() {
+  local free_kib
+  free_kib=$(df --output=avail -k /dev/shm 2>/dev/null | tail -n 1 | tr -d ' ')
+  if [ "${free_kib:-0}" -ge 1048576 ] 2>/dev/null; then mktemp -d -p /dev/shm; else mktemp -d; fi
+}
 
 # The release binaries' paths, a scratch folder and its results file, and a folder for
 # mail; on exit the server stops, the scratch PostgreSQL database named $1 is dropped and
