@@ -30,9 +30,9 @@ command -v pgbench >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install 
 command -v sqlite3 >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sqlite3 >/dev/null
 
 say "building the release server and the load tool"
-cargo leptos build --release --precompress >/dev/null
+scripts/build_production.sh >/dev/null
 cargo build --release -p bench >/dev/null
-bin="$CARGO_TARGET_DIR/release/rollcall"
+bin="$CARGO_TARGET_DIR/production/rollcall"
 tool="$CARGO_TARGET_DIR/release/rollcall-bench"
 
 work=$(mktemp -d)

@@ -2,8 +2,8 @@
 # Sign and confirm on both databases with the release build as it stands, labelled, so
 # two commits can be set side by side in the same hour (this machine's speed drifts by
 # 2-3x from hour to hour, more than most changes move a figure):
-#   git checkout A && cargo leptos build --release --precompress && scripts/bench_ab.sh A
-#   git checkout B && cargo leptos build --release --precompress && scripts/bench_ab.sh B
+#   git checkout A && scripts/build_production.sh && scripts/bench_ab.sh A
+#   git checkout B && scripts/build_production.sh && scripts/bench_ab.sh B
 # Each database: 1,000,000 signatures preloaded; sign closed loop (16 clients) and at
 # 250/s, then confirm closed loop and at 250/s, each with half the tokens those signs
 # were mailed (a closed-loop run that uses up its half stops there). Each run at 250/s

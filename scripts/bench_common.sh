@@ -22,7 +22,7 @@ mail_folder() {
 # the folders removed.
 prepare_run() {
   scratch_db=$1
-  bin="$CARGO_TARGET_DIR/release/rollcall"
+  bin="$CARGO_TARGET_DIR/production/rollcall"
   tool="$CARGO_TARGET_DIR/release/rollcall-bench"
   work=$(mktemp -d)
   mails=$(mail_folder)

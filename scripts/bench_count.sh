@@ -11,7 +11,7 @@
 #     the same server under `valgrind --tool=callgrind --instr-atstart=no`, counting only
 #     while 400 requests at 20/s go in, from an empty outbox until it is empty again.
 # Both databases, 100,000 signatures preloaded (PRELOAD sets it). Usage, for each build:
-#   cargo leptos build --release --precompress && scripts/bench_count.sh LABEL
+#   scripts/build_production.sh && scripts/bench_count.sh LABEL
 # About three minutes. The results are kept as JSON lines in the cargo target folder as
 # bench-count-LABEL.jsonl (or in $COUNT_RESULTS), and printed as a table; the profiles
 # in the cargo target folder as bench-count-LABEL-DATABASE-REQUEST.callgrind (read them

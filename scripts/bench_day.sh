@@ -35,7 +35,7 @@ scripts/setup.sh --test
 command -v sqlite3 >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sqlite3 >/dev/null
 
 say "building the release server and the load tool"
-cargo leptos build --release --precompress >/dev/null
+scripts/build_production.sh >/dev/null
 cargo build --release -p bench >/dev/null
 prepare_run rollcall_day_bench
 

@@ -20,8 +20,8 @@ scripts/setup.sh --test
 command -v sqlite3 >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sqlite3 >/dev/null
 
 say "building the release server (the API alone: no site is needed)"
-cargo build --release -p server >/dev/null
-bin="$CARGO_TARGET_DIR/release/rollcall"
+cargo build --profile production -p server >/dev/null
+bin="$CARGO_TARGET_DIR/production/rollcall"
 
 work=$(mktemp -d)
 server_pid=""

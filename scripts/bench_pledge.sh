@@ -22,7 +22,7 @@ scripts/setup.sh --test
 command -v sqlite3 >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sqlite3 >/dev/null
 
 say "building the release server (the API alone) and the load tool"
-cargo build --release -p server >/dev/null
+cargo build --profile production -p server >/dev/null
 cargo build --release -p bench >/dev/null
 prepare_run rollcall_pledge_bench
 
