@@ -6,6 +6,8 @@ import * as path from "node:path";
 const port = process.env.E2E_PORT ?? "3100";
 export const baseURL = `http://127.0.0.1:${port}`;
 export const mailDir = path.resolve(__dirname, ".e2e", "mail");
+/** The partner key scripts/e2e-server.sh makes: the JSON sign API takes no request without one. */
+export const partnerKeyFile = path.resolve(__dirname, ".e2e", "partner-key");
 /** The admin scripts/e2e-server.sh makes from the command line. */
 export const admin = { email: "admin@example.org", password: "an admin password for e2e" };
 

@@ -61,10 +61,14 @@ GROUP BY campaign_id, local_id;
 SQL
 }
 
-# The demo campaigns and $preload signatures, on a fresh database.
+# The demo campaigns and $preload signatures, on a fresh database, and a partner key the
+# load tool signs through the JSON API with (ROLLCALL_PARTNER_KEY).
 load_demo() {
   local db_url=$1
   DATABASE_URL="$db_url" "$bin" --config /dev/null demo >/dev/null
+  ROLLCALL_PARTNER_KEY=$(DATABASE_URL="$db_url" "$bin" --config /dev/null api-key create --role partner --label bench \
+    | tail -n 1 | awk '{print $NF}')
+  export ROLLCALL_PARTNER_KEY
   if [[ "$db_url" == sqlite* ]]; then
     preload_sql "(WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < $preload) SELECT n FROM s)" \
       "randomblob(16)" "strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now', '-' || (n % 720) || ' hours')" \

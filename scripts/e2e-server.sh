@@ -16,6 +16,9 @@ cd "$dir"
 # A pledge with one small local, for pledge.spec.ts.
 "$bin" --config /dev/null locals import "$root/end2end/fixtures/small-local.csv"
 "$bin" --config /dev/null campaign import "$root/end2end/fixtures/walkout.toml"
+# A partner site's key: the tests sign through the JSON API with it (the key is the last
+# word printed).
+"$bin" --config /dev/null api-key create --role partner --label e2e | tail -n 1 | awk '{print $NF}' > "$dir/partner-key"
 # The first admin, as a union's web person makes it; the officer spec signs in as them.
 printf '%s\n' "${E2E_ADMIN_PASSWORD:?}" | "$bin" --config /dev/null admin create --email "${E2E_ADMIN_EMAIL:?}"
 # A second admin, who organizes the pledge in pledge.spec.ts (each sets up their own app).

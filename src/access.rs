@@ -166,6 +166,9 @@ pub enum KeyFor<'a> {
     Campaign(&'a str),
     /// A local's id or slug.
     Local(&'a str),
+    /// A partner site's: it may sign through the JSON API for its visitors, and read
+    /// nothing of anyone's.
+    Partner,
 }
 
 /// Makes an API key; the key itself is returned once and only its hash is kept.
@@ -176,13 +179,14 @@ pub async fn create_key(
     now: DateTime<Utc>,
 ) -> Result<(i64, Token), KeyError> {
     let grant = match what {
+        KeyFor::Partner => None,
         KeyFor::Campaign(slug) => {
             let found = campaigns::by_slug(db, slug)
                 .await?
                 .ok_or_else(|| KeyError::UnknownCampaign(slug.to_owned()))?;
-            Grant::CampaignOrganizer {
+            Some(Grant::CampaignOrganizer {
                 campaign_id: found.id,
-            }
+            })
         }
         KeyFor::Local(id_or_slug) => {
             let query = match id_or_slug.parse::<i64>() {
@@ -193,10 +197,12 @@ pub async fn create_key(
                 .one(db)
                 .await?
                 .ok_or_else(|| KeyError::UnknownLocal(id_or_slug.to_owned()))?;
-            Grant::Officer { local_id: found.id }
+            Some(Grant::Officer { local_id: found.id })
         }
     };
-    let (role, campaign_id, _, local_id) = grant.columns();
+    let (role, campaign_id, _, local_id) = grant
+        .as_ref()
+        .map_or((crate::partners::ROLE, None, None, None), Grant::columns);
     let token = Token::generate();
     let done = api_key::Entity::insert(api_key::ActiveModel {
         key_hash: Set(token.hash().as_str().to_owned()),
@@ -214,7 +220,7 @@ pub async fn create_key(
         db,
         "command line",
         "api_key.create",
-        json!({"key": done.last_insert_id, "grant": grant, "label": label}),
+        json!({"key": done.last_insert_id, "grant": grant, "role": role, "label": label}),
         now,
     )
     .await?;

@@ -24,6 +24,8 @@ pub mod campaigns;
 #[cfg(feature = "ssr")]
 pub mod client;
 #[cfg(feature = "ssr")]
+pub mod clock;
+#[cfg(feature = "ssr")]
 pub mod confirming;
 #[cfg(feature = "ssr")]
 pub mod dashboards;
@@ -55,6 +57,8 @@ pub mod moderation;
 pub mod names;
 #[cfg(feature = "ssr")]
 pub mod paper;
+#[cfg(feature = "ssr")]
+pub mod partners;
 #[cfg(feature = "ssr")]
 pub mod pledges;
 #[cfg(feature = "ssr")]

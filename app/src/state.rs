@@ -25,6 +25,8 @@ pub struct AppState {
     pub hub: Arc<rollcall::hub::TallyHub>,
     pub mail_limits: rollcall::mail::MailLimits,
     pub blocks: Arc<rollcall::blocks::BlockList>,
+    /// Partner sites' keys for the JSON sign API.
+    pub partners: Arc<rollcall::partners::PartnerKeys>,
     /// Signs the sign form's render time.
     pub form_key: Arc<rollcall::stamp::FormKey>,
     pub form_min_age: chrono::Duration,

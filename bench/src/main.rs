@@ -63,7 +63,14 @@ struct Cli {
     /// behind a proxy speaking HTTP/2 to the server (at most 200).
     #[arg(long, global = true, default_value_t = 1)]
     streams_per_connection: usize,
+    /// A partner key (`rollcall api-key create --role partner`): the JSON sign API
+    /// answers 401 without one.
+    #[arg(long, global = true, env = "ROLLCALL_PARTNER_KEY", default_value = "")]
+    partner_key: String,
 }
+
+/// The partner key every sign is sent with, from the command line.
+static PARTNER_KEY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 #[derive(Subcommand, Clone)]
 enum Scenario {
@@ -272,6 +279,7 @@ fn sign(
 ) -> reqwest::RequestBuilder {
     client
         .post(format!("{base}/api/v1/campaigns/{slug}/signatures"))
+        .bearer_auth(PARTNER_KEY.get().map_or("", String::as_str))
         .header("X-Forwarded-For", forwarded)
         .json(&serde_json::json!({
             "given_name": "Bench",
@@ -514,6 +522,7 @@ fn raise_file_limit() {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    let _ = PARTNER_KEY.set(cli.partner_key.clone());
     raise_file_limit();
     if let Scenario::Tokens { mail_dir, out } = &cli.scenario {
         let tokens = tokens_from_mail(mail_dir)?;

@@ -3,6 +3,7 @@ import { test, expect, Page } from "@playwright/test";
 import { admin } from "../playwright.config";
 import { enrol } from "./account";
 import { linkFromMail } from "./mail";
+import { asPartner } from "./signer";
 
 const axeSource = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 
@@ -45,6 +46,7 @@ test("the confirm page has no serious or critical accessibility violations", asy
   const email = `axe-${Date.now()}@example.org`;
   const local = (await (await request.get("/api/v1/campaigns/joint-statement-demo")).json()).locals[0].id;
   const signed = await request.post("/api/v1/campaigns/joint-statement-demo/signatures", {
+    headers: asPartner(),
     data: { given_name: "Ada", family_name: "Axe", email, local_id: local },
   });
   expect(signed.status()).toBe(202);

@@ -37,6 +37,8 @@ pub enum ApiError {
     NotFound,
     BadCursor,
     Closed,
+    /// The JSON sign API without a live partner key.
+    NoPartnerKey,
     Unexpected(Box<dyn std::error::Error + Send + Sync>),
 }
 
@@ -88,6 +90,15 @@ impl IntoResponse for ApiError {
             ApiError::BadCursor => (
                 StatusCode::BAD_REQUEST,
                 Json(json!({"error": "bad_request", "message": "before is not a value from next"})),
+            )
+                .into_response(),
+            ApiError::NoPartnerKey => (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))],
+                Json(json!({
+                    "error": "unauthorized",
+                    "message": "signing through the API is for partner sites: send Authorization: Bearer KEY with a partner key (rollcall api-key create --role partner); people sign on the campaign's page"
+                })),
             )
                 .into_response(),
             ApiError::Closed => (
@@ -294,7 +305,8 @@ async fn tally_stream(
         .into_response())
 }
 
-/// `POST /api/v1/campaigns/{slug}/signatures`: the sign form's fields as JSON.
+/// `POST /api/v1/campaigns/{slug}/signatures`: the sign form's fields as JSON, from a
+/// partner site (`Authorization: Bearer KEY`).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SignBody {
@@ -340,6 +352,14 @@ async fn sign(
     headers: HeaderMap,
     body: Result<Json<SignBody>, JsonRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
+    let key = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(rollcall::partners::bearer);
+    match key {
+        Some(key) if state.partners.accepts(key).await? => {}
+        _ => return Err(ApiError::NoPartnerKey),
+    }
     let Json(body) = body.map_err(ApiError::BadBody)?;
     let mut input = SignatureInput::from(body);
     if input.lang.is_empty() {

@@ -15,6 +15,7 @@ use axum::{
 use rollcall::{
     client::{ClientIp, ClientRule},
     limits::Limiter,
+    partners::PartnerKeys,
 };
 use serde_json::json;
 
@@ -25,7 +26,7 @@ pub struct Guard {
     pub sign: Limiter,
     pub confirm: Limiter,
     pub sign_in: Limiter,
-    partner_keys: Vec<String>,
+    partners: Arc<PartnerKeys>,
 }
 
 /// Which allowance a request draws on.
@@ -46,26 +47,44 @@ fn allowance(method: &Method, path: &str) -> Option<Allowance> {
         "/api/sign_in" | "/api/check_code" | "/api/enrol" | "/api/accept_invitation" => {
             Some(Allowance::SignIn)
         }
-        _ if path.starts_with("/api/v1/campaigns/") && path.ends_with("/signatures") => {
-            Some(Allowance::Sign)
-        }
+        _ if is_json_sign(method, path) => Some(Allowance::Sign),
         _ => None,
     }
 }
 
+/// The visitor's address and the key a request to the JSON sign API names, if it names
+/// both.
+fn visitor_claim(request: &Request) -> Option<(std::net::IpAddr, String)> {
+    if !is_json_sign(request.method(), request.uri().path()) {
+        return None;
+    }
+    let headers = request.headers();
+    let visitor = headers
+        .get("x-visitor-ip")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())?;
+    let key = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(rollcall::partners::bearer)?;
+    Some((visitor, key.to_owned()))
+}
+
+/// The JSON sign API, where a partner key may name the visitor it signs for.
+fn is_json_sign(method: &Method, path: &str) -> bool {
+    method == Method::POST
+        && path.starts_with("/api/v1/campaigns/")
+        && path.ends_with("/signatures")
+}
+
 impl Guard {
-    pub fn new(settings: &Settings) -> anyhow::Result<Self> {
+    pub fn new(settings: &Settings, partners: Arc<PartnerKeys>) -> anyhow::Result<Self> {
         Ok(Self {
             clients: ClientRule::new(&settings.trusted_proxies)?,
             sign: Limiter::new(settings.sign_limit()),
             confirm: Limiter::new(settings.confirm_limit()),
             sign_in: Limiter::new(settings.sign_in_limit()),
-            partner_keys: settings
-                .partner_keys
-                .iter()
-                .filter(|k| !k.is_empty())
-                .cloned()
-                .collect(),
+            partners,
         })
     }
 
@@ -80,21 +99,18 @@ impl Guard {
         }
     }
 
+    /// A partner site signing through the JSON API on a visitor's behalf names the
+    /// visitor: believed only there, and only with a live partner key.
+    async fn visitor(&self, claim: Option<(std::net::IpAddr, String)>) -> Option<ClientIp> {
+        let (visitor, key) = claim?;
+        let accepted = self.partners.accepts(&key).await.unwrap_or_else(|err| {
+            tracing::error!(error = %err, "the partner keys could not be read");
+            false
+        });
+        accepted.then_some(ClientIp(visitor))
+    }
+
     fn client(&self, peer: Option<SocketAddr>, headers: &HeaderMap) -> ClientIp {
-        // A partner site signing on a visitor's behalf names the visitor.
-        let partner = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .is_some_and(|key| self.partner_keys.iter().any(|k| k == key));
-        if partner
-            && let Some(visitor) = headers
-                .get("x-visitor-ip")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse().ok())
-        {
-            return ClientIp(visitor);
-        }
         let peer = peer.map_or(std::net::IpAddr::from([0, 0, 0, 0]), |p| p.ip());
         let forwarded = headers
             .get_all("x-forwarded-for")
@@ -125,7 +141,8 @@ pub async fn guard(State(guard): State<Arc<Guard>>, mut request: Request, next: 
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0);
-    let client = guard.client(peer, request.headers());
+    let visitor = guard.visitor(visitor_claim(&request)).await;
+    let client = visitor.unwrap_or_else(|| guard.client(peer, request.headers()));
     request.extensions_mut().insert(client);
 
     let unsafe_method = !matches!(

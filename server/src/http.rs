@@ -37,6 +37,7 @@ pub struct Parts {
     pub pledge_wake: Arc<Notify>,
     pub hub: Arc<TallyHub>,
     pub guard: Arc<Guard>,
+    pub partners: Arc<rollcall::partners::PartnerKeys>,
     pub form_key: FormKey,
 }
 
@@ -45,6 +46,7 @@ pub fn router(settings: &Settings, parts: Parts) -> anyhow::Result<Router> {
     let options = settings.leptos_options();
     let state = AppState {
         blocks: Arc::new(BlockList::new(parts.db.clone())),
+        partners: parts.partners,
         db: parts.db,
         export_db: parts.export_db,
         secure_cookies: settings.secure_cookies(),

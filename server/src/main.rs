@@ -92,8 +92,9 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
-    /// Keys for programs that export: an organizer's of a campaign or an officer's of a
-    /// local. The key is shown once, as the last word of the last line.
+    /// Keys for programs: an organizer's of a campaign or an officer's of a local (they
+    /// export), or a partner site's (it signs through the JSON API). The key is shown
+    /// once, as the last word of the last line.
     ApiKey {
         #[command(subcommand)]
         command: KeyCommand,
@@ -121,6 +122,7 @@ enum AdminCommand {
 enum KeyRole {
     Organizer,
     Officer,
+    Partner,
 }
 
 #[derive(Subcommand)]
@@ -395,8 +397,9 @@ async fn api_key(
             let what = match (role, campaign.as_deref(), local.as_deref()) {
                 (KeyRole::Organizer, Some(slug), None) => KeyFor::Campaign(slug),
                 (KeyRole::Officer, None, Some(local)) => KeyFor::Local(local),
+                (KeyRole::Partner, None, None) => KeyFor::Partner,
                 _ => anyhow::bail!(
-                    "an organizer's key takes --campaign SLUG; an officer's takes --local LOCAL_ID"
+                    "an organizer's key takes --campaign SLUG; an officer's takes --local LOCAL_ID; a partner's takes neither"
                 ),
             };
             let (id, key) = access::create_key(db, what, &label, now).await?;

@@ -69,11 +69,9 @@ pub struct Settings {
     /// (per language and encoding) before the next reader's request renders them again;
     /// 0 renders every request.
     pub page_cache_ms: u64,
-    /// Keys of partner sites that sign on their visitors' behalf (`Authorization: Bearer
-    /// KEY`) and pass each visitor's address in `X-Visitor-IP`, which is then the key of
-    /// the per-address limit.
-    #[serde(deserialize_with = "list_or_commas")]
-    pub partner_keys: Vec<String>,
+    /// The time the tally hub's cadence follows: the system's; tests move it forward.
+    #[serde(skip)]
+    pub clock: rollcall::clock::Clock,
 }
 
 impl Default for Settings {
@@ -102,7 +100,7 @@ impl Default for Settings {
             mails_per_minute: 3000,
             form_min_seconds: 2,
             page_cache_ms: 1000,
-            partner_keys: Vec::new(),
+            clock: rollcall::clock::Clock::system(),
         }
     }
 }
@@ -129,7 +127,6 @@ const PLAIN_KEYS: &[&str] = &[
     "mails_per_minute",
     "form_min_seconds",
     "page_cache_ms",
-    "partner_keys",
 ];
 
 impl Settings {

@@ -36,6 +36,7 @@ async fn sign_from(
 ) -> reqwest::Response {
     let mut request = client
         .post(app.url(&format!("/api/v1/campaigns/{PETITION}/signatures")))
+        .bearer_auth(&app.partner_key)
         .json(&body);
     if let Some(forwarded) = forwarded {
         request = request.header("X-Forwarded-For", forwarded);
@@ -120,13 +121,13 @@ both_databases! {
             // Aliases of one gmail mailbox: one signer, one mailbox.
             let email = format!("ann.lee+{i}@gmail.com");
             let response = client.post(format!("{base}/api/v1/campaigns/{PETITION}/signatures"))
-                .json(&signer(local, &email)).send().await.unwrap();
+                .bearer_auth(&app.partner_key).json(&signer(local, &email)).send().await.unwrap();
             assert_eq!(response.status(), 202, "the answer never changes");
         }
         assert_eq!(app.count("SELECT COUNT(*) FROM signatures").await, 1, "aliases are one signature");
         assert_eq!(app.count("SELECT COUNT(*) FROM outbox").await, 3, "three mails, not a hundred");
         app.wait_for_mails(3, WAIT).await;
-        // The signature's link is the last one sent, and it works.
+        // Each mail's link stands for its own request; the last one sent works too.
         let link = app.smtp.messages()[2].link("/v/").unwrap();
         assert_eq!(app.press_confirm(&link).await.status(), 302);
         app.finish().await;

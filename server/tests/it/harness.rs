@@ -166,6 +166,9 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     pub smtp: SmtpServer,
     pub http: reqwest::Client,
+    /// A partner site's key, as `rollcall api-key create --role partner` makes it: the
+    /// JSON sign API answers nothing else.
+    pub partner_key: String,
     running: Option<Running>,
     /// Other processes serving the same database (see [`TestApp::another_process`]).
     others: Vec<Running>,
@@ -225,6 +228,14 @@ impl TestApp {
             .await
             .expect("database ready");
         server::demo::load(&db).await.expect("demo content loads");
+        let (_, partner_key) = rollcall::access::create_key(
+            &db,
+            rollcall::access::KeyFor::Partner,
+            "tests",
+            chrono::Utc::now(),
+        )
+        .await
+        .expect("a partner key");
         let running = server::start(settings.clone(), db.clone(), listener)
             .await
             .expect("the server starts");
@@ -236,6 +247,7 @@ impl TestApp {
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .expect("an HTTP client"),
+            partner_key: partner_key.as_str().to_owned(),
             running: Some(running),
             others: Vec::new(),
             settings,
@@ -396,10 +408,17 @@ impl TestApp {
         })
     }
 
-    /// Signs through the JSON API.
+    /// Moves the servers' clock past the next tick of any campaign's breakdown cadence
+    /// (a day: the longest there is), so the public groups catch up with the counts.
+    pub fn next_breakdown(&self) {
+        self.settings.clock.advance(chrono::Duration::days(1));
+    }
+
+    /// Signs through the JSON API, as a partner site.
     pub async fn sign_json(&self, slug: &str, body: serde_json::Value) -> reqwest::Response {
         self.http
             .post(self.url(&format!("/api/v1/campaigns/{slug}/signatures")))
+            .bearer_auth(&self.partner_key)
             .json(&body)
             .send()
             .await
