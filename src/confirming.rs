@@ -11,7 +11,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, 
 use crate::{
     campaigns, db,
     domain::{Language, SignatureStatus, Token, markdown_to_plain, render_markdown},
-    entities::{campaign, campaign_text, signature},
+    entities::{campaign, campaign_text, sign_candidate, signature},
     lookup::{Found, LookupError, TokenColumn, find_by_token, signature_view},
     mail, pledges, tally,
     views::SignatureView,
@@ -19,10 +19,10 @@ use crate::{
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfirmError {
-    #[error("the confirmation link is not one we sent")]
+    /// Not a link we sent, or one that was used or has expired: all answer alike, so a
+    /// forwarded mail tells its reader nothing about who signed.
+    #[error("the confirmation link is not one that works")]
     Unknown,
-    #[error("the confirmation link has expired")]
-    Expired { campaign_slug: String },
     #[error("the campaign no longer takes confirmations")]
     Closed { campaign_slug: String },
     #[error("confirming failed")]
@@ -44,38 +44,32 @@ fn check_confirmable(
     campaign: &campaign::Model,
     now: DateTime<Utc>,
 ) -> Result<(), ConfirmError> {
-    let slug = || campaign.slug.clone();
     if signature
         .confirm_expires_at
-        .is_some_and(|expires| expires <= now)
+        .is_none_or(|expires| expires <= now)
     {
-        return Err(ConfirmError::Expired {
-            campaign_slug: slug(),
-        });
+        return Err(ConfirmError::Unknown);
     }
     if !campaigns::accepts_confirmations(campaign, now) {
         return Err(ConfirmError::Closed {
-            campaign_slug: slug(),
+            campaign_slug: campaign.slug.clone(),
         });
     }
     Ok(())
 }
 
-/// What the confirm page shows. A confirmed signature shows as such (the link was
-/// used); a withdrawn or invalidated one is not found.
+/// What the confirm page shows: the pending signature as its link's request wrote it.
+/// A used, expired or unknown link is not found, alike.
 pub async fn confirmation_view(
     db: &DatabaseConnection,
     token: &str,
     now: DateTime<Utc>,
 ) -> Result<SignatureView, ConfirmError> {
     let found = find_by_token(db, TokenColumn::Confirm, token).await?;
-    match SignatureStatus::parse(&found.signature.status) {
-        Some(SignatureStatus::Confirmed) => {}
-        Some(SignatureStatus::Pending) => {
-            check_confirmable(&found.signature, &found.campaign, now)?
-        }
-        _ => return Err(ConfirmError::Unknown),
+    if SignatureStatus::parse(&found.signature.status) != Some(SignatureStatus::Pending) {
+        return Err(ConfirmError::Unknown);
     }
+    check_confirmable(&found.signature, &found.campaign, now)?;
     Ok(signature_view(db, found).await?)
 }
 
@@ -85,7 +79,7 @@ pub struct Confirmed {
     pub campaign_id: i64,
     pub campaign_slug: String,
     pub local_id: Option<i64>,
-    /// False when the signature had already been confirmed (a second press).
+    /// False when a press that came at the same moment confirmed it first.
     pub newly_counted: bool,
     /// A pledge's: its standing is worth judging again.
     pub pledge: bool,
@@ -122,10 +116,10 @@ pub async fn confirm(
         pledge: pledges::is_pledge(&found.campaign),
         crossed,
     };
-    match SignatureStatus::parse(&found.signature.status) {
-        Some(SignatureStatus::Confirmed) => return Ok(confirmed(false, false)),
-        Some(SignatureStatus::Pending) => {}
-        _ => return Err(ConfirmError::Unknown),
+    // A confirmed signature found here was confirmed through another of its links:
+    // this one is used up like the rest.
+    if SignatureStatus::parse(&found.signature.status) != Some(SignatureStatus::Pending) {
+        return Err(ConfirmError::Unknown);
     }
     check_confirmable(&found.signature, &found.campaign, now)?;
     let withdraw_token = Token::generate();
@@ -135,8 +129,9 @@ pub async fn confirm(
         Some(txn) => txn,
         None => db::begin_write(db).await?,
     };
-    // Conditional on still being pending, so concurrent presses count it once.
-    let updated = signature::Entity::update_many()
+    // Conditional on still being pending, so concurrent presses count it once. The
+    // link is used up: its hash goes, so that it names nobody from now on.
+    let mut update = signature::Entity::update_many()
         .col_expr(
             signature::Column::Status,
             Expr::value(SignatureStatus::Confirmed.as_str()),
@@ -146,11 +141,16 @@ pub async fn confirm(
             signature::Column::WithdrawTokenHash,
             Expr::value(withdraw_token.hash().as_str()),
         )
+        .col_expr(
+            signature::Column::ConfirmTokenHash,
+            Expr::value(None::<String>),
+        )
+        .col_expr(
+            signature::Column::ConfirmExpiresAt,
+            Expr::value(None::<DateTime<Utc>>),
+        )
         .filter(signature::Column::Id.eq(found.signature.id))
         .filter(signature::Column::Status.eq(SignatureStatus::Pending.as_str()))
-        // A re-sign in between replaces the token (and perhaps the local): this one
-        // then confirms nothing, so the count never lands on a stale local.
-        .filter(signature::Column::ConfirmTokenHash.eq(found.signature.confirm_token_hash.clone()))
         // The campaign may have closed while this waited for its turn to write: the row's
         // campaign, still taking confirmations. (EXISTS rather than an IN subquery, for
         // which SQLite fills a temporary table.)
@@ -158,9 +158,17 @@ pub async fn confirm(
         .filter(Expr::exists(campaigns::taking_confirmations(
             found.campaign.id,
             now,
-        )))
-        .exec(&txn)
-        .await?;
+        )));
+    update = match found.candidate {
+        // The signature's own link: still its own (a withdrawal and re-sign in between
+        // replaces it, and then this one confirms nothing).
+        None => update.filter(
+            signature::Column::ConfirmTokenHash.eq(found.signature.confirm_token_hash.clone()),
+        ),
+        // A second request's link: the signature takes that request's details.
+        Some(_) => with_candidate_details(update, &found.signature),
+    };
+    let updated = update.exec(&txn).await?;
     if updated.rows_affected != 1 {
         drop(txn);
         // Changed since it was read: confirmed by another press, closed, or gone.
@@ -179,6 +187,13 @@ pub async fn confirm(
         };
     }
     let signature = &found.signature;
+    if found.candidate.is_some() {
+        // Every other link of this address is used up with this one.
+        sign_candidate::Entity::delete_many()
+            .filter(sign_candidate::Column::SignatureId.eq(signature.id))
+            .exec(&txn)
+            .await?;
+    }
     tally::add(
         &txn,
         signature.campaign_id,
@@ -205,6 +220,26 @@ pub async fn confirm(
     };
     txn.commit().await?;
     Ok(confirmed(true, crossed))
+}
+
+/// The update that confirms, also writing the details a second sign request gave.
+fn with_candidate_details(
+    update: sea_orm::UpdateMany<signature::Entity>,
+    details: &signature::Model,
+) -> sea_orm::UpdateMany<signature::Entity> {
+    use signature::Column as C;
+    update
+        .col_expr(C::LocalId, Expr::value(details.local_id))
+        .col_expr(C::GivenName, Expr::value(details.given_name.clone()))
+        .col_expr(C::FamilyName, Expr::value(details.family_name.clone()))
+        .col_expr(C::Email, Expr::value(details.email.clone()))
+        .col_expr(C::Employer, Expr::value(details.employer.clone()))
+        .col_expr(C::PostalCode, Expr::value(details.postal_code.clone()))
+        .col_expr(C::Phone, Expr::value(details.phone.clone()))
+        .col_expr(C::Language, Expr::value(details.language.clone()))
+        .col_expr(C::TextId, Expr::value(details.text_id))
+        .col_expr(C::ShowName, Expr::value(details.show_name))
+        .col_expr(C::Ip, Expr::value(details.ip.clone()))
 }
 
 /// A text version as a receipt quotes it: its summary and body in plain text, and its

@@ -9,7 +9,7 @@ use sea_orm::{
 use crate::{
     db::WrittenOnce,
     domain::{SignatureStatus, Token},
-    entities::{campaign, campaign_text, local, signature, union},
+    entities::{campaign, campaign_text, local, sign_candidate, signature, union},
     views::SignatureView,
 };
 
@@ -26,6 +26,9 @@ pub struct Found {
     pub signature: signature::Model,
     pub campaign: campaign::Model,
     pub text: campaign_text::Model,
+    /// The sign request waiting beside a pending signature whose link this was; the
+    /// signature then reads as that request wrote it (`signing`).
+    pub candidate: Option<uuid::Uuid>,
 }
 
 /// Which of a signature's tokens a link carries.
@@ -76,10 +79,12 @@ pub async fn find_by_token(
         which
             .lookup()
             .statement(db.get_database_backend(), query, vec![hash.as_str().into()]);
-    let row = db
-        .query_one_raw(statement)
-        .await?
-        .ok_or(LookupError::Unknown)?;
+    let Some(row) = db.query_one_raw(statement).await? else {
+        return match which {
+            TokenColumn::Confirm => find_candidate(db, &hash).await,
+            TokenColumn::Withdraw => Err(LookupError::Unknown),
+        };
+    };
     let (signature, campaign, text) = SelectThreeModel::<
         signature::Model,
         campaign::Model,
@@ -91,6 +96,52 @@ pub async fn find_by_token(
         signature,
         campaign,
         text,
+        candidate: None,
+    })
+}
+
+/// A confirmation link of a second sign request: the pending signature, as that
+/// request would fill it.
+async fn find_candidate(
+    db: &impl ConnectionTrait,
+    hash: &crate::domain::TokenHash,
+) -> Result<Found, LookupError> {
+    let candidate = sign_candidate::Entity::find()
+        .filter(sign_candidate::Column::ConfirmTokenHash.eq(hash.as_str()))
+        .one(db)
+        .await?
+        .ok_or(LookupError::Unknown)?;
+    let (signature, campaign) = signature::Entity::find_by_id(candidate.signature_id)
+        .find_also_related(campaign::Entity)
+        .one(db)
+        .await?
+        .ok_or(LookupError::Unknown)?;
+    let campaign = campaign.ok_or(LookupError::Unknown)?;
+    let text = campaign_text::Entity::find_by_id(candidate.text_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("campaign text".into()))?;
+    let signature = signature::Model {
+        local_id: candidate.local_id,
+        given_name: candidate.given_name,
+        family_name: candidate.family_name,
+        email: candidate.email,
+        employer: candidate.employer,
+        postal_code: candidate.postal_code,
+        phone: candidate.phone,
+        language: candidate.language,
+        text_id: candidate.text_id,
+        show_name: candidate.show_name,
+        confirm_token_hash: Some(candidate.confirm_token_hash),
+        confirm_expires_at: Some(candidate.confirm_expires_at),
+        ip: candidate.ip,
+        ..signature
+    };
+    Ok(Found {
+        signature,
+        campaign,
+        text,
+        candidate: Some(candidate.id),
     })
 }
 

@@ -8,15 +8,16 @@
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter, sea_query::Expr,
+    ColumnTrait, Condition, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter,
+    sea_query::{Expr, ExprTrait, Query},
 };
 use serde_json::json;
 
 use crate::{
     accounts::audit_entry,
     db,
-    domain::CampaignStatus,
-    entities::{campaign, signature},
+    domain::{CampaignStatus, SignatureStatus},
+    entities::{campaign, sign_candidate, signature},
 };
 
 /// How long a signature's network address is kept for abuse review.
@@ -44,6 +45,28 @@ fn purged_key(db: &DatabaseConnection) -> sea_orm::sea_query::SimpleExpr {
 
 /// Purges what is due at `now`.
 pub async fn purge_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Purged, DbErr> {
+    // Second sign requests whose link expired, or whose signature was confirmed (or
+    // left pending) since: their details go with their link.
+    let settled = Query::select()
+        .expr(Expr::val(1))
+        .from(signature::Entity)
+        .and_where(
+            Expr::col((signature::Entity, signature::Column::Id))
+                .equals((sign_candidate::Entity, sign_candidate::Column::SignatureId)),
+        )
+        .and_where(
+            Expr::col((signature::Entity, signature::Column::Status))
+                .ne(SignatureStatus::Pending.as_str()),
+        )
+        .to_owned();
+    sign_candidate::Entity::delete_many()
+        .filter(
+            Condition::any()
+                .add(sign_candidate::Column::ConfirmExpiresAt.lte(now))
+                .add(Expr::exists(settled)),
+        )
+        .exec(db)
+        .await?;
     let mut purged = Purged {
         addresses_cleared: signature::Entity::update_many()
             .col_expr(signature::Column::Ip, Expr::value(Option::<String>::None))
@@ -62,7 +85,7 @@ pub async fn purge_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Pu
         .into_iter()
         .filter(|c| {
             c.archived_at.is_some_and(|archived| {
-                archived + Duration::days(i64::from(c.retention_days.max(0))) <= now
+                archived + Duration::days(i64::from(Ord::max(c.retention_days, 0))) <= now
             })
         });
     for found in due {

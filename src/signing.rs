@@ -17,7 +17,7 @@ use crate::{
     domain::{
         Field, FieldErrors, FieldProblem, SignatureInput, SignatureRequest, SignatureStatus, Token,
     },
-    entities::{campaign, signature},
+    entities::{campaign, sign_candidate, signature},
     mail::{self, MailLimits, quota},
 };
 
@@ -104,7 +104,15 @@ pub async fn sign(
     let title = &text.title;
     // Every path below mails the signer: a mailbox that had its mails for the hour gets
     // none, and nothing changes (a pending signature keeps its live link).
-    if !quota::take_mailbox(&txn, canonical.as_str(), ctx.now, ctx.mail_limits).await? {
+    if !quota::take_mailbox(
+        &txn,
+        campaign.id,
+        canonical.as_str(),
+        ctx.now,
+        ctx.mail_limits,
+    )
+    .await?
+    {
         tracing::info!("a mailbox reached its hourly mail limit; nothing sent");
         return Ok(());
     }
@@ -137,20 +145,31 @@ pub async fn sign(
         .one(&txn)
         .await?;
     match existing.map(|signature| (SignatureStatus::parse(&signature.status), signature)) {
-        // Signing again while pending, or after withdrawing: a fresh link, and the
-        // newest details replace the old ones.
-        Some((Some(SignatureStatus::Pending | SignatureStatus::Withdrawn), signature)) => {
+        // Signing again while pending: this request waits beside the first as a
+        // candidate with its own link, so neither link shows or confirms what the other
+        // request wrote, and a stranger's request cannot retire the worker's own link.
+        Some((Some(SignatureStatus::Pending), signature)) => {
+            sign_candidate::Entity::delete_many()
+                .filter(sign_candidate::Column::SignatureId.eq(signature.id))
+                .filter(sign_candidate::Column::ConfirmExpiresAt.lte(ctx.now))
+                .exec(&txn)
+                .await?;
+            sign_candidate::Entity::insert(candidate(&request, signature.id, text.id, &token, ctx))
+                .exec_without_returning(&txn)
+                .await?;
+            mail::enqueue(&txn, confirm_mail(&request, title, &token, ctx), ctx.now).await?
+        }
+        // Signing again after withdrawing: a fresh link, and the newest details replace
+        // the old ones (a withdrawn signature has no live confirmation link).
+        Some((Some(SignatureStatus::Withdrawn), signature)) => {
             let mut row = new_signature(&request, &campaign, text.id, &token, ctx);
             row.id = Set(signature.id);
             row.created_at = Set(signature.created_at);
-            // Conditional on the status read above: a confirmation that committed
-            // in between keeps its count, and this request changes nothing.
+            // Conditional on the status read above: a re-sign that committed in between
+            // made it pending, and this request changes nothing.
             let updated = signature::Entity::update(row)
                 .validate()?
-                .filter(signature::Column::Status.is_in([
-                    SignatureStatus::Pending.as_str(),
-                    SignatureStatus::Withdrawn.as_str(),
-                ]))
+                .filter(signature::Column::Status.eq(SignatureStatus::Withdrawn.as_str()))
                 .exec_without_returning(&txn)
                 .await;
             match updated {
@@ -166,7 +185,6 @@ pub async fn sign(
             let draft = mail::already_signed(
                 request.email.as_str(),
                 request.language,
-                request.given_name.as_str(),
                 title,
                 &campaign_url,
             );
@@ -217,6 +235,36 @@ fn new_signature(
     }
 }
 
+/// A sign request waiting beside the pending signature `signature_id`.
+fn candidate(
+    request: &SignatureRequest,
+    signature_id: Uuid,
+    text_id: i64,
+    token: &Token,
+    ctx: &SignContext<'_>,
+) -> sign_candidate::ActiveModel {
+    sign_candidate::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        signature_id: Set(signature_id),
+        local_id: Set(request.local.local_id()),
+        given_name: Set(request.given_name.as_str().to_owned()),
+        family_name: Set(request.family_name.as_str().to_owned()),
+        email: Set(request.email.as_str().to_owned()),
+        employer: Set(request.employer.as_ref().map(|e| e.as_str().to_owned())),
+        postal_code: Set(request.postal_code.as_ref().map(|p| p.as_str().to_owned())),
+        phone: Set(request.phone.as_ref().map(|p| p.as_str().to_owned())),
+        language: Set(request.language.code().to_owned()),
+        text_id: Set(text_id),
+        show_name: Set(request.show_name),
+        confirm_token_hash: Set(token.hash().as_str().to_owned()),
+        confirm_expires_at: Set(ctx.now + ctx.confirm_ttl),
+        created_at: Set(ctx.now),
+        ip: Set(ctx.ip.map(|ip| ip.to_string())),
+    }
+}
+
+/// The mail asking to confirm: the campaign and the link, and nothing the request
+/// supplied (anyone can type any address into the form).
 fn confirm_mail(
     request: &SignatureRequest,
     title: &str,
@@ -226,7 +274,6 @@ fn confirm_mail(
     mail::confirm_request(
         request.email.as_str(),
         request.language,
-        request.given_name.as_str(),
         title,
         // The confirm page opens in the language the person signed in, whatever the
         // phone that opens the mail is set to.

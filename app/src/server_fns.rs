@@ -133,10 +133,9 @@ pub async fn sign(
 /// Why a confirmation did not go through.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, thiserror::Error)]
 pub enum ConfirmFormError {
-    #[error("this confirmation link is not valid")]
+    /// Unknown, used or expired: alike, so the link's reader learns nothing.
+    #[error("this confirmation link no longer works")]
     Unknown,
-    #[error("this confirmation link has expired")]
-    Expired { campaign_slug: String },
     #[error("this campaign has closed")]
     Closed { campaign_slug: String },
     #[error("too many attempts from your connection; please try again in {} minutes", retry_after_secs.div_ceil(60))]
@@ -160,7 +159,6 @@ impl From<rollcall::confirming::ConfirmError> for ConfirmFormError {
         use rollcall::confirming::ConfirmError;
         match err {
             ConfirmError::Unknown => Self::Unknown,
-            ConfirmError::Expired { campaign_slug } => Self::Expired { campaign_slug },
             ConfirmError::Closed { campaign_slug } => Self::Closed { campaign_slug },
             err @ ConfirmError::Unexpected(_) => {
                 tracing::error!(error = ?err, "confirming failed");

@@ -20,6 +20,7 @@ pub mod outbox;
 pub mod role_grant;
 pub mod secret;
 pub mod session;
+pub mod sign_candidate;
 pub mod signature;
 pub mod supporter_tally;
 pub mod union;

@@ -58,15 +58,18 @@ async fn take(
     Ok(db.query_one_raw(statement).await?.is_some())
 }
 
-/// Takes one mail from a mailbox's hourly allowance: false when it is used up. Call it in
-/// the transaction that writes the mail, so a rollback gives the mail back.
+/// Takes one mail from a mailbox's hourly allowance on one campaign: false when it is
+/// used up. Per campaign, so that strangers signing a worker's address on one campaign
+/// cannot use up the mails of the worker's own signing on another. Call it in the
+/// transaction that writes the mail, so a rollback gives the mail back.
 pub async fn take_mailbox(
     db: &impl ConnectionTrait,
+    campaign_id: i64,
     canonical_email: &str,
     now: DateTime<Utc>,
     limits: MailLimits,
 ) -> Result<bool, DbErr> {
-    let hash = sha256_hex(&[canonical_email.as_bytes()]);
+    let hash = sha256_hex(&[&campaign_id.to_be_bytes(), b":", canonical_email.as_bytes()]);
     let mut insert = Query::insert()
         .into_table(mail_quota::Entity)
         .columns([

@@ -20,17 +20,19 @@ fn link_html(url: &str, label: &str) -> String {
 }
 
 /// The mail that asks a signer to confirm, with the link to the confirm page.
+///
+/// Nothing the sign request supplied goes in (no name, no local): anyone can type any
+/// address into the form, and this mail must not carry their words to it.
 pub fn confirm_request(
     to: &str,
     language: Language,
-    given_name: &str,
     campaign_title: &str,
     confirm_url: &str,
     valid_days: i64,
 ) -> MailDraft {
     let locale = language.locale();
     let subject = td_string!(locale, mail.confirm_subject).to_owned();
-    let greeting = td_string!(locale, mail.hello, name = given_name).to_string();
+    let greeting = td_string!(locale, mail.hello_anyone).to_string();
     let ask = td_string!(locale, mail.confirm_ask, title = campaign_title).to_string();
     let button = td_string!(locale, mail.confirm_button);
     let expiry = td_string!(locale, mail.confirm_expiry, days = valid_days).to_string();
@@ -46,17 +48,17 @@ pub fn confirm_request(
     MailDraft::new("confirm", to, subject, text, html)
 }
 
-/// The mail sent when someone signs again with an address that has already confirmed.
+/// The mail sent when someone signs again with an address that has already confirmed;
+/// like the confirmation request, it carries nothing the request supplied.
 pub fn already_signed(
     to: &str,
     language: Language,
-    given_name: &str,
     campaign_title: &str,
     campaign_url: &str,
 ) -> MailDraft {
     let locale = language.locale();
     let subject = td_string!(locale, mail.already_subject).to_owned();
-    let greeting = td_string!(locale, mail.hello, name = given_name).to_string();
+    let greeting = td_string!(locale, mail.hello_anyone).to_string();
     let said = td_string!(locale, mail.already_said, title = campaign_title).to_string();
     let ignore = td_string!(locale, mail.already_ignore);
     let text = format!("{greeting}\n\n{said}\n\n{ignore}\n\n{campaign_url}\n");

@@ -2,8 +2,6 @@ use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use leptos_router::hooks::use_params_map;
 
-use rollcall::domain::SignatureStatus;
-
 use rollcall::i18n::td_string;
 
 use super::set_status;
@@ -18,11 +16,6 @@ fn problem(err: &ConfirmFormError) -> (&'static str, String, Option<String>) {
             td_string!(locale, confirm.invalid_heading),
             td_string!(locale, confirm.invalid).into(),
             None,
-        ),
-        ConfirmFormError::Expired { campaign_slug } => (
-            td_string!(locale, confirm.expired_heading),
-            td_string!(locale, confirm.expired).into(),
-            Some(campaign_slug.clone()),
         ),
         ConfirmFormError::Closed { campaign_slug } => (
             td_string!(locale, confirm.closed_heading),
@@ -48,7 +41,7 @@ fn problem(err: &ConfirmFormError) -> (&'static str, String, Option<String>) {
 fn problem_view(err: ConfirmFormError) -> AnyView {
     set_status(match err {
         ConfirmFormError::Unknown => 404,
-        ConfirmFormError::Expired { .. } | ConfirmFormError::Closed { .. } => 410,
+        ConfirmFormError::Closed { .. } => 410,
         ConfirmFormError::TooMany { .. } => 429,
         _ => 503,
     });
@@ -83,13 +76,6 @@ pub fn ConfirmPage() -> impl IntoView {
                 let token = use_params_map().with_untracked(|params| params.get("token").unwrap_or_default());
                 match view.await {
                     Err(err) => problem_view(err),
-                    Ok(found) if found.status == SignatureStatus::Confirmed => view! {
-                        <section class="notice" data-testid="already-confirmed">
-                            <h1>{td_string!(locale, confirm.already_heading)}</h1>
-                            <p>{td_string!(locale, confirm.already, title = found.campaign_title).to_string()}</p>
-                            <p><a href=format!("/c/{}", found.campaign_slug)>{td_string!(locale, site.go_to_campaign)}</a></p>
-                        </section>
-                    }.into_any(),
                     Ok(found) => view! {
                         <section class="notice confirm">
                             <h1>{td_string!(locale, confirm.title)}</h1>

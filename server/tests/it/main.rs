@@ -9,5 +9,6 @@ mod loading;
 mod officers;
 mod pages;
 mod pledges;
+mod public_surface;
 mod signing;
 mod tallies;
