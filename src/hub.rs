@@ -13,7 +13,8 @@
 //! after another over the second half of the window, so tens of thousands of streams
 //! waking at once never queue ahead of the pages and API requests the same threads
 //! serve. What the public sees is worked out from the counts by
-//! [`tally::publish`], so small locals stay folded in the stream as on the page.
+//! [`tally::Cadenced`], so small locals stay folded in the stream as on the page, and
+//! the groups move only on the campaign's cadence while the total moves live.
 //!
 //! Several processes on one PostgreSQL database: each tells the others which campaigns
 //! it moved with one `NOTIFY` per window (outside any transaction), and each re-reads a
@@ -29,7 +30,7 @@ use std::{
 };
 
 use bytes::Bytes;
-use chrono::{SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use futures_util::{Stream, stream};
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, Statement,
@@ -40,9 +41,10 @@ use tokio::sync::{Notify, broadcast, watch};
 
 use crate::{
     campaigns,
+    clock::Clock,
     entities::campaign,
     series,
-    tally::{self, Counts, Directory, Publication},
+    tally::{self, Cadenced, Counts, Directory, Publication},
     views::{LocalCount, Series, Tally, UnionCount},
 };
 
@@ -71,6 +73,8 @@ const CHANNEL: &str = "rollcall_tally";
 
 pub struct TallyHub {
     db: DatabaseConnection,
+    /// What the breakdown's cadence is counted by.
+    clock: Clock,
     live: Mutex<HashMap<i64, Arc<Live>>>,
     closing: watch::Sender<bool>,
     /// Tells this process's ETags and notifications from another's.
@@ -103,6 +107,8 @@ struct State {
     campaign: campaign::Model,
     directory: Arc<Directory>,
     counts: Counts,
+    /// The public tally as it moves: the total live, the groups on the cadence.
+    cadenced: Cadenced,
     /// What the public saw last: every event is the difference from it.
     published: Tally,
     series: Series,
@@ -125,6 +131,9 @@ struct Delta<'a> {
     other: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     community_supporters: Option<u64>,
+    /// The cadence ticked: the groups above are counted at this moment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    breakdown_at: Option<&'a str>,
     updated_at: &'a str,
 }
 
@@ -159,10 +168,6 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-fn now_text() -> String {
-    Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
 /// The groups of `new` that differ from `old`, and those of `old` gone from `new` as
 /// zero.
 fn moved<T: Clone + PartialEq, K: PartialEq>(
@@ -183,12 +188,12 @@ fn moved<T: Clone + PartialEq, K: PartialEq>(
 }
 
 impl State {
-    fn publish(&self) -> Tally {
-        tally::publish(
+    fn publish(&mut self, now: DateTime<Utc>) -> Tally {
+        self.cadenced.publish(
             &self.counts,
             &self.directory,
             Publication::of(&self.campaign),
-            now_text(),
+            now,
         )
     }
 }
@@ -199,14 +204,17 @@ impl Live {
         directory: Directory,
         counts: Counts,
         series: Series,
+        now: DateTime<Utc>,
     ) -> Self {
-        let published = tally::publish(&counts, &directory, Publication::of(&campaign), now_text());
+        let mut cadenced = Cadenced::default();
+        let published = cadenced.publish(&counts, &directory, Publication::of(&campaign), now);
         Self {
             state: Mutex::new(State {
                 version: 1,
                 campaign,
                 directory: Arc::new(directory),
                 counts,
+                cadenced,
                 published,
                 series,
                 json: None,
@@ -309,9 +317,9 @@ impl Live {
 
     /// Closes the window: if the public tally moved, a new version and its event (a
     /// delta, or a snapshot when the campaign changed what it shows).
-    fn take_event(&self) -> Option<Event> {
+    fn take_event(&self, now: DateTime<Utc>) -> Option<Event> {
         let mut state = lock(&self.state);
-        let fresh = state.publish();
+        let fresh = state.publish(now);
         let old = &state.published;
         let same_view = (
             fresh.breakdown,
@@ -342,6 +350,7 @@ impl Live {
             && fresh.total == old.total
             && fresh.other == old.other
             && fresh.community_supporters == old.community_supporters
+            && fresh.breakdown_at == old.breakdown_at
             && by_local.is_empty()
             && by_union.is_empty()
         {
@@ -350,6 +359,7 @@ impl Live {
         let other = (fresh.other != old.other).then_some(fresh.other);
         let supporters = (fresh.community_supporters != old.community_supporters)
             .then_some(fresh.community_supporters);
+        let ticked = fresh.breakdown_at != old.breakdown_at;
         state.version += 1;
         state.json = None;
         state.gzip = None;
@@ -366,6 +376,7 @@ impl Live {
             by_union,
             other,
             community_supporters: supporters,
+            breakdown_at: state.published.breakdown_at.as_deref().filter(|_| ticked),
             updated_at: &state.published.updated_at,
         };
         Some((
@@ -386,10 +397,11 @@ pub struct Snapshot {
 
 impl TallyHub {
     /// A hub over `db`. On PostgreSQL it also starts listening to the other processes.
-    pub fn new(db: DatabaseConnection) -> Arc<Self> {
+    pub fn new(db: DatabaseConnection, clock: Clock) -> Arc<Self> {
         let hub = Arc::new_cyclic(|me| Self {
             me: me.clone(),
             db,
+            clock,
             live: Mutex::new(HashMap::new()),
             closing: watch::channel(false).0,
             epoch: getrandom::u64().unwrap_or_else(|_| {
@@ -453,6 +465,7 @@ impl TallyHub {
             directory,
             counts,
             Series::default(),
+            self.clock.now(),
         ));
         map.insert(campaign.id, live.clone());
         lock(&self.slugs).insert(campaign.slug.clone(), campaign.id);
@@ -460,6 +473,7 @@ impl TallyHub {
             self.db.clone(),
             campaign.id,
             live.clone(),
+            self.clock.clone(),
             self.closing.subscribe(),
             self.me.clone(),
         ));
@@ -502,13 +516,13 @@ impl TallyHub {
         })
     }
 
-    /// The campaign's public tally and its series, for a page. The tally includes what
+    /// The campaign's public tally and its series, for a page. The total includes what
     /// this process recorded within the current merge window, so a signer who has just
-    /// confirmed sees themselves counted.
+    /// confirmed sees themselves counted; the groups are the cadence's.
     pub async fn view(&self, campaign: &campaign::Model) -> Result<(Tally, Series), DbErr> {
         let live = self.live(campaign).await?;
-        let state = lock(&live.state);
-        Ok((state.publish(), state.series.clone()))
+        let mut state = lock(&live.state);
+        Ok((state.publish(self.clock.now()), state.series.clone()))
     }
 
     /// Who signs the campaign, and how much of it the public sees.
@@ -610,9 +624,11 @@ async fn flush(
     db: DatabaseConnection,
     campaign_id: i64,
     live: Arc<Live>,
+    clock: Clock,
     mut closing: watch::Receiver<bool>,
     hub: Weak<TallyHub>,
 ) {
+    let mut clock_moves = clock.moves();
     let mut resync = tokio::time::interval(RESYNC);
     let mut rebuild = tokio::time::interval(SERIES_EVERY);
     resync.tick().await;
@@ -640,12 +656,14 @@ async fn flush(
                 Ok(series) => lock(&live.state).series = series,
                 Err(err) => tracing::warn!(campaign_id, error = %err, "series rebuild failed"),
             },
+            // A test moved the clock: the cadence may have ticked.
+            _ = clock_moves.changed() => {}
             _ = closing.changed() => return,
         }
         if let Some(last) = last_event {
             tokio::time::sleep_until(last + live.window()).await;
         }
-        if let Some(event) = live.take_event() {
+        if let Some(event) = live.take_event(clock.now()) {
             last_event = Some(tokio::time::Instant::now());
             live.publish_paced(event).await;
         }

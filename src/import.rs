@@ -217,6 +217,10 @@ pub struct CampaignFile {
     pub public_breakdown: Option<String>,
     #[serde(default)]
     pub smallest_group: Option<i32>,
+    /// Minutes between moves of the public breakdown (the total moves live); unset: as
+    /// the campaign has it, or 5 for a new one.
+    #[serde(default)]
+    pub breakdown_every_minutes: Option<i32>,
     #[serde(default)]
     pub demo: bool,
     #[serde(default)]
@@ -305,6 +309,9 @@ impl PledgeFile {
 
 /// Fewer signers than this in one local are not shown apart, unless a campaign says so.
 pub const DEFAULT_SMALLEST_GROUP: i32 = 5;
+/// How often a campaign's public breakdown moves, unless its file says otherwise: often
+/// enough to watch a campaign grow, too seldom to time one person's signature.
+pub const DEFAULT_BREAKDOWN_EVERY_MINUTES: i32 = 5;
 
 fn yes() -> bool {
     true
@@ -430,6 +437,15 @@ pub async fn save_campaign(
         .one(&txn)
         .await?;
     let created = existing.is_none();
+    let breakdown_every = file
+        .breakdown_every_minutes
+        .or(existing.as_ref().map(|c| c.breakdown_every_minutes))
+        .unwrap_or(DEFAULT_BREAKDOWN_EVERY_MINUTES);
+    if !(1..=1440).contains(&breakdown_every) {
+        return Err(fail(format!(
+            "breakdown_every_minutes {breakdown_every} is not a whole number from 1 to 1440"
+        )));
+    }
     let archived_at = existing.as_ref().and_then(|c| c.archived_at);
     // The moment a pledge binds must be honest: its rule holds still once it is open.
     if let Some(found) = &existing
@@ -457,6 +473,7 @@ pub async fn save_campaign(
     active.closes_at = Set(file.closes_at);
     active.public_breakdown = Set(breakdown.as_str().to_owned());
     active.smallest_group = Set(smallest_group);
+    active.breakdown_every_minutes = Set(breakdown_every);
     active.allow_community = Set(file.allow_community);
     active.default_language = Set(default_language.code().to_owned());
     active.is_demo = Set(file.demo);

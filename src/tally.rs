@@ -2,7 +2,7 @@
 //! changed in the same transaction as the signature whose status changes, and a recount
 //! that proves them equal to the confirmed rows.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
@@ -261,6 +261,8 @@ pub struct Publication {
     /// A pledge with a rule: where it stands, and when it was met.
     pub state: Option<PledgeState>,
     pub reached_at: Option<DateTime<Utc>>,
+    /// How often the groups move (the total moves live).
+    pub breakdown_every: chrono::Duration,
 }
 
 impl Publication {
@@ -272,6 +274,10 @@ impl Publication {
             goal: campaign.goal.map(non_negative),
             state: crate::pledges::state_of(campaign),
             reached_at: campaign.reached_at,
+            breakdown_every: chrono::Duration::minutes(i64::from(Ord::max(
+                campaign.breakdown_every_minutes,
+                1,
+            ))),
         }
     }
 }
@@ -285,6 +291,34 @@ pub fn publish(
     publication: Publication,
     updated_at: String,
 ) -> Tally {
+    publish_folding(counts, directory, publication, updated_at, &BTreeSet::new())
+}
+
+/// A group of the public breakdown, by which it is remembered between periods.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Group {
+    Local(i64),
+    Union(String),
+}
+
+/// How many more than the smallest group a group folded back into "other" needs to show
+/// again: one signature going back and forth across the line then moves nothing.
+fn margin(smallest_group: u64) -> u64 {
+    if smallest_group <= 1 {
+        0
+    } else {
+        Ord::max(1, smallest_group / 5)
+    }
+}
+
+/// [`publish`], with the groups in `raised` needing [`margin`] more to be shown.
+fn publish_folding(
+    counts: &Counts,
+    directory: &Directory,
+    publication: Publication,
+    updated_at: String,
+    raised: &BTreeSet<Group>,
+) -> Tally {
     let mut tally = Tally {
         total: counts.total(),
         goal: publication.goal,
@@ -295,7 +329,10 @@ pub fn publish(
         updated_at,
         ..Tally::default()
     };
-    let shown = |count: u64| count >= publication.smallest_group;
+    let extra = margin(publication.smallest_group);
+    let shown = |count: u64, group: Group| {
+        count >= publication.smallest_group + if raised.contains(&group) { extra } else { 0 }
+    };
     match publication.breakdown {
         PublicBreakdown::TotalOnly => return tally,
         PublicBreakdown::ByUnion => {
@@ -308,11 +345,13 @@ pub fn publish(
             }
             for union in &directory.unions {
                 match per_union.get(union.slug.as_str()).copied() {
-                    Some(count) if shown(count) => tally.by_union.push(UnionCount {
-                        union: union.slug.clone(),
-                        name: union.name.clone(),
-                        count,
-                    }),
+                    Some(count) if shown(count, Group::Union(union.slug.clone())) => {
+                        tally.by_union.push(UnionCount {
+                            union: union.slug.clone(),
+                            name: union.name.clone(),
+                            count,
+                        })
+                    }
                     Some(count) => tally.other += count,
                     None => {}
                 }
@@ -321,7 +360,7 @@ pub fn publish(
         PublicBreakdown::ByLocal => {
             for (local_id, &count) in &counts.by_local {
                 match directory.locals.get(local_id) {
-                    Some(local) if shown(count) => {
+                    Some(local) if shown(count, Group::Local(*local_id)) => {
                         let standing = directory.standing.get(local_id);
                         tally.by_local.push(LocalCount {
                             local_id: *local_id,
@@ -340,6 +379,63 @@ pub fn publish(
     }
     tally.community_supporters = counts.community_supporters;
     tally
+}
+
+/// The public tally of one campaign as it moves: the total at once, the groups (by local
+/// or union, "other", community supporters) once a period of the campaign's
+/// `breakdown_every`, counted from 1970 by the wall clock so that every process moves them
+/// at the same moments. A watcher then cannot match a step in a local's count to one
+/// person's break. A change of what the campaign shows takes effect at once.
+#[derive(Debug, Clone, Default)]
+pub struct Cadenced {
+    /// The period and the view (breakdown, smallest group) the groups were worked out for.
+    worked_out: Option<(i64, PublicBreakdown, u64)>,
+    groups: Tally,
+    /// Groups once shown and folded since, which need a margin more to show again.
+    raised: BTreeSet<Group>,
+}
+
+impl Cadenced {
+    /// The public tally at `now`.
+    pub fn publish(
+        &mut self,
+        counts: &Counts,
+        directory: &Directory,
+        publication: Publication,
+        now: DateTime<Utc>,
+    ) -> Tally {
+        let every = Ord::max(publication.breakdown_every.num_seconds(), 60);
+        let key = (
+            now.timestamp().div_euclid(every),
+            publication.breakdown,
+            publication.smallest_group,
+        );
+        if self.worked_out != Some(key) {
+            let groups =
+                publish_folding(counts, directory, publication, String::new(), &self.raised);
+            let shown = |tally: &Tally| -> BTreeSet<Group> {
+                let locals = tally.by_local.iter().map(|c| Group::Local(c.local_id));
+                let unions = tally.by_union.iter().map(|c| Group::Union(c.union.clone()));
+                locals.chain(unions).collect()
+            };
+            let (before, after) = (shown(&self.groups), shown(&groups));
+            self.raised.extend(before.difference(&after).cloned());
+            self.raised.retain(|group| !after.contains(group));
+            self.groups = Tally {
+                breakdown_at: DateTime::from_timestamp(key.0 * every, 0).map(rfc3339),
+                ..groups
+            };
+            self.worked_out = Some(key);
+        }
+        Tally {
+            total: counts.total(),
+            goal: publication.goal,
+            state: publication.state,
+            reached_at: publication.reached_at.map(rfc3339),
+            updated_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            ..self.groups.clone()
+        }
+    }
 }
 
 /// The result of a recount: what the tally rows say and what the signatures say.
@@ -407,6 +503,7 @@ mod tests {
             goal: Some(1000),
             state: None,
             reached_at: None,
+            breakdown_every: chrono::Duration::minutes(5),
         }
     }
 
@@ -480,5 +577,121 @@ mod tests {
         counts.apply(None, 1);
         assert_eq!(counts.by_local.into_iter().collect::<Vec<_>>(), [(2, 1)]);
         assert_eq!(counts.community_supporters, 1);
+    }
+
+    /// 12:00:00 UTC on a day, plus `seconds`: the clock the cadence tests move by hand.
+    fn at(seconds: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_796_385_600 + seconds, 0).unwrap()
+    }
+
+    #[test]
+    fn between_ticks_only_the_total_moves() {
+        let directory = directory();
+        let rule = rule(PublicBreakdown::ByLocal, 5);
+        let mut cadenced = Cadenced::default();
+        let mut counts = counts(&[(1, 7), (3, 5)], 2);
+        let first = cadenced.publish(&counts, &directory, rule, at(0));
+        counts.apply(Some(3), 1);
+        counts.apply(None, 1);
+        let moved = cadenced.publish(&counts, &directory, rule, at(299));
+        assert_eq!(moved.total, first.total + 2, "the total is live");
+        assert_eq!(
+            (
+                moved.by_local.clone(),
+                moved.other,
+                moved.community_supporters
+            ),
+            (
+                first.by_local.clone(),
+                first.other,
+                first.community_supporters
+            ),
+            "the groups wait for the next tick"
+        );
+        let ticked = cadenced.publish(&counts, &directory, rule, at(300));
+        assert_eq!(ticked.by_local[1].count, 6);
+        assert_eq!(ticked.community_supporters, 3);
+    }
+
+    #[test]
+    fn every_process_ticks_at_the_same_moments() {
+        let directory = directory();
+        let rule = rule(PublicBreakdown::ByLocal, 1);
+        let (mut early, mut late) = (Cadenced::default(), Cadenced::default());
+        let mut counts = counts(&[(1, 7)], 0);
+        early.publish(&counts, &directory, rule, at(10));
+        counts.apply(Some(1), 1);
+        // A second process first asked later in the same period, after the change.
+        late.publish(&counts, &directory, rule, at(200));
+        assert_eq!(
+            early.publish(&counts, &directory, rule, at(301)).by_local,
+            late.publish(&counts, &directory, rule, at(302)).by_local,
+            "and from the next tick on both show the same"
+        );
+    }
+
+    #[test]
+    fn a_group_folded_back_needs_a_margin_more_to_show_again() {
+        let directory = directory();
+        let rule = rule(PublicBreakdown::ByLocal, 5);
+        let mut cadenced = Cadenced::default();
+        let shown = |tally: &Tally| {
+            tally
+                .by_local
+                .iter()
+                .map(|c| c.local_id)
+                .collect::<Vec<_>>()
+        };
+        let mut counts = counts(&[(1, 5)], 0);
+        assert_eq!(
+            shown(&cadenced.publish(&counts, &directory, rule, at(0))),
+            [1]
+        );
+        counts.apply(Some(1), -1);
+        assert!(
+            shown(&cadenced.publish(&counts, &directory, rule, at(300))).is_empty(),
+            "never shown under the smallest group"
+        );
+        counts.apply(Some(1), 1);
+        let back = cadenced.publish(&counts, &directory, rule, at(600));
+        assert!(
+            shown(&back).is_empty(),
+            "one signature back does not flip it into view"
+        );
+        assert_eq!(back.other, 5);
+        counts.apply(Some(1), 1);
+        assert_eq!(
+            shown(&cadenced.publish(&counts, &directory, rule, at(900))),
+            [1],
+            "one more does"
+        );
+    }
+
+    #[test]
+    fn a_stricter_view_takes_effect_at_once() {
+        let directory = directory();
+        let mut cadenced = Cadenced::default();
+        let counts = counts(&[(1, 7), (3, 5)], 0);
+        cadenced.publish(
+            &counts,
+            &directory,
+            rule(PublicBreakdown::ByLocal, 5),
+            at(0),
+        );
+        let stricter = cadenced.publish(
+            &counts,
+            &directory,
+            rule(PublicBreakdown::ByLocal, 6),
+            at(1),
+        );
+        assert_eq!(stricter.by_local.len(), 1);
+        assert_eq!(stricter.other, 5);
+        let total_only = cadenced.publish(
+            &counts,
+            &directory,
+            rule(PublicBreakdown::TotalOnly, 6),
+            at(2),
+        );
+        assert!(total_only.by_local.is_empty() && total_only.other == 0);
     }
 }

@@ -111,6 +111,10 @@ pub struct Tally {
     pub state: Option<PledgeState>,
     /// When the pledge's rule was met (RFC 3339).
     pub reached_at: Option<String>,
+    /// The tick of the campaign's cadence the groups (`by_union`, `by_local`, `other`,
+    /// `community_supporters`) are counted at (RFC 3339); the total is live.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breakdown_at: Option<String>,
     pub updated_at: String,
 }
 
@@ -127,6 +131,7 @@ impl Default for Tally {
             community_supporters: 0,
             state: None,
             reached_at: None,
+            breakdown_at: None,
             updated_at: String::new(),
         }
     }
@@ -382,6 +387,8 @@ pub struct CampaignEditor {
     pub allow_community: bool,
     pub public_breakdown: String,
     pub smallest_group: i32,
+    /// Minutes between moves of the public breakdown.
+    pub breakdown_every_minutes: i32,
     pub default_language: String,
     /// Days the signers' details are kept after archiving.
     pub retention_days: i32,

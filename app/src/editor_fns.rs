@@ -49,6 +49,9 @@ pub struct CampaignForm {
     pub allow_community: Option<String>,
     pub public_breakdown: String,
     pub smallest_group: String,
+    /// Left out by an older form: the campaign keeps what it has.
+    #[serde(default)]
+    pub breakdown_every_minutes: String,
     pub default_language: String,
     pub retention_days: String,
     pub en_title: String,
@@ -91,6 +94,7 @@ pub async fn save_campaign(form: CampaignForm) -> Result<(), AccountFormError> {
         allow_community,
         public_breakdown,
         smallest_group,
+        breakdown_every_minutes,
         default_language,
         retention_days,
         en_title,
@@ -172,6 +176,14 @@ pub async fn save_campaign(form: CampaignForm) -> Result<(), AccountFormError> {
         .trim()
         .parse::<i32>()
         .map_err(|_| bad("the smallest group shown is a whole number"))?;
+    let breakdown_every_minutes = match breakdown_every_minutes.trim() {
+        "" => None,
+        minutes => Some(
+            minutes
+                .parse::<i32>()
+                .map_err(|_| bad("the minutes between breakdown updates are a whole number"))?,
+        ),
+    };
     let mut texts = Vec::new();
     for (language, title, summary, body) in [
         ("en", en_title, en_summary, en_body),
@@ -203,6 +215,7 @@ pub async fn save_campaign(form: CampaignForm) -> Result<(), AccountFormError> {
         allow_community: allow_community.is_some(),
         public_breakdown: Some(public_breakdown),
         smallest_group: Some(smallest_group),
+        breakdown_every_minutes,
         demo: false,
         default_language: Some(default_language),
         retention_days: match retention_days.trim() {

@@ -9,7 +9,7 @@ const campaign = `/c/${slug}`;
 
 const numberIn = async (text: Promise<string>) => Number((await text).replace(/[^0-9]/g, ""));
 
-test("a signature confirmed in one page moves the count and the breakdown in another without reload", async ({ browser, request }) => {
+test("a signature confirmed in one page moves the count in another without reload", async ({ browser, request }) => {
   const watcher = await (await browser.newContext()).newPage();
   const refused: string[] = [];
   watcher.on("console", (message) => {
@@ -19,14 +19,12 @@ test("a signature confirmed in one page moves the count and the breakdown in ano
   // The live tally's island has hydrated and its stream is connected.
   await expect(watcher.locator(".live-tally[data-live]")).toBeAttached();
   const before = await numberIn(watcher.getByTestId("tally-total").innerText());
-  // The demo petition shows unions of five signers or more: one signature lands in "other".
-  const other = watcher.locator("#tally-other .signed");
-  const otherBefore = await numberIn(other.innerText());
 
   await signAndConfirm(browser, request, `watch-${Date.now()}@example.org`);
 
+  // The total is live; the breakdown by union moves on the campaign's cadence (minutes),
+  // which the integration tests check with a clock they move.
   await expect(watcher.getByTestId("tally-total")).toHaveText(String(before + 1), { timeout: 5_000 });
-  await expect(other).toHaveText(String(otherBefore + 1));
   expect(refused, "the page's policy refuses nothing the page itself needs").toEqual([]);
 });
 

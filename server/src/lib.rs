@@ -66,7 +66,7 @@ pub async fn start(
         db.clone(),
         shutdown_rx.clone(),
     ));
-    let hub = TallyHub::new(db.clone());
+    let hub = TallyHub::new(db.clone(), settings.clock.clone());
     let pledge_wake = Arc::new(Notify::new());
     tokio::spawn(rollcall::pledges::run_worker(
         db.clone(),
@@ -76,7 +76,8 @@ pub async fn start(
         pledge_wake.clone(),
         shutdown_rx.clone(),
     ));
-    let guard = Arc::new(guard::Guard::new(&settings)?);
+    let partners = Arc::new(rollcall::partners::PartnerKeys::new(db.clone()));
+    let guard = Arc::new(guard::Guard::new(&settings, partners.clone())?);
     tokio::spawn(guard::Guard::forget_idle(Arc::downgrade(&guard)));
     let form_key = rollcall::stamp::FormKey::load_or_create(&db).await?;
     let export_db =
@@ -92,6 +93,7 @@ pub async fn start(
         pledge_wake,
         hub: hub.clone(),
         guard,
+        partners,
         form_key,
     };
     let router = http::router(&settings, parts)?;

@@ -19,6 +19,9 @@ pub struct Model {
     pub public_breakdown: String,
     /// Locals with fewer signers than this are folded into "other" for the public.
     pub smallest_group: i32,
+    /// How often the public's breakdown (groups, "other", community supporters) moves;
+    /// the total moves live.
+    pub breakdown_every_minutes: i32,
     pub allow_community: bool,
     pub default_language: String,
     pub is_demo: bool,

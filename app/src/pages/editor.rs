@@ -139,6 +139,9 @@ pub fn CampaignEditorPage() -> impl IntoView {
                                 <select id="breakdown" name="form[public_breakdown]">{breakdowns}</select>
                                 <label for="smallest">{td_string!(locale, editor.smallest_group)}</label>
                                 <input id="smallest" name="form[smallest_group]" inputmode="numeric" value=c.smallest_group.to_string()/>
+                                <label for="breakdown-every">{td_string!(locale, editor.breakdown_every)}</label>
+                                <input id="breakdown-every" name="form[breakdown_every_minutes]" inputmode="numeric" value=c.breakdown_every_minutes.to_string() aria-describedby="breakdown-every-hint"/>
+                                <p class="hint" id="breakdown-every-hint">{td_string!(locale, editor.breakdown_every_hint)}</p>
                                 <label for="default-language">{td_string!(locale, editor.default_language)}</label>
                                 <select id="default-language" name="form[default_language]">
                                     <option value="en" selected=selected("en", &c.default_language)>"English"</option>

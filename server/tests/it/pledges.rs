@@ -143,10 +143,12 @@ async fn tally_json(app: &TestApp) -> Value {
         .unwrap()
 }
 
-/// Waits until the public tally satisfies `done`.
+/// Waits until the public tally satisfies `done`, moving the clock past each breakdown
+/// tick so its groups catch up.
 async fn tally_until(app: &TestApp, done: impl Fn(&Value) -> bool) -> Value {
     let deadline = std::time::Instant::now() + WAIT;
     loop {
+        app.next_breakdown();
         let tally = tally_json(app).await;
         if done(&tally) {
             return tally;

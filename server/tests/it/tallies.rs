@@ -93,7 +93,7 @@ async fn sign_and_confirm_as(app: &TestApp, body: Value, mails_before: usize) {
 }
 
 both_databases! {
-    async fn a_subscriber_sees_a_confirmation_as_a_delta_of_what_moved(app: TestApp) {
+    async fn a_confirmation_moves_the_live_total_and_its_local_only_at_the_next_tick(app: TestApp) {
         app.publish(PETITION, "by_local", 1).await;
         let (first, second) = (app.a_local_of(PETITION, 0).await, app.a_local_of(PETITION, 1).await);
         sign_and_confirm(&app, "one@example.org", first, 0).await;
@@ -110,10 +110,19 @@ both_databases! {
         let (name, delta) = events.next(Duration::from_secs(1)).await;
         eprintln!("delta arrived {:?} after the confirmation", started.elapsed());
         assert_eq!(name, "delta");
-        assert_eq!(delta["total"], 2);
-        assert_eq!(delta["by_local"].as_array().unwrap().len(), 1, "only the local that moved: {delta}");
-        assert_eq!(delta["by_local"][0]["local_id"], second);
+        assert_eq!(delta["total"], 2, "the total is live");
+        // An employer watching a local's count must not see it step with one signature:
+        // the groups wait for the campaign's cadence.
+        assert_eq!(delta["by_local"], json!([]), "no group moves with the signature: {delta}");
+        assert!(delta.get("other").is_none() && delta.get("community_supporters").is_none(), "{delta}");
         assert!(delta["version"].as_u64() > snapshot["version"].as_u64());
+
+        app.next_breakdown();
+        let (name, ticked) = events.next(WAIT).await;
+        assert_eq!(name, "delta");
+        assert_eq!(ticked["total"], 2);
+        assert_eq!(ticked["by_local"].as_array().unwrap().len(), 1, "only the local that moved: {ticked}");
+        assert_eq!(ticked["by_local"][0]["local_id"], second);
         app.finish().await;
     }
 
@@ -190,9 +199,11 @@ async fn page(app: &TestApp, path: &str) -> String {
     response.text().await.unwrap()
 }
 
-/// The tally over HTTP once its total reads `total` (the hub merges for a moment).
+/// The tally over HTTP once its total reads `total` (the hub merges for a moment), with
+/// its groups caught up: the clock is moved past the breakdown's next tick.
 async fn tally_reaching(app: &TestApp, total: u64) -> Value {
     let deadline = std::time::Instant::now() + WAIT;
+    let mut ticked_after: Option<Value> = None;
     loop {
         let tally: Value = app
             .http
@@ -203,8 +214,14 @@ async fn tally_reaching(app: &TestApp, total: u64) -> Value {
             .json()
             .await
             .unwrap();
-        if tally["total"] == total {
-            return tally;
+        match &ticked_after {
+            Some(before) if tally["breakdown_at"] != *before => return tally,
+            Some(_) => {}
+            None if tally["total"] == total => {
+                ticked_after = Some(tally["breakdown_at"].clone());
+                app.next_breakdown();
+            }
+            None => {}
         }
         assert!(
             std::time::Instant::now() < deadline,
@@ -240,8 +257,12 @@ both_databases! {
         assert!(!html.contains(&format!("id=\"local-{small}\"")), "the small local has none");
         assert!(html.contains("Other locals (fewer than 2 signers each)"));
 
-        // A second signer brings the small local into view, and "other" empties.
+        // A second signer brings the small local into view at the next tick, and
+        // "other" empties.
         sign_and_confirm(&app, "b2@example.org", small, 6).await;
+        let (name, delta) = events.next(WAIT).await;
+        assert_eq!((name.as_str(), delta["total"].as_u64(), delta["by_local"].clone()), ("delta", Some(4), json!([])));
+        app.next_breakdown();
         let (name, delta) = events.next(WAIT).await;
         assert_eq!(name, "delta");
         assert_eq!(delta["by_local"].as_array().unwrap().len(), 1, "{delta}");
@@ -407,6 +428,8 @@ async fn a_confirmation_in_one_process_reaches_the_subscribers_of_another() {
     );
     assert_eq!(name, "delta");
     assert_eq!(delta["total"], 1);
-    assert_eq!(delta["by_local"][0]["local_id"], local);
+    app.next_breakdown();
+    let (_, ticked) = events.next(WAIT).await;
+    assert_eq!(ticked["by_local"][0]["local_id"], local, "{ticked}");
     app.finish().await;
 }
