@@ -56,7 +56,7 @@ mod tests {
     fn a_moved_clock_moves_its_copies_and_tells_them() {
         let clock = Clock::system();
         let copy = clock.clone();
-        let mut moves = copy.moves();
+        let moves = copy.moves();
         let before = copy.now();
         clock.advance(Duration::minutes(5));
         assert!(copy.now() - before >= Duration::minutes(5));

@@ -367,7 +367,7 @@ both_databases! {
         );
 
         // A revoked key opens nothing from then on.
-        let id = access::list_keys(&app.db).await.unwrap()[0].id;
+        let id = access::list_keys(&app.db).await.unwrap().into_iter().find(|k| k.role == "organizer").unwrap().id;
         assert!(access::revoke_key(&app.db, id, Utc::now()).await.unwrap());
         assert_eq!(export(&app, &csv_path(PETITION, ""), Auth::Key(&organizer)).await.0, 401);
         app.finish().await;
