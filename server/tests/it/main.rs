@@ -9,5 +9,6 @@ mod loading;
 mod officers;
 mod pages;
 mod pledges;
+mod privacy;
 mod signing;
 mod tallies;
