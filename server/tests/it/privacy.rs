@@ -257,6 +257,11 @@ both_databases! {
         assert_eq!(count, 1);
         assert_eq!(failed[0].kind, "confirm");
         assert!(failed[0].last_error.contains("permanent"), "{:?}", failed[0]);
+        // Admins see it on their account page, and not whom it was for.
+        let admin = crate::accounts::signed_in(&app, "admin@example.org", rollcall::domain::Grant::Admin).await;
+        let page = app.http.get(app.url("/account")).header("Cookie", &admin).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("data-testid=\"failed-mail\"") && page.contains("1 mail failed for good"), "{page}");
+        assert!(!page.contains("ana.ruiz"));
         // It is not tried again.
         tokio::time::sleep(std::time::Duration::from_secs(3)).await;
         assert_eq!(app.count("SELECT CAST(attempts AS BIGINT) FROM outbox").await, i64::from(rollcall::mail::PERMANENT_TRIES));
