@@ -1,9 +1,10 @@
 //! Who the client is: the peer's address, unless the peer is one of our own proxies, and
 //! only then the address it reports in `X-Forwarded-For` (the rightmost hop that is not
 //! one of ours). Ready-made "smart" extractors believe any client's header; this one
-//! believes only `TRUSTED_PROXIES`.
+//! believes only `TRUSTED_PROXIES`. A hop that does not parse stands for a client of its
+//! own, never for the proxy.
 
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 
 use ipnet::IpNet;
 
@@ -73,9 +74,12 @@ impl ClientRule {
         let hops: Vec<&str> = forwarded_for.flat_map(|h| h.split(',')).collect();
         let mut client = peer;
         for hop in hops.iter().rev() {
-            let Ok(ip) = hop.trim().parse::<IpAddr>() else {
-                // Garbage further left came from the client: stop at what we know.
-                break;
+            let Some(ip) = parse_hop(hop) else {
+                // A hop that does not parse is a client of its own, never the proxy:
+                // else one forged or odd hop puts its sender on the allowance everyone
+                // behind the proxy shares, to use it up. Anything further left is the
+                // client's own writing, so it is not believed either.
+                return unparsable_client(hop);
             };
             client = ip;
             if !self.trusts(ip) {
@@ -84,6 +88,41 @@ impl ClientRule {
         }
         client
     }
+}
+
+/// A forwarded hop as proxies write it: `203.0.113.7`, `203.0.113.7:4711`,
+/// `[2001:db8::1]:443`, `[2001:db8::1]`, or any of these in quotes.
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    let hop = hop.trim().trim_matches('"');
+    hop.parse::<IpAddr>()
+        .ok()
+        .or_else(|| hop.parse::<SocketAddr>().ok().map(|a| a.ip()))
+        .or_else(|| {
+            hop.strip_prefix('[')?
+                .strip_suffix(']')?
+                .parse::<Ipv6Addr>()
+                .ok()
+                .map(IpAddr::V6)
+        })
+}
+
+/// The stand-in address of a client whose hop did not parse: in the documentation range
+/// 2001:db8::/32, which no real client has, with 32 bits of the hop's FNV-1a hash in the
+/// /64 that [`bucket`] keeps, so different garbage is a different client.
+fn unparsable_client(hop: &str) -> IpAddr {
+    let hash = hop.trim().bytes().fold(0x811c_9dc5u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
+    IpAddr::V6(Ipv6Addr::new(
+        0x2001,
+        0x0db8,
+        (hash >> 16) as u16,
+        hash as u16,
+        0,
+        0,
+        0,
+        0,
+    ))
 }
 
 /// An IPv4-mapped IPv6 address as IPv4, so `::ffff:10.0.0.1` matches `10.0.0.0/8`.
@@ -135,11 +174,54 @@ mod tests {
             rule.client_ip(ip("10.1.1.1"), std::iter::empty()),
             ip("10.1.1.1")
         );
-        // Garbage at the right: the proxy.
-        assert_eq!(
-            rule.client_ip(ip("10.1.1.1"), ["1.2.3.4, nonsense"].into_iter()),
-            ip("10.1.1.1")
+    }
+
+    #[test]
+    fn an_unparsable_hop_is_a_client_of_its_own_never_the_proxy() {
+        let rule = rule(&["10.0.0.0/8"]);
+        let proxy = ip("10.1.1.1");
+        let garbage = rule.client_ip(proxy, ["1.2.3.4, nonsense"].into_iter());
+        assert_ne!(garbage, proxy, "the proxy's own allowance is not shared");
+        assert_ne!(
+            garbage,
+            ip("1.2.3.4"),
+            "what the client wrote left of it is not believed"
         );
+        assert!(matches!(garbage, IpAddr::V6(v6) if v6.segments()[..2] == [0x2001, 0x0db8]));
+        let other = rule.client_ip(proxy, ["other-nonsense"].into_iter());
+        assert_ne!(
+            bucket(other),
+            bucket(garbage),
+            "different garbage, different clients"
+        );
+        assert_eq!(
+            rule.client_ip(proxy, ["nonsense"].into_iter()),
+            garbage,
+            "the same garbage, the same client"
+        );
+        // Behind a trusted hop, too.
+        assert_eq!(
+            rule.client_ip(proxy, ["nonsense, 10.2.2.2"].into_iter()),
+            garbage
+        );
+    }
+
+    #[test]
+    fn hops_with_ports_brackets_or_quotes_are_read() {
+        let rule = rule(&["10.0.0.0/8"]);
+        let proxy = ip("10.1.1.1");
+        for (hop, client) in [
+            ("203.0.113.5:4711", "203.0.113.5"),
+            ("[2001:db8::1]:443", "2001:db8::1"),
+            ("[2001:db8::1]", "2001:db8::1"),
+            ("\"203.0.113.5\"", "203.0.113.5"),
+        ] {
+            assert_eq!(
+                rule.client_ip(proxy, [hop].into_iter()),
+                ip(client),
+                "{hop}"
+            );
+        }
     }
 
     #[test]

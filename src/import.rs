@@ -13,10 +13,11 @@ use serde::Deserialize;
 use crate::{
     db,
     domain::{
-        CampaignKind, CampaignSlug, CampaignStatus, Language, PledgeRule, PublicBreakdown,
-        WithoutMemberCount, text_sha256,
+        CampaignKind, CampaignSlug, CampaignStatus, Language, PledgeRule, PrivacyChange,
+        PrivacySettings, PrivacyWeakened, PublicBreakdown, WithoutMemberCount, only_stricter,
+        text_sha256,
     },
-    entities::{campaign, campaign_sponsor, campaign_text, local, member_count, union},
+    entities::{audit, campaign, campaign_sponsor, campaign_text, local, member_count, union},
     pledges,
 };
 
@@ -30,6 +31,9 @@ pub enum ImportError {
     Toml(#[from] toml::de::Error),
     #[error("{0}")]
     Campaign(String),
+    /// An open campaign's save that would show more about who signed than before.
+    #[error(transparent)]
+    PrivacyWeakened(#[from] PrivacyWeakened),
     #[error("import failed")]
     Database(#[from] DbErr),
 }
@@ -341,8 +345,12 @@ pub async fn import_campaign(
     toml_text: &str,
     now: DateTime<Utc>,
 ) -> Result<CampaignImported, ImportError> {
-    let file: CampaignFile = toml::from_str(toml_text)?;
-    save_campaign(db, &file, "command line", now).await
+    save_campaign(db, &campaign_file(toml_text)?, "command line", now).await
+}
+
+/// A campaign file read, not yet checked.
+pub fn campaign_file(toml_text: &str) -> Result<CampaignFile, ImportError> {
+    Ok(toml::from_str(toml_text)?)
 }
 
 /// Creates or updates a campaign and its texts, in one transaction with its audit entry
@@ -447,16 +455,31 @@ pub async fn save_campaign(
         )));
     }
     let archived_at = existing.as_ref().and_then(|c| c.archived_at);
+    let sealed_names = file.pledge.as_ref().is_some_and(|p| p.sealed_names);
     // The moment a pledge binds must be honest: its rule holds still once it is open.
     if let Some(found) = &existing
         && found.status != CampaignStatus::Draft.as_str()
-        && (pledges::rule_of(found) != rule
-            || found.sealed_names != file.pledge.as_ref().is_some_and(|p| p.sealed_names))
+        && pledges::rule_of(found) != rule
     {
         return Err(fail(
-            "the threshold rule of a pledge, and whether its names are sealed, cannot change once it has opened".into(),
+            "the threshold rule of a pledge cannot change once it has opened".into(),
         ));
     }
+    // Once out of draft, people signed (or may at any moment) under these settings: they
+    // only get stricter, and each stricter change is audited below.
+    let privacy_changes = match &existing {
+        Some(found) if found.status != CampaignStatus::Draft.as_str() => only_stricter(
+            &privacy_of(found),
+            &PrivacySettings {
+                smallest_group,
+                public_breakdown: breakdown,
+                retention_days: file.retention_days.unwrap_or(found.retention_days),
+                sealed_names,
+                breakdown_every_minutes: breakdown_every,
+            },
+        )?,
+        _ => Vec::new(),
+    };
     let mut active = match existing {
         Some(found) => found.into_active_model(),
         None => campaign::ActiveModel {
@@ -486,7 +509,7 @@ pub async fn save_campaign(
     pledges::set_rule(&mut active, &rule);
     let pledge = file.pledge.as_ref();
     active.auto_release = Set(auto_release);
-    active.sealed_names = Set(pledge.is_some_and(|p| p.sealed_names));
+    active.sealed_names = Set(sealed_names);
     active.reached_message = Set(pledge
         .map(|p| p.reached_message.trim().to_owned())
         .unwrap_or_default());
@@ -595,10 +618,53 @@ pub async fn save_campaign(
         now,
     )
     .await?;
+    if !privacy_changes.is_empty() {
+        audit_privacy(&txn, actor, &campaign, &privacy_changes, now).await?;
+    }
     txn.commit().await?;
     Ok(CampaignImported {
         slug: campaign.slug,
         created,
         new_versions,
     })
+}
+
+/// What a saved campaign lets the public learn about who signed.
+fn privacy_of(campaign: &campaign::Model) -> PrivacySettings {
+    PrivacySettings {
+        smallest_group: campaign.smallest_group,
+        public_breakdown: PublicBreakdown::parse(&campaign.public_breakdown)
+            .unwrap_or(PublicBreakdown::ByLocal),
+        retention_days: campaign.retention_days,
+        sealed_names: campaign.sealed_names,
+        breakdown_every_minutes: campaign.breakdown_every_minutes,
+    }
+}
+
+/// One audit row for the stricter privacy of an open campaign, naming each key changed.
+async fn audit_privacy(
+    txn: &impl sea_orm::ConnectionTrait,
+    actor: &str,
+    campaign: &campaign::Model,
+    changes: &[PrivacyChange],
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let changed: Vec<_> = changes
+        .iter()
+        .map(|c| serde_json::json!({"key": c.key, "before": c.before, "after": c.after}))
+        .collect();
+    audit::Entity::insert(audit::ActiveModel {
+        at: Set(now),
+        actor: Set(actor.to_owned()),
+        action: Set("campaign.privacy_stricter".to_owned()),
+        campaign_id: Set(Some(campaign.id)),
+        reason: Set(String::new()),
+        details: Set(
+            serde_json::json!({"campaign": campaign.slug, "changes": changed}).to_string(),
+        ),
+        ..Default::default()
+    })
+    .exec_without_returning(txn)
+    .await?;
+    Ok(())
 }

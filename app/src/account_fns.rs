@@ -279,6 +279,19 @@ pub struct AccountView {
     pub locals: Vec<(i64, String)>,
     /// Filled for admins only.
     pub invite_choices: Vec<InviteChoice>,
+    /// Mail that failed for good (admins only): how many, and the newest.
+    pub failed_mail_count: u64,
+    pub failed_mail: Vec<FailedMailLine>,
+}
+
+/// A mail that failed for good, as admins see it: never whom it was for.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FailedMailLine {
+    pub kind: String,
+    /// RFC 3339.
+    pub written: String,
+    pub attempts: i32,
+    pub error: String,
 }
 
 #[server(endpoint = "account")]
@@ -363,6 +376,23 @@ pub async fn account() -> Result<AccountView, AccountFormError> {
     } else {
         Vec::new()
     };
+    let (failed_mail_count, failed_mail) = if caller.is_admin() {
+        let (count, newest) = rollcall::mail::failed(&state.db, 20)
+            .await
+            .map_err(unexpected)?;
+        let lines = newest
+            .into_iter()
+            .map(|mail| FailedMailLine {
+                kind: mail.kind,
+                written: mail.created_at.to_rfc3339(),
+                attempts: mail.attempts,
+                error: mail.last_error,
+            })
+            .collect();
+        (count, lines)
+    } else {
+        (0, Vec::new())
+    };
     let locals = rollcall::access::kept_locals(&state.db, &caller)
         .await
         .map_err(unexpected)?
@@ -377,6 +407,8 @@ pub async fn account() -> Result<AccountView, AccountFormError> {
         campaigns,
         locals,
         invite_choices,
+        failed_mail_count,
+        failed_mail,
     })
 }
 

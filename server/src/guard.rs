@@ -184,17 +184,11 @@ fn too_many(request: &Request, wait: Duration) -> Response {
         return (StatusCode::TOO_MANY_REQUESTS, retry_after, Json(body)).into_response();
     }
     if wants_html {
-        // Back to the page the form was on, if it was one of ours.
-        let ours = format!("://{}", host(request));
-        let back = request
+        let referer = request
             .headers()
             .get(header::REFERER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|referer| referer.split_once(ours.as_str()))
-            .map(|(_, path)| path)
-            .filter(|path| path.starts_with('/'))
-            .unwrap_or("/")
-            .replace(['"', '<', '>'], "");
+            .and_then(|v| v.to_str().ok());
+        let back = back_link(referer, host(request));
         let language = app::state::language_of(request.uri(), request.headers());
         let page = app::refusals::busy_page(language, seconds, &back);
         return (StatusCode::TOO_MANY_REQUESTS, retry_after, Html(page)).into_response();
@@ -205,6 +199,20 @@ fn too_many(request: &Request, wait: Duration) -> Response {
         retry_after_secs: seconds,
     };
     (StatusCode::TOO_MANY_REQUESTS, retry_after, Json(error)).into_response()
+}
+
+/// Back to the page the form was on, if it was one of ours: only a path on this site
+/// (one `/`, not `//host` or `/\\host`, which browsers take to another site).
+fn back_link(referer: Option<&str>, host: &str) -> String {
+    referer
+        .and_then(|r| {
+            r.strip_prefix("https://")
+                .or_else(|| r.strip_prefix("http://"))
+        })
+        .and_then(|rest| rest.strip_prefix(host))
+        .filter(|path| rollcall::domain::is_same_site_path(path))
+        .unwrap_or("/")
+        .replace(['"', '<', '>'], "")
 }
 
 fn host(request: &Request) -> &str {
@@ -252,6 +260,26 @@ mod tests {
             !cross_site(&headers(&[("host", "rollcall.example")])),
             "programs send no origin"
         );
+    }
+
+    #[test]
+    fn the_wait_page_links_back_only_to_a_path_on_this_site() {
+        let host = "rollcall.example";
+        let back = |referer| back_link(Some(referer), host);
+        assert_eq!(back("https://rollcall.example/c/x?lang=es"), "/c/x?lang=es");
+        assert_eq!(back("http://rollcall.example/c/x"), "/c/x");
+        for elsewhere in [
+            "https://rollcall.example//evil.example/",
+            "https://rollcall.example/\\evil.example/",
+            "https://rollcall.example/\t/evil.example/",
+            "https://rollcall.example.evil.example/c/x",
+            "https://evil.example/?://rollcall.example/c/x",
+            "javascript:alert(1)",
+        ] {
+            assert_eq!(back(elsewhere), "/", "{elsewhere}");
+        }
+        assert_eq!(back_link(None, host), "/");
+        assert_eq!(back("https://rollcall.example/c/\"><script>"), "/c/script");
     }
 
     #[test]

@@ -26,6 +26,7 @@ use crate::{
     Settings, api, export,
     guard::{self, Guard},
     page_cache::{self, PageCache},
+    streams::{self, StreamSlots},
 };
 
 /// What the router is built from besides the settings.
@@ -103,7 +104,12 @@ pub fn router(settings: &Settings, parts: Parts) -> anyhow::Result<Router> {
         .merge(operations)
         .merge(assets)
         .merge(pages)
-        // Innermost of the layers, so its refusals carry the security headers too.
+        // Inside the guard, which finds the client's address.
+        .layer(middleware::from_fn_with_state(
+            StreamSlots::new(settings.streams_per_client),
+            streams::cap,
+        ))
+        // Innermost of the layers but one, so its refusals carry the security headers too.
         .layer(middleware::from_fn_with_state(parts.guard, guard::guard))
         .layer(CompressionLayer::new())
         // Outside the compression, so a kept page is kept compressed.
@@ -127,6 +133,11 @@ pub fn router(settings: &Settings, parts: Parts) -> anyhow::Result<Router> {
             HeaderValue::from_static("same-origin"),
         ))
         .layer(middleware::from_fn(frame_policy))
+        // None (no header) unless `public_url` is https.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            settings.hsts(),
+        ))
         .layer(
             // Spans name the route's pattern, never the path: paths carry tokens.
             TraceLayer::new_for_http().make_span_with(|request: &Request| {

@@ -9,6 +9,7 @@ pub mod http;
 pub mod page_cache;
 pub mod serve;
 pub mod settings;
+pub mod streams;
 
 use std::sync::Arc;
 
@@ -97,10 +98,14 @@ pub async fn start(
         form_key,
     };
     let router = http::router(&settings, parts)?;
-    let header_timeout = std::time::Duration::from_secs(settings.header_timeout_secs);
+    let bounds = serve::Bounds {
+        header_timeout: std::time::Duration::from_secs(settings.header_timeout_secs),
+        max_connections: settings.connection_cap(),
+        hsts: settings.hsts().is_some(),
+    };
     let mut stop = shutdown_rx;
     let task = tokio::spawn(async move {
-        serve::serve(listener, router, header_timeout, async move {
+        serve::serve(listener, router, bounds, async move {
             let _ = stop.wait_for(|stopping| *stopping).await;
             // Live streams never end by themselves: close them so the server drains.
             hub.close();
@@ -139,6 +144,34 @@ pub fn fix_allocator_thresholds() {
             tracing::warn!(setting, "glibc refused an allocator threshold");
         }
     }
+}
+
+/// Raises the soft open-file limit to the hard one (each connection is a file) and
+/// returns it; 1,024 where it cannot be read.
+pub fn raise_open_file_limit() -> usize {
+    #[cfg(unix)]
+    {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit and setrlimit only read and write the struct passed.
+        unsafe {
+            if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
+                if limit.rlim_cur < limit.rlim_max {
+                    let raised = libc::rlimit {
+                        rlim_cur: limit.rlim_max,
+                        rlim_max: limit.rlim_max,
+                    };
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                        limit = raised;
+                    }
+                }
+                return usize::try_from(limit.rlim_cur).unwrap_or(usize::MAX);
+            }
+        }
+    }
+    1024
 }
 
 /// Every half minute, hands the memory freed since back to the system: first the pages

@@ -1,13 +1,27 @@
 //! The accept loop: hyper's connection builders with a header read timeout (axum's
 //! `serve` sets none), so a client that trickles its request head, or opens a connection
-//! and says nothing, is cut off. Request bodies are bounded by the router's timeout; a
-//! live stream's response is not (it is the server that writes, by design).
+//! and says nothing, is cut off; HTTP/2, whose builder has no such timeout, closes a
+//! connection that has no request under way for as long. Request bodies are bounded by
+//! the router's timeout; a live stream's response is not (it is the server that writes,
+//! by design). Connections in all are capped below the open-file limit: one more is
+//! answered 503 at once rather than left waiting in the kernel's queue.
 
-use std::{fmt::Display, future::Future, net::SocketAddr, pin::pin, sync::Arc, time::Duration};
+use std::{
+    fmt::Display,
+    future::Future,
+    net::SocketAddr,
+    pin::{Pin, pin},
+    sync::{
+        Arc,
+        atomic::{AtomicU64, AtomicUsize, Ordering},
+    },
+    task::{Context, Poll},
+    time::Duration,
+};
 
 use axum::{Router, body::Body, extract::ConnectInfo};
 use hyper::{
-    body::Incoming,
+    body::{Frame, Incoming, SizeHint},
     server::conn::{http1, http2},
 };
 use hyper_util::{
@@ -16,10 +30,26 @@ use hyper_util::{
     service::TowerToHyperService,
 };
 use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
     net::{TcpListener, TcpStream},
-    sync::watch,
+    sync::{Semaphore, watch},
 };
 use tower::ServiceExt;
+
+/// What the accept loop bounds.
+#[derive(Debug, Clone, Copy)]
+pub struct Bounds {
+    /// Time to send a request's head (HTTP/1), or to begin a request (HTTP/2).
+    pub header_timeout: Duration,
+    /// TCP connections served at once.
+    pub max_connections: usize,
+    /// Whether answers carry `Strict-Transport-Security` (the site is public over https).
+    pub hsts: bool,
+}
+
+/// Refusals being written at once, at most: past this a connection over the cap is
+/// closed without a word, so a flood cannot hold files through its refusals.
+const MAX_REFUSING: usize = 64;
 
 /// How HTTP/2 with prior knowledge begins: its connection preface. No HTTP/1 request
 /// begins with `PRI`.
@@ -69,9 +99,15 @@ async fn first_bytes(stream: &TcpStream) -> Option<Speaks> {
 pub async fn serve(
     listener: TcpListener,
     router: Router,
-    header_timeout: Duration,
+    bounds: Bounds,
     shutdown: impl Future<Output = ()>,
 ) {
+    let header_timeout = bounds.header_timeout;
+    let slots = Arc::new(Semaphore::new(
+        bounds.max_connections.min(Semaphore::MAX_PERMITS),
+    ));
+    let refusing = Arc::new(AtomicUsize::new(0));
+    let refusal: Arc<[u8]> = refusal_bytes(bounds.hsts).into();
     // The protocol is told apart by a peek, and each goes to hyper's own builder.
     // hyper-util's `auto` builder, used before, read the first bytes itself and handed
     // them back in front of the socket, so hyper's first read of an HTTP/1 request got
@@ -103,6 +139,11 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        // Held by the connection's task for as long as the connection lasts.
+        let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
+            refuse(stream, &refusing, &refusal, peer);
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let service = router
             .clone()
@@ -130,19 +171,39 @@ pub async fn serve(
             };
             let (h1, h2) = &*builders;
             let io = TokioIo::new(stream);
-            let service = TowerToHyperService::new(service);
             // Boxed, and built from shared builders: a live stream's connection lasts for
             // hours, and a connection future kept inline in the task (with a builder's
             // copy) made the task 4,008 bytes.
             match speaks {
                 Speaks::Http1 => {
-                    drive(Box::pin(h1.serve_connection(io, service)), stop_signal).await
+                    let service = TowerToHyperService::new(service);
+                    let connection = Box::pin(h1.serve_connection(io, service));
+                    drive(connection, stop_signal, std::future::pending()).await
                 }
                 Speaks::Http2 => {
-                    drive(Box::pin(h2.serve_connection(io, service)), stop_signal).await
+                    let activity = Arc::new(Activity::default());
+                    let counting = Arc::clone(&activity);
+                    let service = tower::service_fn(move |request: hyper::Request<Incoming>| {
+                        let under_way = UnderWay::begin(&counting);
+                        let answer = service.clone().oneshot(request);
+                        async move {
+                            let response = answer.await?;
+                            Ok::<_, std::convert::Infallible>(response.map(|inner| {
+                                Body::new(Counted {
+                                    inner,
+                                    _under_way: under_way,
+                                })
+                            }))
+                        }
+                    });
+                    let service = TowerToHyperService::new(service);
+                    let connection = Box::pin(h2.serve_connection(io, service));
+                    let idle = Box::pin(idle(activity, header_timeout));
+                    drive(connection, stop_signal, idle).await
                 }
             }
             drop(held);
+            drop(slot);
         });
     }
     drop(listener);
@@ -151,22 +212,147 @@ pub async fn serve(
 }
 
 /// Serves one connection to its end or, once the server is stopping, until it has
-/// finished the requests it had begun.
-async fn drive<C>(mut connection: std::pin::Pin<Box<C>>, mut stop_signal: watch::Receiver<bool>)
-where
+/// finished the requests it had begun; once `idle` resolves, it is told to close and
+/// given the idle time's length again at most.
+async fn drive<C>(
+    mut connection: Pin<Box<C>>,
+    mut stop_signal: watch::Receiver<bool>,
+    idle: impl Future<Output = Duration>,
+) where
     C: GracefulConnection,
     C::Error: Display,
 {
-    tokio::select! {
+    let grace = tokio::select! {
         result = connection.as_mut() => {
             if let Err(err) = result {
                 tracing::debug!(error = %err, "connection ended with an error");
             }
             return;
         }
-        _ = stop_signal.wait_for(|stop| *stop) => connection.as_mut().graceful_shutdown(),
+        _ = stop_signal.wait_for(|stop| *stop) => None,
+        grace = idle => Some(grace),
+    };
+    connection.as_mut().graceful_shutdown();
+    match grace {
+        None => {
+            let _ = connection.await;
+        }
+        Some(grace) => {
+            let _ = tokio::time::timeout(grace, connection).await;
+        }
     }
-    let _ = connection.await;
+}
+
+/// An HTTP/2 connection's requests: how many began, and how many are under way (until
+/// their answer's body is dropped).
+#[derive(Default)]
+struct Activity {
+    begun: AtomicU64,
+    under_way: AtomicUsize,
+}
+
+/// Resolves (with `timeout`) once a connection has had no request under way and none
+/// begun for `timeout`: a client that opens HTTP/2 and never finishes a request's head
+/// holds nothing for longer than an HTTP/1 client may.
+async fn idle(activity: Arc<Activity>, timeout: Duration) -> Duration {
+    let mut seen = activity.begun.load(Ordering::Relaxed);
+    loop {
+        tokio::time::sleep(timeout).await;
+        let begun = activity.begun.load(Ordering::Relaxed);
+        if begun == seen && activity.under_way.load(Ordering::Relaxed) == 0 {
+            return timeout;
+        }
+        seen = begun;
+    }
+}
+
+/// Counts a request as under way until dropped (with its answer's body).
+struct UnderWay(Arc<Activity>);
+
+impl UnderWay {
+    fn begin(activity: &Arc<Activity>) -> Self {
+        activity.begun.fetch_add(1, Ordering::Relaxed);
+        activity.under_way.fetch_add(1, Ordering::Relaxed);
+        UnderWay(Arc::clone(activity))
+    }
+}
+
+impl Drop for UnderWay {
+    fn drop(&mut self) {
+        self.0.under_way.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// An answer's body that keeps its request counted as under way until it is dropped.
+struct Counted {
+    inner: Body,
+    _under_way: UnderWay,
+}
+
+impl hyper::body::Body for Counted {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        hyper::body::Body::poll_frame(Pin::new(&mut self.inner), cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        hyper::body::Body::is_end_stream(&self.inner)
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        hyper::body::Body::size_hint(&self.inner)
+    }
+}
+
+/// Answers a connection over the cap with 503 and `Retry-After`, then closes it, on a
+/// task of its own (bounded by [`MAX_REFUSING`] and a second), so the loop goes on.
+fn refuse(
+    mut stream: TcpStream,
+    refusing: &Arc<AtomicUsize>,
+    refusal: &Arc<[u8]>,
+    peer: SocketAddr,
+) {
+    tracing::warn!(%peer, "connection refused: the server holds as many as it may");
+    if refusing.fetch_add(1, Ordering::Relaxed) >= MAX_REFUSING {
+        refusing.fetch_sub(1, Ordering::Relaxed);
+        return;
+    }
+    let (refusing, refusal) = (Arc::clone(refusing), Arc::clone(refusal));
+    tokio::spawn(async move {
+        let _ = tokio::time::timeout(Duration::from_secs(1), async {
+            stream.write_all(&refusal).await?;
+            stream.shutdown().await?;
+            // Read what the client sent until it closes: closing with its request
+            // unread would reset the connection and could lose the answer.
+            let mut sink = [0u8; 1024];
+            while stream.read(&mut sink).await? > 0 {}
+            Ok::<_, std::io::Error>(())
+        })
+        .await;
+        refusing.fetch_sub(1, Ordering::Relaxed);
+    });
+}
+
+/// The 503 a connection over the cap gets, as HTTP/1.
+fn refusal_bytes(hsts: bool) -> Vec<u8> {
+    let body = "The server is busy. Please try again in a moment.\n";
+    let hsts = if hsts {
+        "Strict-Transport-Security: max-age=31536000\r\n"
+    } else {
+        ""
+    };
+    format!(
+        "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\n{hsts}\
+         Content-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
 }
 
 #[cfg(test)]

@@ -45,8 +45,16 @@ pub struct Settings {
     pub confirm_ttl_days: i64,
     /// The largest request body accepted, in bytes.
     pub body_limit_bytes: usize,
-    /// A client has this long to send a request's head (and a body has 30 s).
+    /// A client has this long to send a request's head (and a body has 30 s); an
+    /// HTTP/2 connection with no request under way is closed after as long.
     pub header_timeout_secs: u64,
+    /// Live tally streams one client address (IPv6: per /64) may hold, per process: a
+    /// union hall's 300 phones on one Wi-Fi must all follow the count.
+    pub streams_per_client: u32,
+    /// Open TCP connections in all (HTTP/2 streams are not counted apart); more are
+    /// answered 503. Unset: the open-file limit less a tenth and 64, kept for the
+    /// database, mail and files.
+    pub max_connections: Option<usize>,
     /// Signing, per client address (IPv6: per /64), per process: `sign_burst` at once,
     /// refilled at `sign_per_hour`. Generous: fifty members signing from one union
     /// hall's Wi-Fi in a meeting must all get through.
@@ -90,6 +98,8 @@ impl Default for Settings {
             confirm_ttl_days: 7,
             body_limit_bytes: 16 * 1024,
             header_timeout_secs: 10,
+            streams_per_client: 500,
+            max_connections: None,
             sign_burst: 60,
             sign_per_hour: 600,
             confirm_burst: 60,
@@ -117,6 +127,8 @@ const PLAIN_KEYS: &[&str] = &[
     "confirm_ttl_days",
     "body_limit_bytes",
     "header_timeout_secs",
+    "streams_per_client",
+    "max_connections",
     "sign_burst",
     "sign_per_hour",
     "confirm_burst",
@@ -184,6 +196,7 @@ impl Settings {
         rollcall::mail::MailLimits {
             per_mailbox_per_hour: self.mails_per_mailbox_per_hour,
             per_minute: self.mails_per_minute,
+            retry_days: u32::try_from(self.confirm_ttl_days).unwrap_or(7).max(1),
         }
     }
 
@@ -204,6 +217,24 @@ impl Settings {
     /// Session cookies are marked `Secure` when the site is served over https.
     pub fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https://")
+    }
+
+    /// The most TCP connections served at once: as set, or below the open-file limit
+    /// (raised to its hard limit first) with room for the pool, mail and files.
+    pub fn connection_cap(&self) -> usize {
+        self.max_connections
+            .unwrap_or_else(|| {
+                let files = crate::raise_open_file_limit();
+                files.saturating_sub(files / 10 + 64)
+            })
+            .max(1)
+    }
+
+    /// `Strict-Transport-Security` for every response when the site is public over
+    /// https: TLS usually ends at the proxy, so the request's own scheme says nothing.
+    pub fn hsts(&self) -> Option<axum::http::HeaderValue> {
+        self.secure_cookies()
+            .then(|| axum::http::HeaderValue::from_static("max-age=31536000"))
     }
 
     pub fn confirm_limit(&self) -> rollcall::limits::Limit {

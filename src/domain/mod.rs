@@ -6,6 +6,7 @@ pub mod account;
 pub mod campaign;
 pub mod fields;
 pub mod pledge;
+pub mod privacy;
 pub mod signature;
 #[cfg(feature = "ssr")]
 pub mod text;
@@ -21,9 +22,10 @@ pub use fields::{
     SignerEmail, SignerName,
 };
 pub use pledge::{PledgeRule, PledgeState, WithoutMemberCount};
+pub use privacy::{PrivacyChange, PrivacySettings, PrivacyWeakened, only_stricter};
 pub use signature::{
     Field, FieldError, FieldErrors, PaperInput, PaperSignature, SignatureInput, SignatureRequest,
 };
 #[cfg(feature = "ssr")]
-pub use text::{markdown_to_plain, render_markdown, text_sha256};
+pub use text::{is_same_site_path, markdown_to_plain, render_markdown, text_sha256};
 pub use token::{Token, TokenError, TokenHash};

@@ -10,14 +10,44 @@ fn markdown_options() -> Options {
     Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH
 }
 
-/// HTML with everything that could run script or restyle the page removed.
+/// HTML with everything that could run script or restyle the page removed, and no image
+/// from another site: a remote image in a receipt or on a page tells its server who
+/// opened it, and when.
 pub fn render_markdown(md: &str) -> String {
     let mut html = String::with_capacity(md.len() * 3 / 2);
-    pulldown_cmark::html::push_html(&mut html, Parser::new_ext(md, markdown_options()));
+    // A remote Markdown image becomes its alt text, which its events already carry;
+    // `dropped` says, per open image, whether its end goes too.
+    let mut dropped: Vec<bool> = Vec::new();
+    let events = Parser::new_ext(md, markdown_options()).filter(|event| match event {
+        Event::Start(Tag::Image { dest_url, .. }) => {
+            let remote = !is_same_site_path(dest_url);
+            dropped.push(remote);
+            !remote
+        }
+        Event::End(TagEnd::Image) => !dropped.pop().unwrap_or(false),
+        _ => true,
+    });
+    pulldown_cmark::html::push_html(&mut html, events);
     ammonia::Builder::default()
         .link_rel(Some("noopener noreferrer"))
+        // Raw HTML images keep a `src` only when it is a path on this site.
+        .attribute_filter(|element, attribute, value| {
+            if element == "img" && attribute == "src" && !is_same_site_path(value) {
+                None
+            } else {
+                Some(value.into())
+            }
+        })
         .clean(&html)
         .to_string()
+}
+
+/// `/path` on this site; not `//host/...` or `/\\host/...`, which browsers read as
+/// another site (also with tabs or newlines between, which browsers skip), nor any URL
+/// with a scheme.
+pub fn is_same_site_path(target: &str) -> bool {
+    let mut chars = target.chars().filter(|c| !matches!(c, '\t' | '\n' | '\r'));
+    chars.next() == Some('/') && !matches!(chars.next(), Some('/' | '\\'))
 }
 
 /// The hex SHA-256 of a campaign's text as shown to signers.
@@ -152,6 +182,35 @@ mod tests {
         assert!(!html.contains("<script"), "{html}");
         assert!(!html.contains("onerror"), "{html}");
         assert!(!html.contains("javascript:"), "{html}");
+    }
+
+    #[test]
+    fn no_image_from_another_site_is_rendered() {
+        let html = render_markdown(
+            "![x](https://evil.example/p.png) ![y](//evil.example/q.png) \
+             <img src=\"http://evil.example/r.png\"> ![ok](/pkg/logo.png)",
+        );
+        assert!(!html.contains("evil.example"), "{html}");
+        assert!(html.contains("x"), "the alt text stays: {html}");
+        assert!(html.contains(r#"src="/pkg/logo.png""#), "{html}");
+    }
+
+    #[test]
+    fn only_a_single_slash_path_is_same_site() {
+        assert!(is_same_site_path("/c/joint"));
+        assert!(is_same_site_path("/"));
+        for other in [
+            "//evil.example",
+            "/\t/evil.example",
+            " //evil.example",
+            "/\\evil.example",
+            "https://evil.example/",
+            "",
+            "c/x",
+            "javascript:x",
+        ] {
+            assert!(!is_same_site_path(other), "{other}");
+        }
     }
 
     #[test]

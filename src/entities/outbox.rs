@@ -8,6 +8,7 @@ pub struct Model {
     pub id: i64,
     /// What the mail is for (`confirm`, `receipt`, ...), for logs and metrics.
     pub kind: String,
+    /// Emptied once the mail is sent or has failed: the outbox is no list of signers.
     pub recipient: String,
     pub subject: String,
     /// Cleared once sent: it holds a live token.
@@ -20,6 +21,8 @@ pub struct Model {
     pub last_error: Option<String>,
     pub created_at: DateTimeUtc,
     pub sent_at: Option<DateTimeUtc>,
+    /// Refused for good, or unsent when its link expired: emptied like sent mail.
+    pub failed_at: Option<DateTimeUtc>,
 }
 
 impl std::fmt::Debug for Model {

@@ -8,7 +8,9 @@ pub mod quota;
 mod templates;
 mod transport;
 
-pub use outbox::{MailDraft, SendReport, enqueue, run_worker, send_due};
+pub use outbox::{
+    FailedMail, MailDraft, PERMANENT_TRIES, SendReport, enqueue, failed, run_worker, send_due,
+};
 pub use quota::MailLimits;
 pub use templates::{
     AnnouncementNews, ReceiptDetails, already_signed, announcement, confirm_request, invitation,

@@ -1,5 +1,8 @@
 //! The outbox: mail written with its cause, claimed and sent by a worker, retried with
-//! backoff, and emptied of its body (which holds a live token) once sent.
+//! backoff, and emptied of its recipient and body (which holds a live token) once sent
+//! or failed: the outbox is no list of who signed. A mail the relay refuses for good
+//! (SMTP 5xx) fails after [`PERMANENT_TRIES`]; one that cannot reach the relay is tried
+//! for as long as its link works (`MailLimits::retry_days`).
 
 use std::{sync::Arc, time::Duration};
 
@@ -77,6 +80,34 @@ const BATCH: u64 = 2 * Mailer::IN_FLIGHT as u64;
 /// confirmation links go first, and the receipts follow as the outbox catches up.
 const WAIT_THEIR_TURN: [&str; 2] = ["receipt", "announcement"];
 
+/// Tries of a mail the relay refuses for good, in case the refusal was a mistake of the
+/// moment (a full mailbox, a relay's misconfiguration fixed minutes later).
+pub const PERMANENT_TRIES: i32 = 3;
+
+/// What to do with a mail after a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AfterFailure {
+    RetryAt(DateTime<Utc>),
+    GiveUp,
+}
+
+/// A refusal for good is tried [`PERMANENT_TRIES`] times; a relay out of reach is
+/// tried until `retry_days` after the mail was written, when its link has expired.
+fn after_failure(
+    permanent: bool,
+    attempts: i32,
+    created_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+    retry_days: u32,
+) -> AfterFailure {
+    let expired = now >= created_at + chrono::Duration::days(i64::from(retry_days));
+    if (permanent && attempts >= PERMANENT_TRIES) || expired {
+        AfterFailure::GiveUp
+    } else {
+        AfterFailure::RetryAt(now + backoff(attempts))
+    }
+}
+
 fn backoff(attempts: i32) -> chrono::Duration {
     // 2 s, 4 s, 8 s, ... up to 10 minutes: a mail server that is down for an hour is
     // retried a few times an hour, not hammered.
@@ -117,6 +148,7 @@ pub async fn send_due(
         .select_only()
         .column(outbox::Column::Id)
         .filter(outbox::Column::SentAt.is_null())
+        .filter(outbox::Column::FailedAt.is_null())
         .filter(outbox::Column::NextAttemptAt.lte(now))
         .filter(claimable())
         .order_by(
@@ -179,7 +211,7 @@ pub async fn send_due(
             Sent::Unsendable => report.failed += 1,
             Sent::Failed(failure) => {
                 report.failed += 1;
-                if let Err(err) = record_failure(db, now, claim, failure).await {
+                if let Err(err) = record_failure(db, now, claim, failure, limits).await {
                     first_error.get_or_insert(err);
                 }
             }
@@ -228,9 +260,13 @@ struct Failure {
     kind: String,
     attempts: i32,
     error: String,
+    /// The relay refused it for good.
+    permanent: bool,
+    created_at: DateTime<Utc>,
 }
 
-/// Records mail as sent and forgets its bodies (they hold live tokens). Tried three
+/// Records mail as sent and forgets its recipient and bodies (the bodies hold live
+/// tokens, and together the recipients would say who signed). Tried three
 /// times: mail recorded as unsent goes again once its claim lapses.
 async fn mark_sent(db: &DatabaseConnection, ids: Vec<i64>) -> Result<usize, DbErr> {
     if ids.is_empty() {
@@ -256,6 +292,7 @@ async fn record_sent(db: &DatabaseConnection, ids: &[i64]) -> Result<(), DbErr> 
     let _turn = db::write_turn(db).await?;
     outbox::Entity::update_many()
         .col_expr(outbox::Column::SentAt, Expr::value(Utc::now()))
+        .col_expr(outbox::Column::Recipient, Expr::value(""))
         .col_expr(
             outbox::Column::BodyText,
             Expr::value(Option::<String>::None),
@@ -330,27 +367,33 @@ async fn send_one(mailer: &Mailer, mail: outbox::Model) -> Sent {
             kind: mail.kind,
             attempts: mail.attempts + 1,
             error: err.summary(),
+            permanent: err.is_permanent(),
+            created_at: mail.created_at,
         }),
     }
 }
 
-/// Records a failed attempt and when to try again, unless another worker has taken the
-/// mail over meanwhile.
+/// Records a failed attempt and when to try again, or that the mail failed for good
+/// (emptied as sent mail is), unless another worker has taken the mail over meanwhile.
 async fn record_failure(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     claim: DateTime<Utc>,
     failure: Failure,
+    limits: MailLimits,
 ) -> Result<(), DbErr> {
     // The batch may have taken a while: the retry is timed from now.
     let now = std::cmp::max(Utc::now(), now);
+    let after = after_failure(
+        failure.permanent,
+        failure.attempts,
+        failure.created_at,
+        now,
+        limits.retry_days,
+    );
     let _turn = db::write_turn(db).await?;
-    outbox::Entity::update_many()
+    let mut update = outbox::Entity::update_many()
         .col_expr(outbox::Column::Attempts, Expr::value(failure.attempts))
-        .col_expr(
-            outbox::Column::NextAttemptAt,
-            Expr::value(now + backoff(failure.attempts)),
-        )
         .col_expr(
             outbox::Column::ClaimedUntil,
             Expr::value(Option::<DateTime<Utc>>::None),
@@ -358,19 +401,84 @@ async fn record_failure(
         .col_expr(
             outbox::Column::LastError,
             Expr::value(Some(failure.error.clone())),
-        )
+        );
+    update = match after {
+        AfterFailure::RetryAt(at) => {
+            update.col_expr(outbox::Column::NextAttemptAt, Expr::value(at))
+        }
+        AfterFailure::GiveUp => update
+            .col_expr(outbox::Column::FailedAt, Expr::value(Some(now)))
+            .col_expr(outbox::Column::Recipient, Expr::value(""))
+            .col_expr(
+                outbox::Column::BodyText,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                outbox::Column::BodyHtml,
+                Expr::value(Option::<String>::None),
+            ),
+    };
+    update
         .filter(outbox::Column::Id.eq(failure.id))
         .filter(outbox::Column::ClaimedUntil.eq(claim))
         .exec(db)
         .await?;
-    tracing::warn!(
-        id = failure.id,
-        kind = failure.kind,
-        attempts = failure.attempts,
-        error = failure.error,
-        "mail not sent; will retry"
-    );
+    match after {
+        AfterFailure::RetryAt(_) => tracing::warn!(
+            id = failure.id,
+            kind = failure.kind,
+            attempts = failure.attempts,
+            error = failure.error,
+            "mail not sent; will retry"
+        ),
+        AfterFailure::GiveUp => tracing::error!(
+            id = failure.id,
+            kind = failure.kind,
+            attempts = failure.attempts,
+            error = failure.error,
+            "mail failed for good; shown to admins"
+        ),
+    }
     Ok(())
+}
+
+/// Mail that failed for good, newest first, for admins: what it was, when, how often it
+/// was tried and why it failed; never to whom.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedMail {
+    pub kind: String,
+    pub created_at: DateTime<Utc>,
+    pub failed_at: DateTime<Utc>,
+    pub attempts: i32,
+    pub last_error: String,
+}
+
+/// The count of failed mail and the newest `limit` of it.
+pub async fn failed(
+    db: &impl ConnectionTrait,
+    limit: u64,
+) -> Result<(u64, Vec<FailedMail>), DbErr> {
+    use sea_orm::PaginatorTrait;
+    let count = outbox::Entity::find()
+        .filter(outbox::Column::FailedAt.is_not_null())
+        .count(db)
+        .await?;
+    let newest = outbox::Entity::find()
+        .filter(outbox::Column::FailedAt.is_not_null())
+        .order_by_desc(outbox::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|mail| FailedMail {
+            kind: mail.kind,
+            created_at: mail.created_at,
+            failed_at: mail.failed_at.unwrap_or(mail.created_at),
+            attempts: mail.attempts,
+            last_error: mail.last_error.unwrap_or_default(),
+        })
+        .collect();
+    Ok((count, newest))
 }
 
 /// How long until the next minute's ceiling opens.
@@ -423,4 +531,38 @@ pub async fn run_worker(
         }
     }
     tracing::info!("outbox worker stopped");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_for_good_is_tried_a_few_times_then_fails() {
+        let now = Utc::now();
+        for attempts in 1..PERMANENT_TRIES {
+            assert!(matches!(
+                after_failure(true, attempts, now, now, 7),
+                AfterFailure::RetryAt(_)
+            ));
+        }
+        assert_eq!(
+            after_failure(true, PERMANENT_TRIES, now, now, 7),
+            AfterFailure::GiveUp
+        );
+    }
+
+    #[test]
+    fn a_relay_out_of_reach_is_tried_until_the_link_expires() {
+        let written = Utc::now();
+        let later = |days| written + chrono::Duration::days(days);
+        assert_eq!(
+            after_failure(false, 500, written, later(6), 7),
+            AfterFailure::RetryAt(later(6) + backoff(500))
+        );
+        assert_eq!(
+            after_failure(false, 501, written, later(7), 7),
+            AfterFailure::GiveUp
+        );
+    }
 }

@@ -21,6 +21,9 @@ pub struct MailLimits {
     pub per_mailbox_per_hour: u32,
     /// Mails sent by every process together per minute.
     pub per_minute: u32,
+    /// How long a mail that cannot reach the relay is retried: as long as the link it
+    /// carries works (a confirmation's), after which sending it helps nobody.
+    pub retry_days: u32,
 }
 
 impl Default for MailLimits {
@@ -28,6 +31,7 @@ impl Default for MailLimits {
         Self {
             per_mailbox_per_hour: 5,
             per_minute: 3000,
+            retry_days: 7,
         }
     }
 }

@@ -48,6 +48,16 @@ pub enum MailError {
 }
 
 impl MailError {
+    /// The relay refused the mail for good (an SMTP 5xx), or it could never go: trying
+    /// again a few times is all that can help. A relay out of reach is not permanent.
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            MailError::Smtp(err) => err.is_permanent(),
+            MailError::BadRecipient => true,
+            _ => false,
+        }
+    }
+
     /// What went wrong, without the server's words: an SMTP reply often quotes the
     /// recipient's address, which belongs in no log and no outbox row.
     pub fn summary(&self) -> String {

@@ -303,6 +303,34 @@ pub fn AccountPage() -> impl IntoView {
                         }).collect_view();
                         view! { <h2>{td_string!(locale, dashboard.your_locals)}</h2><ul data-testid="locals">{items}</ul> }
                     });
+                    let failed_mail = (details.failed_mail_count > 0).then(|| {
+                        let n = details.failed_mail_count;
+                        let count = format_count(n, language);
+                        let summary = crate::td_count!(language, n, dashboard.failed_mail_single | failed_mail_plural, count);
+                        let rows = details.failed_mail.into_iter().map(|mail| view! {
+                            <tr>
+                                <td>{mail.kind}</td>
+                                <td>{format_instant(&mail.written, language)}</td>
+                                <td class="number">{mail.attempts}</td>
+                                <td>{mail.error}</td>
+                            </tr>
+                        }).collect_view();
+                        view! {
+                            <section aria-labelledby="failed-mail-heading" data-testid="failed-mail">
+                                <h2 id="failed-mail-heading">{td_string!(locale, dashboard.failed_mail_heading)}</h2>
+                                <p>{summary}</p>
+                                <table class="breakdown">
+                                    <thead><tr>
+                                        <th scope="col">{td_string!(locale, dashboard.failed_mail_kind)}</th>
+                                        <th scope="col">{td_string!(locale, dashboard.failed_mail_written)}</th>
+                                        <th scope="col">{td_string!(locale, dashboard.failed_mail_tries)}</th>
+                                        <th scope="col">{td_string!(locale, dashboard.failed_mail_error)}</th>
+                                    </tr></thead>
+                                    <tbody>{rows}</tbody>
+                                </table>
+                            </section>
+                        }
+                    });
                     let is_admin = !details.invite_choices.is_empty();
                     let admin = is_admin.then(|| {
                         let choices = details.invite_choices.into_iter().map(|choice| view! {
@@ -354,6 +382,7 @@ pub fn AccountPage() -> impl IntoView {
                             </table>
                             {locals}
                             {admin}
+                            {failed_mail}
                             <ActionForm action=sign_out>
                                 <button type="submit">{td_string!(locale, dashboard.sign_out)}</button>
                             </ActionForm>

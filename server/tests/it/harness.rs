@@ -261,6 +261,11 @@ impl TestApp {
         self.pg_database.as_deref()
     }
 
+    /// The database the app serves, for the command line to use too.
+    pub fn database_url(&self) -> &str {
+        &self.settings.database_url
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

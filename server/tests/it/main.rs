@@ -9,6 +9,7 @@ mod loading;
 mod officers;
 mod pages;
 mod pledges;
+mod privacy;
 mod public_surface;
 mod signing;
 mod tallies;
