@@ -217,6 +217,7 @@ mod tests {
             public_breakdown: PublicBreakdown::TotalOnly,
             retention_days: 30,
             sealed_names: true,
+            breakdown_every_minutes: 15,
         };
         let changes = only_stricter(&settings(), &after).unwrap();
         let keys: Vec<_> = changes.iter().map(|c| c.key).collect();
@@ -226,6 +227,7 @@ mod tests {
                 "smallest_group",
                 "public_breakdown",
                 "retention_days",
+                "breakdown_every_minutes",
                 "sealed_names"
             ]
         );
