@@ -24,6 +24,8 @@ pub mod campaigns;
 #[cfg(feature = "ssr")]
 pub mod client;
 #[cfg(feature = "ssr")]
+pub mod collisions;
+#[cfg(feature = "ssr")]
 pub mod confirming;
 #[cfg(feature = "ssr")]
 pub mod dashboards;

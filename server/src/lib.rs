@@ -76,6 +76,11 @@ pub async fn start(
         pledge_wake.clone(),
         shutdown_rx.clone(),
     ));
+    tokio::spawn(rollcall::verifying::run_batches(
+        db.clone(),
+        hub.clone(),
+        shutdown_rx.clone(),
+    ));
     let guard = Arc::new(guard::Guard::new(&settings)?);
     tokio::spawn(guard::Guard::forget_idle(Arc::downgrade(&guard)));
     let form_key = rollcall::stamp::FormKey::load_or_create(&db).await?;
