@@ -161,7 +161,10 @@ pub async fn resolve(
         .ok_or(CollisionError::NotFound)?;
     let claimed = paper_collision::Entity::update_many()
         .col_expr(paper_collision::Column::ResolvedAt, Expr::value(now))
-        .col_expr(paper_collision::Column::ResolvedBy, Expr::value(caller.label()))
+        .col_expr(
+            paper_collision::Column::ResolvedBy,
+            Expr::value(caller.label()),
+        )
         .col_expr(
             paper_collision::Column::Resolution,
             Expr::value(resolution.as_str()),

@@ -219,7 +219,6 @@ pub async fn enter(
 /// Puts a paper line whose address had already signed on the campaign's review list and
 /// tells the address's owner, within the sheet's transaction. The mail is skipped when
 /// the mailbox's hourly allowance is spent (nobody can bomb an inbox from a sheet).
-#[expect(clippy::too_many_arguments, reason = "one line's collision, all within one sheet")]
 async fn record_collision(
     txn: &impl sea_orm::ConnectionTrait,
     campaign: &crate::entities::campaign::Model,

@@ -60,7 +60,9 @@ pub enum VerifyError {
     BadLine(usize),
     #[error("a member list holds at most {MAX_MEMBERS} addresses")]
     TooLong,
-    #[error("this local's member list needs at least {0} addresses (a quarter of its members, and never fewer than {MIN_MEMBERS})")]
+    #[error(
+        "this local's member list needs at least {0} addresses (a quarter of its members, and never fewer than {MIN_MEMBERS})"
+    )]
     TooShort(usize),
     #[error("you have uploaded {UPLOADS_PER_DAY} member lists today; try again tomorrow")]
     NoAllowance,
@@ -427,8 +429,7 @@ pub async fn upload_member_list(
     }
     let members: HashSet<String> = hashes.iter().cloned().collect();
     let by = format!("member list, {}", caller.label());
-    let (crossed, matched) =
-        verify_matches(&txn, &key, local_id, &members, seen, &by, now).await?;
+    let (crossed, matched) = verify_matches(&txn, &key, local_id, &members, seen, &by, now).await?;
     audit_entry(
         &txn,
         &caller.label(),
@@ -545,7 +546,9 @@ pub async fn run_batches(
                     hub.refresh(id);
                 }
             }
-            Err(err) => tracing::warn!(error = %err, "the sealed member-list batch failed; retrying"),
+            Err(err) => {
+                tracing::warn!(error = %err, "the sealed member-list batch failed; retrying")
+            }
         }
     }
 }

@@ -18,8 +18,8 @@ use rollcall::{blocks::BlockList, hub::TallyHub, stamp::FormKey};
 use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
 use tower_http::{
-    compression::CompressionLayer, services::ServeDir,
-    set_header::SetResponseHeaderLayer, timeout::TimeoutLayer, trace::TraceLayer,
+    compression::CompressionLayer, services::ServeDir, set_header::SetResponseHeaderLayer,
+    timeout::TimeoutLayer, trace::TraceLayer,
 };
 
 use crate::{
@@ -169,8 +169,8 @@ async fn body_limit(State(limits): State<BodyLimits>, request: Request, next: Ne
     if declared.is_some_and(|length| length > limit as u64) {
         return StatusCode::PAYLOAD_TOO_LARGE.into_response();
     }
-    let request = request
-        .map(|body| axum::body::Body::new(http_body_util::Limited::new(body, limit)));
+    let request =
+        request.map(|body| axum::body::Body::new(http_body_util::Limited::new(body, limit)));
     next.run(request).await
 }
 

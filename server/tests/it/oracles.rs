@@ -28,9 +28,18 @@ async fn page(app: &TestApp, path: &str, cookie: &str) -> String {
 /// One paper line for `slug`, as the local page's form sends it.
 async fn enter_line(app: &TestApp, officer: &str, local: i64, slug: &str, email: &str) -> String {
     let local = local.to_string();
-    let response = post_form(app, "enter_paper", Some(officer), &[
-        ("local_id", &local), ("slug", slug), ("given_name", "Pat"), ("family_name", "Probe"), ("email", email),
-    ])
+    let response = post_form(
+        app,
+        "enter_paper",
+        Some(officer),
+        &[
+            ("local_id", &local),
+            ("slug", slug),
+            ("given_name", "Pat"),
+            ("family_name", "Probe"),
+            ("email", email),
+        ],
+    )
     .await;
     location(&response)
 }
@@ -40,12 +49,19 @@ async fn total(app: &TestApp, slug: &str) -> i64 {
 }
 
 fn paper_mails(app: &TestApp) -> Vec<crate::harness::Mail> {
-    app.smtp.messages().into_iter().filter(|m| m.subject == SUBJECT).collect()
+    app.smtp
+        .messages()
+        .into_iter()
+        .filter(|m| m.subject == SUBJECT)
+        .collect()
 }
 
 /// A member list of `addresses`, one a line under a header.
 fn list_of(addresses: &[String]) -> String {
-    std::iter::once("email".to_owned()).chain(addresses.iter().cloned()).collect::<Vec<_>>().join("\n")
+    std::iter::once("email".to_owned())
+        .chain(addresses.iter().cloned())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn made_up(tag: &str, n: usize) -> Vec<String> {
@@ -55,7 +71,15 @@ fn made_up(tag: &str, n: usize) -> Vec<String> {
 async fn upload(app: &TestApp, officer: &str, local: i64, addresses: &[String]) -> String {
     let local = local.to_string();
     let list = list_of(addresses);
-    location(&post_form(app, "upload_member_list", Some(officer), &[("local_id", &local), ("list", &list)]).await)
+    location(
+        &post_form(
+            app,
+            "upload_member_list",
+            Some(officer),
+            &[("local_id", &local), ("list", &list)],
+        )
+        .await,
+    )
 }
 
 /// The text of the element marked `testid` (up to its first tag).
@@ -68,7 +92,8 @@ fn marked(html: &str, testid: &str) -> String {
 }
 
 async fn verified(app: &TestApp) -> i64 {
-    app.count("SELECT COUNT(*) FROM signatures WHERE verification = 'verified'").await
+    app.count("SELECT COUNT(*) FROM signatures WHERE verification = 'verified'")
+        .await
 }
 
 both_databases! {
