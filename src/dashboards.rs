@@ -315,8 +315,10 @@ pub async fn campaign_dashboard(
     } else {
         Vec::new()
     };
+    let collisions = crate::collisions::waiting(db, caller, &found, &directory).await?;
     let rule = pledges::rule_of(&found);
     Ok(CampaignDashboard {
+        collisions,
         pledge: pledges::state_of(&found).map(|_| rule),
         state: pledges::state_of(&found),
         reached_at: found.reached_at.map(rfc3339),

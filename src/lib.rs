@@ -26,6 +26,8 @@ pub mod client;
 #[cfg(feature = "ssr")]
 pub mod clock;
 #[cfg(feature = "ssr")]
+pub mod collisions;
+#[cfg(feature = "ssr")]
 pub mod confirming;
 #[cfg(feature = "ssr")]
 pub mod dashboards;

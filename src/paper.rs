@@ -4,8 +4,13 @@
 //! shown and exported apart from them.
 //!
 //! A sheet is all or nothing: if any line has a problem, nothing is written and every
-//! problem is reported by line. A line whose email already signed is skipped and
-//! reported, never counted twice.
+//! problem is reported by line.
+//!
+//! The answer never says whether an address had signed: an officer could otherwise test
+//! any address against the whole campaign, sealed pledges included. A line whose address
+//! already signed is entered and counted like a fresh one, goes to the campaign's review
+//! list (`collisions`), which only its organizers see, and the address's owner is told
+//! by mail.
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
@@ -18,7 +23,8 @@ use crate::{
     accounts::audit_entry,
     campaigns, db,
     domain::{FieldErrors, Language, PaperInput, PaperSignature, SignatureStatus},
-    entities::signature,
+    entities::{paper_collision, signature},
+    mail::{self, MailLimits},
     tally,
 };
 
@@ -45,12 +51,19 @@ pub enum PaperError {
     Db(#[from] DbErr),
 }
 
+/// What entering a sheet did: only how many lines were received and counted, the same
+/// whoever the addresses belong to.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Entered {
     pub campaign_id: i64,
     pub entered: u64,
-    /// Lines (counted from 1) whose email had already signed.
-    pub already_signed: Vec<usize>,
+}
+
+/// What the mail to an address entered on paper that had already signed needs.
+#[derive(Debug, Clone, Copy)]
+pub struct Notice<'a> {
+    pub public_url: &'a str,
+    pub limits: MailLimits,
 }
 
 /// Reads a sheet's CSV: a header line naming the columns of [`PaperInput`].
@@ -75,6 +88,7 @@ pub async fn enter(
     slug: &str,
     local_id: i64,
     lines: &[PaperInput],
+    notice: Notice<'_>,
     now: DateTime<Utc>,
 ) -> Result<Entered, PaperError> {
     if !access::keeps_local(caller, local_id) {
@@ -112,8 +126,10 @@ pub async fn enter(
         campaign_id: campaign.id,
         ..Entered::default()
     };
+    let campaign_url = format!("{}/c/{}", notice.public_url, campaign.slug);
+    let mut collisions = 0_u64;
     let txn = db::begin_write(db).await?;
-    for (number, line) in parsed.iter().enumerate() {
+    for line in &parsed {
         let id = Uuid::now_v7();
         // Without an email, a line is its own signer.
         let (email, canonical) = match &line.email {
@@ -123,16 +139,17 @@ pub async fn enter(
             ),
             None => (String::new(), format!("paper:{id}")),
         };
-        let exists = signature::Entity::find()
+        let earlier = signature::Entity::find()
             .filter(signature::Column::CampaignId.eq(campaign.id))
             .filter(signature::Column::CanonicalEmail.eq(canonical.as_str()))
             .one(&txn)
-            .await?
-            .is_some();
-        if exists {
-            entered.already_signed.push(number + 1);
-            continue;
-        }
+            .await?;
+        // A line whose address already signed keeps its own row (the campaign's one
+        // row per address stays the earlier one) and waits for an organizer.
+        let canonical = match &earlier {
+            Some(_) => format!("paper:{id}"),
+            None => canonical,
+        };
         signature::Entity::insert(signature::ActiveModel {
             id: Set(id),
             campaign_id: Set(campaign.id),
@@ -166,6 +183,20 @@ pub async fn enter(
         .await?;
         tally::add(&txn, campaign.id, Some(local_id), id, 1).await?;
         entered.entered += 1;
+        if let Some(earlier) = earlier {
+            collisions += 1;
+            record_collision(
+                &txn,
+                &campaign,
+                id,
+                &earlier,
+                &attested_by,
+                &campaign_url,
+                notice.limits,
+                now,
+            )
+            .await?;
+        }
     }
     crate::pledges::check_local(&txn, &campaign, local_id, now).await?;
     audit_entry(
@@ -176,11 +207,55 @@ pub async fn enter(
             "campaign": campaign.slug,
             "local": local_id,
             "entered": entered.entered,
-            "already_signed": entered.already_signed.len(),
+            "for_review": collisions,
         }),
         now,
     )
     .await?;
     txn.commit().await?;
     Ok(entered)
+}
+
+/// Puts a paper line whose address had already signed on the campaign's review list and
+/// tells the address's owner, within the sheet's transaction. The mail is skipped when
+/// the mailbox's hourly allowance is spent (nobody can bomb an inbox from a sheet).
+async fn record_collision(
+    txn: &impl sea_orm::ConnectionTrait,
+    campaign: &crate::entities::campaign::Model,
+    signature_id: Uuid,
+    earlier: &signature::Model,
+    entered_by: &str,
+    campaign_url: &str,
+    limits: MailLimits,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    paper_collision::Entity::insert(paper_collision::ActiveModel {
+        campaign_id: Set(campaign.id),
+        signature_id: Set(signature_id),
+        earlier_id: Set(earlier.id),
+        entered_by: Set(entered_by.to_owned()),
+        entered_at: Set(now),
+        resolved_at: Set(None),
+        resolved_by: Set(None),
+        resolution: Set(None),
+        ..Default::default()
+    })
+    .exec_without_returning(txn)
+    .await?;
+    if !mail::quota::take_mailbox(txn, &earlier.canonical_email, now, limits).await? {
+        return Ok(());
+    }
+    let language = Language::parse(&earlier.language).unwrap_or_default();
+    let title = campaigns::current_text(txn, campaign, language)
+        .await?
+        .map(|text| text.title)
+        .unwrap_or_else(|| campaign.slug.clone());
+    let draft = mail::entered_on_paper(
+        &earlier.email,
+        language,
+        &earlier.given_name,
+        &title,
+        campaign_url,
+    );
+    mail::enqueue(txn, draft, now).await
 }

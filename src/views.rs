@@ -355,6 +355,26 @@ pub struct CampaignDashboard {
     pub reached_at: Option<String>,
     /// Announcements to pledgers, for those who may edit the campaign.
     pub announcements: Vec<AnnouncementLine>,
+    /// Paper lines whose address had already signed, for those who may edit the
+    /// campaign (never for the officer who entered them).
+    pub collisions: Vec<CollisionLine>,
+}
+
+/// A paper line whose address had already signed the campaign, waiting for an organizer.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CollisionLine {
+    pub id: i64,
+    pub given_name: String,
+    pub family_name: String,
+    pub email: String,
+    /// The local the paper line was entered for.
+    pub local: String,
+    pub entered_by: String,
+    pub entered_at: String,
+    /// The local of the signature that had the address first.
+    pub earlier_local: String,
+    pub earlier_status: String,
+    pub earlier_paper: bool,
 }
 
 /// One language's text in the campaign editor, with its Markdown rendered as the

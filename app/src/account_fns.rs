@@ -550,6 +550,10 @@ async fn enter_lines(
         slug,
         local_id,
         lines,
+        rollcall::paper::Notice {
+            public_url: &state.public_url,
+            limits: state.mail_limits,
+        },
         chrono::Utc::now(),
     )
     .await
@@ -560,11 +564,10 @@ async fn enter_lines(
             }
             state.hub.refresh(entered.campaign_id);
             state.pledge_wake.notify_one();
-            leptos_axum::redirect(&format!(
-                "/local/{local_id}?entered={}&already={}",
-                entered.entered,
-                entered.already_signed.len()
-            ));
+            // A line whose address had signed wrote a mail to its owner.
+            state.mail_wake.notify_one();
+            // The lines received, never whether any address had signed before.
+            leptos_axum::redirect(&format!("/local/{local_id}?entered={}", entered.entered));
             Ok(())
         }
         Err(PaperError::UnknownCampaign) => Err(AccountFormError::NotFound),
@@ -616,6 +619,46 @@ pub async fn upload_paper(
         other => AccountFormError::Unreadable(other.to_string()),
     })?;
     enter_lines(local_id, &slug, &lines).await
+}
+
+/// An organizer keeps (`keep`) or removes (`remove`) a paper line whose address had
+/// already signed.
+#[server(endpoint = "resolve_collision")]
+pub async fn resolve_collision(
+    slug: String,
+    collision_id: i64,
+    decision: String,
+) -> Result<(), AccountFormError> {
+    use rollcall::collisions::{CollisionError, Resolution};
+    let state = state()?;
+    let caller = caller(&state).await?;
+    let resolution = Resolution::parse(&decision)
+        .ok_or_else(|| AccountFormError::Moderation("keep or remove".into()))?;
+    match rollcall::collisions::resolve(
+        &state.db,
+        &caller,
+        &slug,
+        collision_id,
+        resolution,
+        chrono::Utc::now(),
+    )
+    .await
+    {
+        Ok(done) => {
+            if done.delta != 0 {
+                state
+                    .hub
+                    .record(done.campaign_id, done.local_id, done.delta);
+                state.hub.refresh(done.campaign_id);
+                state.pledge_wake.notify_one();
+            }
+            leptos_axum::redirect(&format!("/account/c/{slug}?resolved=1"));
+            Ok(())
+        }
+        Err(CollisionError::NotFound) => Err(AccountFormError::NotFound),
+        Err(CollisionError::Forbidden) => Err(AccountFormError::Forbidden),
+        Err(CollisionError::Db(err)) => Err(unexpected(err)),
+    }
 }
 
 /// An organizer invalidates or restores one signature, found by its email.

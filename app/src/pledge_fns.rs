@@ -77,9 +77,10 @@ fn verify_error(err: rollcall::verifying::VerifyError) -> AccountFormError {
         VerifyError::Forbidden => AccountFormError::Forbidden,
         VerifyError::NotFound => AccountFormError::NotFound,
         VerifyError::Db(err) => unexpected(err),
-        err @ (VerifyError::BadLine(_) | VerifyError::TooLong | VerifyError::TooShort) => {
-            AccountFormError::Unreadable(err.to_string())
-        }
+        err @ (VerifyError::BadLine(_)
+        | VerifyError::TooLong
+        | VerifyError::TooShort(_)
+        | VerifyError::NoAllowance) => AccountFormError::Unreadable(err.to_string()),
     }
 }
 
@@ -126,7 +127,8 @@ pub async fn verify_pledge(
 }
 
 /// An officer uploads the local's member list: kept only as hashes, and matched
-/// against the local's unreviewed pledges.
+/// against the local's unreviewed pledges. The answer says how many addresses the list
+/// holds, never how many matched.
 #[server(endpoint = "upload_member_list")]
 pub async fn upload_member_list(local_id: i64, list: String) -> Result<(), AccountFormError> {
     let state = state()?;
@@ -144,9 +146,6 @@ pub async fn upload_member_list(local_id: i64, list: String) -> Result<(), Accou
         state.hub.refresh(*campaign_id);
     }
     state.pledge_wake.notify_one();
-    leptos_axum::redirect(&format!(
-        "/local/{local_id}?members={}&matched={}",
-        report.members, report.matched
-    ));
+    leptos_axum::redirect(&format!("/local/{local_id}?members={}", report.members));
     Ok(())
 }

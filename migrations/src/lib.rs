@@ -8,6 +8,7 @@ mod m20261127_000003_abuse;
 mod m20261128_000004_accounts;
 mod m20261129_000005_pledges;
 mod m20261130_000006_outbox_waiting;
+mod m20261207_000007_officer_safety;
 mod m20261207_000009_public_limits;
 mod m20261207_000010_sign_candidates;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000004_accounts::Migration),
             Box::new(m20261129_000005_pledges::Migration),
             Box::new(m20261130_000006_outbox_waiting::Migration),
+            Box::new(m20261207_000007_officer_safety::Migration),
             Box::new(m20261207_000009_public_limits::Migration),
             Box::new(m20261207_000010_sign_candidates::Migration),
         ]

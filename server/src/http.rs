@@ -18,8 +18,8 @@ use rollcall::{blocks::BlockList, hub::TallyHub, stamp::FormKey};
 use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
 use tower_http::{
-    compression::CompressionLayer, limit::RequestBodyLimitLayer, services::ServeDir,
-    set_header::SetResponseHeaderLayer, timeout::TimeoutLayer, trace::TraceLayer,
+    compression::CompressionLayer, services::ServeDir, set_header::SetResponseHeaderLayer,
+    timeout::TimeoutLayer, trace::TraceLayer,
 };
 
 use crate::{
@@ -117,7 +117,13 @@ pub fn router(settings: &Settings, parts: Parts) -> anyhow::Result<Router> {
             page_cache,
             page_cache::serve,
         ))
-        .layer(RequestBodyLimitLayer::new(settings.body_limit_bytes))
+        .layer(middleware::from_fn_with_state(
+            BodyLimits {
+                body: settings.body_limit_bytes,
+                upload: settings.upload_limit_bytes,
+            },
+            body_limit,
+        ))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
@@ -148,6 +154,37 @@ pub fn router(settings: &Settings, parts: Parts) -> anyhow::Result<Router> {
                 tracing::info_span!("request", method = %request.method(), route)
             }),
         ))
+}
+
+/// The server functions that take a paper sheet or a member list: a local's list of
+/// 10,000 members must fit, while every other request keeps the small limit.
+pub const UPLOAD_PATHS: [&str; 2] = ["/api/upload_paper", "/api/upload_member_list"];
+
+#[derive(Debug, Clone, Copy)]
+struct BodyLimits {
+    body: usize,
+    upload: usize,
+}
+
+/// Refuses with 413 a body past its route's limit: by its length header at once, or,
+/// streamed without one, by a read that stops at the limit (as tower-http's layer does).
+async fn body_limit(State(limits): State<BodyLimits>, request: Request, next: Next) -> Response {
+    let limit = if UPLOAD_PATHS.contains(&request.uri().path()) {
+        limits.upload
+    } else {
+        limits.body
+    };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    }
+    let request =
+        request.map(|body| axum::body::Body::new(http_body_util::Limited::new(body, limit)));
+    next.run(request).await
 }
 
 /// Only the embed page may be framed, by any site; every other page by none, so no site

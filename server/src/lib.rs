@@ -77,6 +77,11 @@ pub async fn start(
         pledge_wake.clone(),
         shutdown_rx.clone(),
     ));
+    tokio::spawn(rollcall::verifying::run_batches(
+        db.clone(),
+        hub.clone(),
+        shutdown_rx.clone(),
+    ));
     let partners = Arc::new(rollcall::partners::PartnerKeys::new(db.clone()));
     let guard = Arc::new(guard::Guard::new(&settings, partners.clone())?);
     tokio::spawn(guard::Guard::forget_idle(Arc::downgrade(&guard)));

@@ -325,6 +325,7 @@ async fn run() -> anyhow::Result<()> {
                 "form_min_seconds": settings.form_min_seconds,
                 "header_timeout_secs": settings.header_timeout_secs,
                 "body_limit_bytes": settings.body_limit_bytes,
+                "upload_limit_bytes": settings.upload_limit_bytes,
                 "trusted_proxies": settings.trusted_proxies,
                 "note": "sign and confirm limits are per process; mail limits hold across processes",
             });

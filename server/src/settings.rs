@@ -45,6 +45,9 @@ pub struct Settings {
     pub confirm_ttl_days: i64,
     /// The largest request body accepted, in bytes.
     pub body_limit_bytes: usize,
+    /// The largest body of a paper sheet or a member list (`UPLOAD_PATHS`), in bytes: a
+    /// 10,000-member list is about 300 KB.
+    pub upload_limit_bytes: usize,
     /// A client has this long to send a request's head (and a body has 30 s); an
     /// HTTP/2 connection with no request under way is closed after as long.
     pub header_timeout_secs: u64,
@@ -97,6 +100,7 @@ impl Default for Settings {
             trusted_proxies: Vec::new(),
             confirm_ttl_days: 7,
             body_limit_bytes: 16 * 1024,
+            upload_limit_bytes: 2 * 1024 * 1024,
             header_timeout_secs: 10,
             streams_per_client: 500,
             max_connections: None,
@@ -126,6 +130,7 @@ const PLAIN_KEYS: &[&str] = &[
     "trusted_proxies",
     "confirm_ttl_days",
     "body_limit_bytes",
+    "upload_limit_bytes",
     "header_timeout_secs",
     "streams_per_client",
     "max_connections",
@@ -311,6 +316,19 @@ mod tests {
             jail.clear_env();
             let settings = Settings::load(Path::new("nowhere.toml")).expect("settings load");
             assert_eq!(settings.site_addr, SocketAddr::from(([127, 0, 0, 1], 3000)));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn uploads_have_a_limit_of_their_own() {
+        figment::Jail::expect_with(|jail| {
+            jail.clear_env();
+            let load = || Settings::load(Path::new("nowhere.toml")).expect("settings load");
+            assert_eq!(load().upload_limit_bytes, 2_097_152);
+            assert_eq!(load().body_limit_bytes, 16_384, "the rest keep theirs");
+            jail.set_env("UPLOAD_LIMIT_BYTES", "4194304");
+            assert_eq!(load().upload_limit_bytes, 4_194_304);
             Ok(())
         });
     }

@@ -71,6 +71,31 @@ pub fn already_signed(
     MailDraft::new("already_signed", to, subject, text, html)
 }
 
+/// Tells the owner of an address that an officer entered it on a paper sheet although
+/// it had already signed: the organizers review the paper line, and the earlier
+/// signature stands. Sent to the address, never shown to the officer.
+pub fn entered_on_paper(
+    to: &str,
+    language: Language,
+    given_name: &str,
+    campaign_title: &str,
+    campaign_url: &str,
+) -> MailDraft {
+    let locale = language.locale();
+    let subject = td_string!(locale, mail.paper_subject).to_owned();
+    let greeting = td_string!(locale, mail.hello, name = given_name).to_string();
+    let said = td_string!(locale, mail.paper_said, title = campaign_title).to_string();
+    let review = td_string!(locale, mail.paper_review);
+    let text = format!("{greeting}\n\n{said}\n\n{review}\n\n{campaign_url}\n");
+    let html = html_page(&[
+        escape(&greeting),
+        escape(&said),
+        escape(review),
+        link_html(campaign_url, campaign_url),
+    ]);
+    MailDraft::new("entered_on_paper", to, subject, text, html)
+}
+
 /// What the receipt needs to say: the exact text signed and who can see the name.
 pub struct ReceiptDetails<'a> {
     pub language: Language,

@@ -531,36 +531,18 @@ pub fn LocalPage() -> impl IntoView {
             count
         )
     });
-    let already = query_count("already").filter(|&n| n > 0).map(|n| {
-        let count = format_count(n, language);
-        crate::td_count!(
-            language,
-            n,
-            dashboard.already_single | already_plural,
-            count
-        )
-    });
     let member_list = ServerAction::<crate::pledge_fns::UploadMemberList>::new();
     let list_error = last_error(member_list);
-    let members_report = query_count("matched").map(|matched| {
-        let members = query_count("members").unwrap_or_default();
-        let list = {
-            let count = format_count(members, language);
-            crate::td_count!(
-                language,
-                members,
-                dashboard.list_holds_single | list_holds_plural,
-                count
-            )
-        };
-        let count = format_count(matched, language);
-        let verified = crate::td_count!(
+    // How many addresses the list holds; never how many pledges it matched.
+    let members_report = query_count("members").map(|members| {
+        let count = format_count(members, language);
+        let list = crate::td_count!(
             language,
-            matched,
-            dashboard.matched_single | matched_plural,
+            members,
+            dashboard.list_holds_single | list_holds_plural,
             count
         );
-        format!("{list} {verified}")
+        format!("{list} {}", td_string!(locale, dashboard.list_applies))
     });
     view! {
         <Title text=format!("{} · Rollcall", td_string!(locale, dashboard.local_title))/>
@@ -568,7 +550,7 @@ pub fn LocalPage() -> impl IntoView {
         <Suspense fallback=move || view! { <p>{td_string!(locale, site.loading)}</p> }>
             {move || {
                 let (count_error, paper_problem) = (count_error.clone(), paper_problem.clone());
-                let (entered, already) = (entered.clone(), already.clone());
+                let entered = entered.clone();
                 let (list_error, members_report) = (list_error.clone(), members_report.clone());
                 Suspend::new(async move {
                     let details = match details.await {
@@ -669,7 +651,6 @@ pub fn LocalPage() -> impl IntoView {
                             {entered.map(|entered| view! {
                                 <p class="notice-ok" role="status" data-testid="entered">
                                     {entered}
-                                    {already}
                                 </p>
                             })}
                             <h2>{td_string!(locale, dashboard.member_count)}</h2>
@@ -754,6 +735,9 @@ pub fn CampaignDashboardPage() -> impl IntoView {
     let decide = ServerAction::<crate::pledge_fns::DecideMemberCount>::new();
     let decide_error = last_error(decide);
     let decided = query_param("decided").is_some();
+    let resolve = ServerAction::<crate::account_fns::ResolveCollision>::new();
+    let resolve_error = last_error(resolve);
+    let resolved = query_param("resolved").is_some();
     let language = reader_language();
     let locale = language.locale();
     view! {
@@ -763,6 +747,7 @@ pub fn CampaignDashboardPage() -> impl IntoView {
             {move || {
                 let moderation_error = moderation_error.clone();
                 let (release_error, decide_error) = (release_error.clone(), decide_error.clone());
+                let resolve_error = resolve_error.clone();
                 Suspend::new(async move {
                 let details = match details.await {
                     Ok(details) => details,
@@ -902,6 +887,50 @@ pub fn CampaignDashboardPage() -> impl IntoView {
                         </section>
                     }
                 });
+                // Only the campaign's organizers and admins get any lines here.
+                let review = (!details.collisions.is_empty() || resolved).then(|| {
+                    let slug = details.slug.clone();
+                    view! {
+                        <section aria-labelledby="review-heading" data-testid="paper-review">
+                            <h2 id="review-heading">{td_string!(locale, dashboard.review_heading)}</h2>
+                            <p>{td_string!(locale, dashboard.review_hint)}</p>
+                            {resolved.then(|| view! { <p class="notice-ok" role="status" data-testid="resolved">{td_string!(locale, dashboard.done)}</p> })}
+                            {form_error(resolve_error.clone())}
+                            <ul class="review">{details.collisions.into_iter().map(|c| {
+                                let field = format!("collision-{}", c.id);
+                                let (testid, label_for) = (field.clone(), field.clone());
+                                let slug = slug.clone();
+                                let earlier = td_string!(
+                                    locale,
+                                    dashboard.review_earlier,
+                                    local = c.earlier_local.clone(),
+                                    status = c.earlier_status.clone()
+                                )
+                                .to_string();
+                                view! {
+                                    <li data-testid=testid>
+                                        <p>
+                                            <strong>{format!("{} {}", c.given_name, c.family_name)}</strong>
+                                            " <" {c.email} "> · " {c.local} " · " {c.entered_by} " · "
+                                            {format_instant(&c.entered_at, language)}
+                                        </p>
+                                        <p>{earlier}{c.earlier_paper.then(|| td_string!(locale, dashboard.paper_mark))}</p>
+                                        <ActionForm action=resolve>
+                                            <input type="hidden" name="slug" value=slug/>
+                                            <input type="hidden" name="collision_id" value=c.id/>
+                                            <label for=label_for>{td_string!(locale, dashboard.action)}</label>
+                                            <select id=field name="decision">
+                                                <option value="remove">{td_string!(locale, dashboard.review_remove)}</option>
+                                                <option value="keep">{td_string!(locale, dashboard.review_keep)}</option>
+                                            </select>
+                                            <button type="submit">{td_string!(locale, dashboard.apply)}</button>
+                                        </ActionForm>
+                                    </li>
+                                }
+                            }).collect_view()}</ul>
+                        </section>
+                    }
+                });
                 let s = details.status;
                 let count = |n: u64| format_count(n, language);
                 view! {
@@ -933,6 +962,7 @@ pub fn CampaignDashboardPage() -> impl IntoView {
                             <tbody>{rows}</tbody>
                         </table>
                         {announcements}
+                        {review}
                         {proposals}
                         <p><a href=format!("/api/v1/campaigns/{}/signatures.csv", details.slug) download>{td_string!(locale, dashboard.download_campaign)}</a></p>
                         {details.can_edit.then(|| view! {

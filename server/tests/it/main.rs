@@ -7,6 +7,7 @@ mod database;
 mod harness;
 mod loading;
 mod officers;
+mod oracles;
 mod pages;
 mod pledges;
 mod privacy;
