@@ -242,7 +242,7 @@ async fn record_collision(
     })
     .exec_without_returning(txn)
     .await?;
-    if !mail::quota::take_mailbox(txn, &earlier.canonical_email, now, limits).await? {
+    if !mail::quota::take_mailbox(txn, campaign.id, &earlier.canonical_email, now, limits).await? {
         return Ok(());
     }
     let language = Language::parse(&earlier.language).unwrap_or_default();
