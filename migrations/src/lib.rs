@@ -8,6 +8,7 @@ mod m20261127_000003_abuse;
 mod m20261128_000004_accounts;
 mod m20261129_000005_pledges;
 mod m20261130_000006_outbox_waiting;
+mod m20261207_000008_access_revocation;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000004_accounts::Migration),
             Box::new(m20261129_000005_pledges::Migration),
             Box::new(m20261130_000006_outbox_waiting::Migration),
+            Box::new(m20261207_000008_access_revocation::Migration),
         ]
     }
 }

@@ -17,6 +17,7 @@ pub mod mail_quota;
 pub mod member_count;
 pub mod member_hash;
 pub mod outbox;
+pub mod recovery_code;
 pub mod role_grant;
 pub mod secret;
 pub mod session;

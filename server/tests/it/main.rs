@@ -2,6 +2,7 @@
 //! on PostgreSQL, and mail over SMTP to a real server on loopback.
 
 mod abuse;
+mod access;
 mod accounts;
 mod database;
 mod harness;
@@ -9,5 +10,6 @@ mod loading;
 mod officers;
 mod pages;
 mod pledges;
+mod role_matrix;
 mod signing;
 mod tallies;
