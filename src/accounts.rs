@@ -40,6 +40,9 @@ pub const CODE_FAILURES_BEFORE_LOCKOUT: i32 = 10;
 pub const CODE_WINDOW: Duration = Duration::hours(1);
 /// What the Argon2 hashes in flight may take together: each takes its `m_cost`.
 const HASHING_MEMORY_BUDGET_KIB: u32 = 64 * 1024;
+/// The password hash of an account an admin reset: no password matches it (it is no PHC
+/// string), and an invitation link sets a new one.
+pub(crate) const PASSWORD_RESET: &str = "";
 /// How long an invitation link works.
 pub const INVITATION_LIFETIME: Duration = Duration::days(7);
 /// The name the authenticator app shows beside the code.
@@ -914,9 +917,14 @@ pub async fn accept_invitation(
         .filter(user::Column::Email.eq(found.email.as_str()))
         .one(db)
         .await?;
+    // An account whose password an admin reset takes a new one from the link, as a new
+    // account does; any other existing account keeps its own.
+    let reset = existing
+        .as_ref()
+        .is_some_and(|u| u.password_hash == PASSWORD_RESET);
     let hash = match existing {
-        Some(_) => None,
-        None => {
+        Some(_) if !reset => None,
+        _ => {
             let password = Password::parse(password).map_err(AcceptError::Password)?;
             Some(hash_password(&password).await?)
         }
@@ -940,6 +948,32 @@ pub async fn accept_invitation(
         return Err(AcceptError::Unknown);
     }
     let (user_id, is_new) = match (existing_user(&txn, &found.email).await?, hash) {
+        (Some(account), Some(hash)) if account.password_hash == PASSWORD_RESET => {
+            user::Entity::update_many()
+                .col_expr(user::Column::PasswordHash, Expr::value(hash))
+                .col_expr(user::Column::FailedSignIns, Expr::value(0))
+                .filter(user::Column::Id.eq(account.id))
+                .filter(user::Column::PasswordHash.eq(PASSWORD_RESET))
+                .exec(&txn)
+                .await?;
+            let next = if account.totp_enabled_at.is_some() {
+                SecondStep::Code
+            } else {
+                SecondStep::Enrol
+            };
+            audit_entry(
+                &txn,
+                &format!("user:{}", account.id),
+                "user.password_set_after_reset",
+                json!({"invitation": found.id}),
+                now,
+            )
+            .await?;
+            // The grant it came with is one the account holds already.
+            let token = open_session(&txn, account.id, false, now).await?;
+            txn.commit().await?;
+            return Ok(Accepted::NewAccount(SignedIn { token, next }));
+        }
         (Some(account), _) => (account.id, false),
         (None, Some(hash)) => {
             let email = AccountEmail::parse(&found.email).map_err(|_| AcceptError::Unknown)?;

@@ -11,11 +11,13 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::{
-    accounts::{audit_with_reason, sign_out_everywhere},
+    accounts::{self, audit_with_reason, grants_of, sign_out_everywhere},
     db,
-    domain::{AccountEmail, Grant},
-    entities::{role_grant, user},
+    domain::{AccountEmail, Grant, Language, Token},
+    entities::{invitation, role_grant, user},
+    mail,
 };
+use sea_orm::ActiveValue::Set;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RevokeError {
@@ -23,6 +25,8 @@ pub enum RevokeError {
     UnknownAccount(String),
     #[error("that account does not hold that role")]
     NoSuchGrant,
+    #[error("that account holds no role: there is nothing to sign in for")]
+    NoRole,
     #[error("say who is doing this and why: both go to the audit log")]
     Unexplained,
     #[error(transparent)]
@@ -154,6 +158,76 @@ pub async fn revoke_grant(
         "user.revoke",
         why.reason.trim(),
         json!({"user": found.id, "grant": grant, "sessions_ended": sessions}),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// An admin forces a password reset: the password stops working at once, every session
+/// ends, and the person gets a single-use link by mail (an invitation for a role they
+/// hold) to set a new one; their authenticator app stays. Audited.
+pub async fn force_password_reset(
+    db: &DatabaseConnection,
+    email: &str,
+    why: Why<'_>,
+    public_url: &str,
+    now: DateTime<Utc>,
+) -> Result<(), RevokeError> {
+    why.check()?;
+    let txn = db::begin_write(db).await?;
+    let found = account(&txn, email).await?;
+    let grant = grants_of(&txn, found.id)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(RevokeError::NoRole)?;
+    user::Entity::update_many()
+        .col_expr(
+            user::Column::PasswordHash,
+            Expr::value(accounts::PASSWORD_RESET),
+        )
+        .filter(user::Column::Id.eq(found.id))
+        .exec(&txn)
+        .await?;
+    let sessions = sign_out_everywhere(&txn, found.id).await?;
+    let token = Token::generate();
+    let (role, campaign_id, union_id, local_id) = grant.columns();
+    invitation::Entity::insert(invitation::ActiveModel {
+        token_hash: Set(token.hash().as_str().to_owned()),
+        email: Set(found.email.clone()),
+        role: Set(role.to_owned()),
+        campaign_id: Set(campaign_id),
+        union_id: Set(union_id),
+        local_id: Set(local_id),
+        invited_by: Set(why.by.trim().to_owned()),
+        created_at: Set(now),
+        expires_at: Set(now + accounts::INVITATION_LIFETIME),
+        accepted_at: Set(None),
+        ..Default::default()
+    })
+    .exec_without_returning(&txn)
+    .await?;
+    let language = Language::default();
+    let link = format!(
+        "{public_url}/invite/{}?lang={}",
+        token.as_str(),
+        language.code()
+    );
+    let draft = mail::invitation(
+        &found.email,
+        &link,
+        accounts::INVITATION_LIFETIME.num_days(),
+        language,
+    );
+    mail::enqueue(&txn, draft, now).await?;
+    audit_with_reason(
+        &txn,
+        why.by.trim(),
+        "user.force_password_reset",
+        why.reason.trim(),
+        json!({"user": found.id, "sessions_ended": sessions}),
         now,
     )
     .await?;

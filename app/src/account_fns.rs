@@ -730,7 +730,7 @@ pub async fn revoke_grant(
     role: String,
     reason: String,
 ) -> Result<(), AccountFormError> {
-    use rollcall::revoking::{RevokeError, Why};
+    use rollcall::revoking::Why;
     let state = state()?;
     let caller = caller(&state).await?;
     if !caller.is_admin() {
@@ -754,12 +754,48 @@ pub async fn revoke_grant(
             leptos_axum::redirect("/account?revoked=1");
             Ok(())
         }
-        Err(RevokeError::UnknownAccount(_) | RevokeError::NoSuchGrant) => {
-            Err(AccountFormError::NotFound)
-        }
-        Err(err @ RevokeError::Unexplained) => Err(AccountFormError::Moderation(err.to_string())),
-        Err(RevokeError::Db(err)) => Err(unexpected(err)),
+        Err(err) => Err(revoke_error(err)),
     }
+}
+
+#[cfg(feature = "ssr")]
+fn revoke_error(err: rollcall::revoking::RevokeError) -> AccountFormError {
+    use rollcall::revoking::RevokeError;
+    match err {
+        RevokeError::UnknownAccount(_) | RevokeError::NoSuchGrant | RevokeError::NoRole => {
+            AccountFormError::NotFound
+        }
+        err @ RevokeError::Unexplained => AccountFormError::Moderation(err.to_string()),
+        RevokeError::Db(err) => unexpected(err),
+    }
+}
+
+/// An admin forces someone's password reset: it stops working at once, their sessions
+/// end, and they are mailed a link to set a new one. Audited with the reason.
+#[server(endpoint = "force_password_reset")]
+pub async fn force_password_reset(email: String, reason: String) -> Result<(), AccountFormError> {
+    use rollcall::revoking::Why;
+    let state = state()?;
+    let caller = caller(&state).await?;
+    if !caller.is_admin() {
+        return Err(AccountFormError::Forbidden);
+    }
+    let by = caller.label();
+    rollcall::revoking::force_password_reset(
+        &state.db,
+        &email,
+        Why {
+            by: &by,
+            reason: &reason,
+        },
+        &state.public_url,
+        chrono::Utc::now(),
+    )
+    .await
+    .map_err(revoke_error)?;
+    state.mail_wake.notify_one();
+    leptos_axum::redirect("/account?reset=1");
+    Ok(())
 }
 
 /// Ten new recovery codes, shown once; the old ones stop working.

@@ -43,10 +43,11 @@ fn allowance(method: &Method, path: &str) -> Option<Allowance> {
     match path {
         "/api/sign" => Some(Allowance::Sign),
         "/api/confirm" | "/api/withdraw" => Some(Allowance::Confirm),
-        "/api/sign_in" | "/api/check_code" | "/api/enrol" | "/api/accept_invitation"
-        | "/api/change_password" => {
-            Some(Allowance::SignIn)
-        }
+        "/api/sign_in"
+        | "/api/check_code"
+        | "/api/enrol"
+        | "/api/accept_invitation"
+        | "/api/change_password" => Some(Allowance::SignIn),
         _ if path.starts_with("/api/v1/campaigns/") && path.ends_with("/signatures") => {
             Some(Allowance::Sign)
         }

@@ -127,6 +127,16 @@ enum AdminCommand {
         #[arg(long)]
         reason: String,
     },
+    /// Forces a password reset: the password stops working, every session ends, and the
+    /// person is mailed a single-use link to set a new one. Audited.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        by: String,
+        #[arg(long)]
+        reason: String,
+    },
     /// Enables an account again and lifts a lock set by wrong passwords or codes. Audited.
     Enable {
         #[arg(long)]
@@ -409,7 +419,9 @@ async fn run() -> anyhow::Result<()> {
                 anyhow::bail!("no account for {email}");
             }
         }
-        Command::Admin { command } => take_access_back(&db, command, now).await?,
+        Command::Admin { command } => {
+            take_access_back(&db, command, settings.public_url(), now).await?;
+        }
         Command::ApiKey { command } => api_key(&db, command, now).await?,
     }
     Ok(())
@@ -419,16 +431,51 @@ async fn run() -> anyhow::Result<()> {
 async fn take_access_back(
     db: &sea_orm::DatabaseConnection,
     command: AdminCommand,
+    public_url: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<()> {
     use rollcall::revoking::{self, Why};
     match command {
         AdminCommand::Disable { email, by, reason } => {
-            revoking::disable(db, &email, Why { by: &by, reason: &reason }, now).await?;
+            revoking::disable(
+                db,
+                &email,
+                Why {
+                    by: &by,
+                    reason: &reason,
+                },
+                now,
+            )
+            .await?;
             println!("{email}: disabled; every session ended, its API keys stopped");
         }
+        AdminCommand::ResetPassword { email, by, reason } => {
+            revoking::force_password_reset(
+                db,
+                &email,
+                Why {
+                    by: &by,
+                    reason: &reason,
+                },
+                public_url,
+                now,
+            )
+            .await?;
+            println!(
+                "{email}: password reset; every session ended; a link to set a new one is mailed"
+            );
+        }
         AdminCommand::Enable { email, by, reason } => {
-            revoking::enable(db, &email, Why { by: &by, reason: &reason }, now).await?;
+            revoking::enable(
+                db,
+                &email,
+                Why {
+                    by: &by,
+                    reason: &reason,
+                },
+                now,
+            )
+            .await?;
             println!("{email}: enabled; any lock lifted");
         }
         AdminCommand::Revoke {
@@ -441,8 +488,17 @@ async fn take_access_back(
             reason,
         } => {
             let grant = grant_named(db, role, campaign, local, union).await?;
-            revoking::revoke_grant(db, &email, grant, Why { by: &by, reason: &reason }, now)
-                .await?;
+            revoking::revoke_grant(
+                db,
+                &email,
+                grant,
+                Why {
+                    by: &by,
+                    reason: &reason,
+                },
+                now,
+            )
+            .await?;
             println!("{email}: role revoked; every session ended");
         }
         AdminCommand::Create { .. } | AdminCommand::ResetSecondFactor { .. } => {
@@ -482,7 +538,9 @@ async fn grant_named(
         (GrantRole::Officer, None, Some(id_or_slug), None) => {
             let query = match id_or_slug.parse::<i64>() {
                 Ok(id) => locals::Entity::find_by_id(id),
-                Err(_) => locals::Entity::find().filter(locals::Column::Slug.eq(id_or_slug.as_str())),
+                Err(_) => {
+                    locals::Entity::find().filter(locals::Column::Slug.eq(id_or_slug.as_str()))
+                }
             };
             Grant::Officer {
                 local_id: query
@@ -549,7 +607,14 @@ async fn api_key(
                     || "live".to_owned(),
                     |at| format!("revoked {}", at.to_rfc3339()),
                 );
-                println!("{}\t{}\t{over}\t{}\t{state}", key.id, key.role, key.label);
+                // Whose access the key answers to: a user's, or nobody's (made here).
+                let maker = key
+                    .created_by
+                    .map_or_else(|| "command line".to_owned(), |id| format!("user {id}"));
+                println!(
+                    "{}\t{}\t{over}\t{}\t{maker}\t{state}",
+                    key.id, key.role, key.label
+                );
             }
         }
         KeyCommand::Revoke { id } => {

@@ -234,8 +234,14 @@ mod tests {
         let code = RecoveryCode::parse("ABCDE-fgh27").unwrap();
         assert_eq!(code.display(), "abcde-fgh27");
         assert_eq!(RecoveryCode::parse(" abcde fgh27 ").unwrap(), code);
-        assert!(RecoveryCode::parse("abcde-fgh1").is_err(), "1 is not base32");
-        assert!(RecoveryCode::parse("123456").is_err(), "a TOTP code is not one");
+        assert!(
+            RecoveryCode::parse("abcde-fgh1").is_err(),
+            "1 is not base32"
+        );
+        assert!(
+            RecoveryCode::parse("123456").is_err(),
+            "a TOTP code is not one"
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@ mod transport;
 pub use outbox::{MailDraft, SendReport, enqueue, run_worker, send_due};
 pub use quota::MailLimits;
 pub use templates::{
-    AnnouncementNews, ReceiptDetails, account_locked, already_signed, announcement, confirm_request, invitation,
-    receipt,
+    AnnouncementNews, ReceiptDetails, account_locked, already_signed, announcement,
+    confirm_request, invitation, receipt,
 };
 pub use transport::{MailError, Mailer};

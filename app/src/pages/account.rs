@@ -10,8 +10,8 @@ use rollcall::i18n::td_string;
 
 use super::set_status;
 use crate::account_fns::{
-    AcceptInvitation, AccountFormError, ChangePassword, CheckCode, Enrol, Invite, RevokeGrant,
-    SignIn, SignOut, SignOutEverywhere, account, enrolment, invitation,
+    AcceptInvitation, AccountFormError, ChangePassword, CheckCode, Enrol, ForcePasswordReset,
+    Invite, RevokeGrant, SignIn, SignOut, SignOutEverywhere, account, enrolment, invitation,
 };
 use crate::components::{format_count, format_date, format_instant};
 use crate::reader_language;
@@ -258,6 +258,8 @@ pub fn AccountPage() -> impl IntoView {
     let password_error = last_error(change_password);
     let revoke = ServerAction::<RevokeGrant>::new();
     let revoke_error = last_error(revoke);
+    let reset = ServerAction::<ForcePasswordReset>::new();
+    let reset_error = last_error(reset);
     let language = reader_language();
     let locale = language.locale();
     view! {
@@ -268,6 +270,7 @@ pub fn AccountPage() -> impl IntoView {
                 let invite_error = invite_error.clone();
                 let password_error = password_error.clone();
                 let revoke_error = revoke_error.clone();
+                let reset_error = reset_error.clone();
                 Suspend::new(async move {
                     let details = match details.await {
                         Ok(details) => details,
@@ -311,6 +314,7 @@ pub fn AccountPage() -> impl IntoView {
                     });
                     let is_admin = !details.invite_choices.is_empty();
                     let revoke_form = is_admin.then(|| revoke_grant_form(revoke, revoke_error, details.invite_choices.clone()));
+                    let reset_form = is_admin.then(|| password_reset_form(reset, reset_error));
                     let password_form = (!details.needs_second_factor).then(|| password_form(change_password, password_error));
                     let admin = is_admin.then(|| {
                         let choices = details.invite_choices.into_iter().map(|choice| view! {
@@ -363,6 +367,7 @@ pub fn AccountPage() -> impl IntoView {
                             {locals}
                             {admin}
                             {revoke_form}
+                            {reset_form}
                             {password_form}
                             <ActionForm action=sign_out>
                                 <button type="submit">{td_string!(locale, dashboard.sign_out)}</button>
@@ -426,6 +431,30 @@ fn revoke_grant_form(
                 <label for="revoke-reason">{td_string!(locale, dashboard.revoke_reason)}</label>
                 <input id="revoke-reason" name="reason" required/>
                 <button type="submit">{td_string!(locale, dashboard.revoke_button)}</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// An admin forces someone's password reset, with a reason; they get a link by mail.
+fn password_reset_form(
+    action: ServerAction<ForcePasswordReset>,
+    error: Option<AccountFormError>,
+) -> impl IntoView {
+    let locale = reader_language().locale();
+    view! {
+        <section aria-labelledby="reset-heading">
+            <h2 id="reset-heading">{td_string!(locale, dashboard.reset_heading)}</h2>
+            {query_param("reset").map(|_| view! {
+                <p class="notice-ok" role="status" data-testid="reset">{td_string!(locale, dashboard.reset_done)}</p>
+            })}
+            {form_error(error)}
+            <ActionForm action=action>
+                <label for="reset-email">{td_string!(locale, dashboard.their_email)}</label>
+                <input id="reset-email" type="email" name="email" required/>
+                <label for="reset-reason">{td_string!(locale, dashboard.revoke_reason)}</label>
+                <input id="reset-reason" name="reason" required/>
+                <button type="submit">{td_string!(locale, dashboard.reset_button)}</button>
             </ActionForm>
         </section>
     }

@@ -16,8 +16,8 @@ use rollcall::{
 use sea_orm::EntityTrait;
 
 use crate::accounts::{
-    Auth, PASSWORD, WAIT, code, csv_path, emails, export, fixture, key, location,
-    password_step, post_form, seed_petition, session_cookie, signed_in, PETITION, PLEDGE,
+    Auth, PASSWORD, PETITION, PLEDGE, WAIT, code, csv_path, emails, export, fixture, key, location,
+    password_step, post_form, seed_petition, session_cookie, signed_in,
 };
 use crate::both_databases;
 use crate::harness::{Backend, TestApp};
@@ -74,7 +74,12 @@ fn person(user_id: i64, grants: Vec<Grant>) -> Caller {
 }
 
 /// A JSON server function called as a program would (no `Accept: text/html`).
-async fn call_json(app: &TestApp, endpoint: &str, cookie: &str, form: &[(&str, &str)]) -> (u16, String) {
+async fn call_json(
+    app: &TestApp,
+    endpoint: &str,
+    cookie: &str,
+    form: &[(&str, &str)],
+) -> (u16, String) {
     let response = app
         .http
         .post(app.url(&format!("/api/{endpoint}")))
@@ -337,6 +342,33 @@ both_databases! {
         app.finish().await;
     }
 
+    async fn a_forced_password_reset_ends_the_sessions_and_mails_a_link_for_a_new_one(app: TestApp) with(MANY) {
+        let f = fixture(&app).await;
+        seed_petition(&app, &f).await;
+        let admin = signed_in(&app, "admin@example.org", Grant::Admin).await;
+        let officer = signed_in(&app, "officer@example.org", Grant::Officer { local_id: f.local_a }).await;
+        let secret = secret_of(&app, "officer@example.org").await;
+        let response = post_form(&app, "force_password_reset", Some(&officer), &[("email", "admin@example.org"), ("reason", "x")]).await;
+        assert_ne!(location(&response), "/account?reset=1", "only an admin resets");
+        let response = post_form(&app, "force_password_reset", Some(&admin), &[("email", "officer@example.org"), ("reason", "phished")]).await;
+        assert_eq!(location(&response), "/account?reset=1");
+        assert_eq!(export(&app, &csv_path(PETITION, ""), Auth::Cookie(&officer)).await.0, 401);
+        assert!(password_step(&app, "officer@example.org", PASSWORD).await.0.is_none(), "the old password is void");
+
+        let mail = app.wait_for_mails(1, WAIT).await.remove(0);
+        assert_eq!(mail.to, "officer@example.org");
+        let link = mail.link("/invite/").expect("a link to set a new password");
+        let token = crate::harness::token_of(&link).to_owned();
+        let new = "a brand new long password";
+        let response = post_form(&app, "accept_invitation", None, &[("token", &token), ("password", new)]).await;
+        assert_eq!(location(&response), "/sign-in/code", "the authenticator app stays");
+        let full = give_code(&app, &session_cookie(&response).unwrap(), &fresh_code(&app, "officer@example.org", &secret).await).await.unwrap();
+        assert_eq!(export(&app, &csv_path(PETITION, ""), Auth::Cookie(&full)).await.0, 200);
+        assert_eq!(app.count("SELECT COUNT(*) FROM role_grants WHERE user_id = (SELECT id FROM users WHERE email = 'officer@example.org')").await, 1, "no second grant");
+        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'user.force_password_reset' AND reason = 'phished'").await, 1);
+        app.finish().await;
+    }
+
     async fn changing_the_password_ends_every_session(app: TestApp) with(MANY) {
         let f = fixture(&app).await;
         seed_petition(&app, &f).await;
@@ -375,35 +407,137 @@ async fn the_command_line_disables_enables_and_revokes() {
             .unwrap();
         (
             out.status.success(),
-            String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+            String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
         )
     };
     assert!(run(&["demo"]).0);
     let db = sea_orm::Database::connect(&database).await.unwrap();
-    let utw = rollcall::entities::union::Entity::find().all(&db).await.unwrap().into_iter().find(|u| u.slug == "utw").unwrap().id;
-    accounts::create_user(&db, "org@example.org", PASSWORD, &[Grant::Admin, Grant::UnionOrganizer { union_id: utw }], "test", Utc::now()).await.unwrap();
+    let utw = rollcall::entities::union::Entity::find()
+        .all(&db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.slug == "utw")
+        .unwrap()
+        .id;
+    accounts::create_user(
+        &db,
+        "org@example.org",
+        PASSWORD,
+        &[Grant::Admin, Grant::UnionOrganizer { union_id: utw }],
+        "test",
+        Utc::now(),
+    )
+    .await
+    .unwrap();
 
-    let (ok, out) = run(&["admin", "disable", "--email", "org@example.org", "--by", "ops"]);
+    let (ok, out) = run(&[
+        "admin",
+        "disable",
+        "--email",
+        "org@example.org",
+        "--by",
+        "ops",
+    ]);
     assert!(!ok, "a reason is required: {out}");
     for args in [
-        ["admin", "disable", "--email", "org@example.org", "--by", "ops", "--reason", "left"].as_slice(),
-        &["admin", "enable", "--email", "org@example.org", "--by", "ops", "--reason", "back"],
-        &["admin", "revoke", "--email", "org@example.org", "--role", "organizer", "--union", "utw", "--by", "ops", "--reason", "moved"],
-        &["admin", "revoke", "--email", "org@example.org", "--role", "admin", "--by", "ops", "--reason", "moved"],
+        [
+            "admin",
+            "reset-password",
+            "--email",
+            "org@example.org",
+            "--by",
+            "ops",
+            "--reason",
+            "phished",
+        ]
+        .as_slice(),
+        &[
+            "admin",
+            "disable",
+            "--email",
+            "org@example.org",
+            "--by",
+            "ops",
+            "--reason",
+            "left",
+        ],
+        &[
+            "admin",
+            "enable",
+            "--email",
+            "org@example.org",
+            "--by",
+            "ops",
+            "--reason",
+            "back",
+        ],
+        &[
+            "admin",
+            "revoke",
+            "--email",
+            "org@example.org",
+            "--role",
+            "organizer",
+            "--union",
+            "utw",
+            "--by",
+            "ops",
+            "--reason",
+            "moved",
+        ],
+        &[
+            "admin",
+            "revoke",
+            "--email",
+            "org@example.org",
+            "--role",
+            "admin",
+            "--by",
+            "ops",
+            "--reason",
+            "moved",
+        ],
     ] {
         let (ok, out) = run(args);
         assert!(ok, "{args:?}: {out}");
     }
-    let (ok, out) = run(&["admin", "revoke", "--email", "org@example.org", "--role", "admin", "--by", "ops", "--reason", "again"]);
+    let (ok, out) = run(&[
+        "admin",
+        "revoke",
+        "--email",
+        "org@example.org",
+        "--role",
+        "admin",
+        "--by",
+        "ops",
+        "--reason",
+        "again",
+    ]);
     assert!(!ok && out.contains("does not hold"), "{out}");
-    let (ok, out) = run(&["admin", "disable", "--email", "nobody@example.org", "--by", "ops", "--reason", "x"]);
+    let (ok, out) = run(&[
+        "admin",
+        "disable",
+        "--email",
+        "nobody@example.org",
+        "--by",
+        "ops",
+        "--reason",
+        "x",
+    ]);
     assert!(!ok && out.contains("no account"), "{out}");
     assert!(accounts::grants_of(&db, 1).await.unwrap().is_empty());
     use sea_orm::{ColumnTrait, PaginatorTrait, QueryFilter};
     let audited = rollcall::entities::audit::Entity::find()
-        .filter(rollcall::entities::audit::Column::Action.is_in(["user.disable", "user.enable", "user.revoke"]))
+        .filter(rollcall::entities::audit::Column::Action.is_in([
+            "user.force_password_reset",
+            "user.disable",
+            "user.enable",
+            "user.revoke",
+        ]))
         .count(&db)
         .await
         .unwrap();
-    assert_eq!(audited, 4);
+    assert_eq!(audited, 5);
 }

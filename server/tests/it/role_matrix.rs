@@ -5,7 +5,10 @@
 //! adding a kind of caller (a partner's key) means a variant of `Who`, its credential in
 //! `credentials`, and one cell a row.
 
-use rollcall::{access::KeyFor, domain::{Grant, Token}};
+use rollcall::{
+    access::KeyFor,
+    domain::{Grant, Token},
+};
 
 use crate::accounts::{Fixture, PETITION, PLEDGE, fixture, key, seed, seed_petition, signed_in};
 use crate::both_databases;
@@ -85,7 +88,9 @@ struct Credential {
 
 async fn credentials(app: &TestApp, f: &Fixture) -> Vec<(Who, Credential)> {
     let bna = app.count("SELECT id FROM unions WHERE slug = 'bna'").await;
-    let pledge = app.count(&format!("SELECT id FROM campaigns WHERE slug = '{PLEDGE}'")).await;
+    let pledge = app
+        .count(&format!("SELECT id FROM campaigns WHERE slug = '{PLEDGE}'"))
+        .await;
     // The signer's withdrawal token, as the receipt mail would carry it.
     let token = Token::generate();
     app.exec(&format!(
@@ -95,17 +100,51 @@ async fn credentials(app: &TestApp, f: &Fixture) -> Vec<(Who, Credential)> {
     .await;
     let mut all = Vec::new();
     for who in COLUMNS {
-        let cookie = |c: String| Credential { cookie: Some(c), bearer: None };
-        let bearer = |k: String| Credential { cookie: None, bearer: Some(k) };
+        let cookie = |c: String| Credential {
+            cookie: Some(c),
+            bearer: None,
+        };
+        let bearer = |k: String| Credential {
+            cookie: None,
+            bearer: Some(k),
+        };
         let credential = match who {
-            Who::Nobody => Credential { cookie: None, bearer: None },
+            Who::Nobody => Credential {
+                cookie: None,
+                bearer: None,
+            },
             Who::Signer => Credential {
                 cookie: Some(format!("rollcall_session={}", token.as_str())),
                 bearer: Some(token.as_str().to_owned()),
             },
-            Who::OfficerElsewhere => cookie(signed_in(app, "officer-b@example.org", Grant::Officer { local_id: f.local_b }).await),
-            Who::UnionOrganizerElsewhere => cookie(signed_in(app, "org@bna.example", Grant::UnionOrganizer { union_id: bna }).await),
-            Who::CampaignOrganizerElsewhere => cookie(signed_in(app, "org@pledge.example", Grant::CampaignOrganizer { campaign_id: pledge }).await),
+            Who::OfficerElsewhere => cookie(
+                signed_in(
+                    app,
+                    "officer-b@example.org",
+                    Grant::Officer {
+                        local_id: f.local_b,
+                    },
+                )
+                .await,
+            ),
+            Who::UnionOrganizerElsewhere => cookie(
+                signed_in(
+                    app,
+                    "org@bna.example",
+                    Grant::UnionOrganizer { union_id: bna },
+                )
+                .await,
+            ),
+            Who::CampaignOrganizerElsewhere => cookie(
+                signed_in(
+                    app,
+                    "org@pledge.example",
+                    Grant::CampaignOrganizer {
+                        campaign_id: pledge,
+                    },
+                )
+                .await,
+            ),
             Who::Admin => cookie(signed_in(app, "admin@example.org", Grant::Admin).await),
             Who::OrganizerKey => bearer(key(app, KeyFor::Campaign(PLEDGE)).await),
             Who::OfficerKey => bearer(key(app, KeyFor::Local(&f.local_b.to_string())).await),
@@ -132,7 +171,10 @@ async fn rows(app: &TestApp, f: &Fixture) -> Vec<Row> {
             .to_string()
     };
     let s = |v: &str| v.to_owned();
-    let members: String = (0..12).map(|n| format!("member{n}@example.org\n")).collect::<String>() + "ptarget@example.org\n";
+    let members: String = (0..12)
+        .map(|n| format!("member{n}@example.org\n"))
+        .collect::<String>()
+        + "ptarget@example.org\n";
     vec![
         Row {
             name: "export signatures.csv",
@@ -187,16 +229,37 @@ async fn rows(app: &TestApp, f: &Fixture) -> Vec<Row> {
         },
         Row {
             name: "moderate (invalidate)",
-            call: Call::Fn("moderate", vec![("slug", s(PETITION)), ("email", s("target@example.org")), ("action", s("invalidate")), ("reason", s("matrix"))]),
+            call: Call::Fn(
+                "moderate",
+                vec![
+                    ("slug", s(PETITION)),
+                    ("email", s("target@example.org")),
+                    ("action", s("invalidate")),
+                    ("reason", s("matrix")),
+                ],
+            ),
             probe: Probe::Writes {
-                count: s("SELECT COUNT(*) FROM signatures WHERE email = 'target@example.org' AND status = 'invalidated'"),
-                undo: s("UPDATE signatures SET status = 'confirmed', invalidated_at = NULL WHERE email = 'target@example.org'"),
+                count: s(
+                    "SELECT COUNT(*) FROM signatures WHERE email = 'target@example.org' AND status = 'invalidated'",
+                ),
+                undo: s(
+                    "UPDATE signatures SET status = 'confirmed', invalidated_at = NULL WHERE email = 'target@example.org'",
+                ),
             },
             expect: [R, R, R, R, R, S, R, R],
         },
         Row {
             name: "paper entry",
-            call: Call::Fn("enter_paper", vec![("local_id", a.to_string()), ("slug", s(PETITION)), ("given_name", s("Paper")), ("family_name", s("Line")), ("email", s("paper@example.org"))]),
+            call: Call::Fn(
+                "enter_paper",
+                vec![
+                    ("local_id", a.to_string()),
+                    ("slug", s(PETITION)),
+                    ("given_name", s("Paper")),
+                    ("family_name", s("Line")),
+                    ("email", s("paper@example.org")),
+                ],
+            ),
             probe: Probe::Writes {
                 count: s("SELECT COUNT(*) FROM signatures WHERE email = 'paper@example.org'"),
                 undo: s("DELETE FROM signatures WHERE email = 'paper@example.org'"),
@@ -205,31 +268,58 @@ async fn rows(app: &TestApp, f: &Fixture) -> Vec<Row> {
         },
         Row {
             name: "member count",
-            call: Call::Fn("set_member_count", vec![("local_id", a.to_string()), ("member_count", s("4321")), ("as_of", s("2026-12-01"))]),
+            call: Call::Fn(
+                "set_member_count",
+                vec![
+                    ("local_id", a.to_string()),
+                    ("member_count", s("4321")),
+                    ("as_of", s("2026-12-01")),
+                ],
+            ),
             probe: Probe::Writes {
-                count: format!("SELECT COUNT(*) FROM locals WHERE id = {a} AND member_count = 4321"),
+                count: format!(
+                    "SELECT COUNT(*) FROM locals WHERE id = {a} AND member_count = 4321"
+                ),
                 undo: format!("UPDATE locals SET member_count = 1000 WHERE id = {a}"),
             },
             expect: [R, R, R, R, R, S, R, R],
         },
         Row {
             name: "verification queue",
-            call: Call::Fn("verification_queue", vec![("slug", s(PLEDGE)), ("local_id", a.to_string())]),
+            call: Call::Fn(
+                "verification_queue",
+                vec![("slug", s(PLEDGE)), ("local_id", a.to_string())],
+            ),
             probe: Probe::Reads(s("ptarget@example.org")),
             expect: [R, R, R, R, R, S, R, R],
         },
         Row {
             name: "verify a pledge",
-            call: Call::Fn("verify_pledge", vec![("slug", s(PLEDGE)), ("local_id", a.to_string()), ("signature_id", pledger), ("verdict", s("member"))]),
+            call: Call::Fn(
+                "verify_pledge",
+                vec![
+                    ("slug", s(PLEDGE)),
+                    ("local_id", a.to_string()),
+                    ("signature_id", pledger),
+                    ("verdict", s("member")),
+                ],
+            ),
             probe: Probe::Writes {
-                count: s("SELECT COUNT(*) FROM signatures WHERE email = 'ptarget@example.org' AND verification IS NOT NULL"),
-                undo: s("UPDATE signatures SET verification = NULL, verified_by = NULL, verified_at = NULL WHERE email = 'ptarget@example.org'"),
+                count: s(
+                    "SELECT COUNT(*) FROM signatures WHERE email = 'ptarget@example.org' AND verification IS NOT NULL",
+                ),
+                undo: s(
+                    "UPDATE signatures SET verification = NULL, verified_by = NULL, verified_at = NULL WHERE email = 'ptarget@example.org'",
+                ),
             },
             expect: [R, R, R, R, R, S, R, R],
         },
         Row {
             name: "member list upload",
-            call: Call::Fn("upload_member_list", vec![("local_id", a.to_string()), ("list", members)]),
+            call: Call::Fn(
+                "upload_member_list",
+                vec![("local_id", a.to_string()), ("list", members)],
+            ),
             probe: Probe::Writes {
                 count: format!("SELECT COUNT(*) FROM member_hashes WHERE local_id = {a}"),
                 undo: format!("DELETE FROM member_hashes WHERE local_id = {a}"),
@@ -244,7 +334,10 @@ async fn rows(app: &TestApp, f: &Fixture) -> Vec<Row> {
         },
         Row {
             name: "API key for local A",
-            call: Call::Fn("create_api_key", vec![("role", format!("local:{a}")), ("label", s("matrix"))]),
+            call: Call::Fn(
+                "create_api_key",
+                vec![("role", format!("local:{a}")), ("label", s("matrix"))],
+            ),
             probe: Probe::Writes {
                 count: format!("SELECT COUNT(*) FROM api_keys WHERE local_id = {a}"),
                 undo: format!("DELETE FROM api_keys WHERE local_id = {a}"),
@@ -262,7 +355,10 @@ async fn answer(app: &TestApp, row: &Row, credential: &Credential) -> (Cell, u16
     };
     let mut request = match &row.call {
         Call::Get(path) => app.http.get(app.url(path)),
-        Call::Fn(endpoint, form) => app.http.post(app.url(&format!("/api/{endpoint}"))).form(form),
+        Call::Fn(endpoint, form) => app
+            .http
+            .post(app.url(&format!("/api/{endpoint}")))
+            .form(form),
     };
     if let Some(cookie) = &credential.cookie {
         request = request.header("Cookie", cookie);
