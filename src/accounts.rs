@@ -584,7 +584,7 @@ pub(crate) async fn count_code_attempt(
             .col_expr(
                 user::Column::FirstFailedCodeAt,
                 sea_orm::sea_query::Func::coalesce([
-                    Expr::col(user::Column::FirstFailedCodeAt).into(),
+                    Expr::col(user::Column::FirstFailedCodeAt),
                     Expr::value(now),
                 ])
                 .into(),

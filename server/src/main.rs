@@ -388,47 +388,15 @@ async fn run() -> anyhow::Result<()> {
             });
             println!("{}", serde_json::to_string_pretty(&limits)?);
         }
-        Command::Admin {
-            command: AdminCommand::Create { email },
-        } => {
-            let password = read_password()?;
-            let id = rollcall::accounts::create_user(
-                &db,
-                &email,
-                &password,
-                &[rollcall::domain::Grant::Admin],
-                "command line",
-                now,
-            )
-            .await?;
-            println!(
-                "admin {id} created for {email}; sign in at {}/sign-in and set up an authenticator app",
-                settings.public_url()
-            );
-        }
-        Command::Admin {
-            command: AdminCommand::ResetSecondFactor { email, by },
-        } => {
-            anyhow::ensure!(
-                !by.trim().is_empty(),
-                "say --by who: it goes to the audit log"
-            );
-            if rollcall::accounts::reset_second_factor(&db, &email, by.trim(), now).await? {
-                println!("{email}: authenticator app reset; every session ended");
-            } else {
-                anyhow::bail!("no account for {email}");
-            }
-        }
-        Command::Admin { command } => {
-            take_access_back(&db, command, settings.public_url(), now).await?;
-        }
+        Command::Admin { command } => admin(&db, command, settings.public_url(), now).await?,
         Command::ApiKey { command } => api_key(&db, command, now).await?,
     }
     Ok(())
 }
 
-/// `admin disable`, `enable` and `revoke`.
-async fn take_access_back(
+/// `admin create`, `reset-second-factor`, `reset-password`, `disable`, `enable` and
+/// `revoke`.
+async fn admin(
     db: &sea_orm::DatabaseConnection,
     command: AdminCommand,
     public_url: &str,
@@ -501,8 +469,31 @@ async fn take_access_back(
             .await?;
             println!("{email}: role revoked; every session ended");
         }
-        AdminCommand::Create { .. } | AdminCommand::ResetSecondFactor { .. } => {
-            unreachable!("handled above")
+        AdminCommand::Create { email } => {
+            let password = read_password()?;
+            let id = rollcall::accounts::create_user(
+                db,
+                &email,
+                &password,
+                &[rollcall::domain::Grant::Admin],
+                "command line",
+                now,
+            )
+            .await?;
+            println!(
+                "admin {id} created for {email}; sign in at {public_url}/sign-in and set up an authenticator app"
+            );
+        }
+        AdminCommand::ResetSecondFactor { email, by } => {
+            anyhow::ensure!(
+                !by.trim().is_empty(),
+                "say --by who: it goes to the audit log"
+            );
+            if rollcall::accounts::reset_second_factor(db, &email, by.trim(), now).await? {
+                println!("{email}: authenticator app reset; every session ended");
+            } else {
+                anyhow::bail!("no account for {email}");
+            }
         }
     }
     Ok(())

@@ -224,7 +224,7 @@ both_databases! {
         let (status, _) = call_json(&app, "create_api_key", &cookie, &[("role", &format!("local:{}", f.local_a))]).await;
         assert_ne!(status, 200);
         let command_line_key = key(&app, KeyFor::Campaign(PETITION)).await;
-        assert_eq!(app.count(&format!("SELECT COUNT(*) FROM api_keys WHERE created_by IS NOT NULL")).await, 1);
+        assert_eq!(app.count("SELECT COUNT(*) FROM api_keys WHERE created_by IS NOT NULL").await, 1);
         for auth in [Auth::Cookie(&cookie), Auth::Key(&their_key), Auth::Key(&command_line_key)] {
             assert_eq!(export(&app, &csv_path(PETITION, ""), auth).await.0, 200);
         }
