@@ -17,10 +17,10 @@ use sea_orm::{
 use serde_json::json;
 
 use crate::{
-    accounts::{SessionUser, audit_entry},
+    accounts::{SessionUser, audit_entry, grants_of},
     campaigns,
     domain::{Grant, Token},
-    entities::{api_key, campaign, local},
+    entities::{api_key, campaign, local, user},
     tally::Directory,
 };
 
@@ -107,15 +107,33 @@ pub fn signer_scope(
     (!locals.is_empty()).then_some(SignerScope::Locals(locals))
 }
 
-/// Whether, within `scope`, the caller organizes: all of the campaign's signers (an
-/// admin, its organizer), or a sponsoring union's. Organizers moderate and see every
-/// local's count; officers see their own.
-pub fn organizes(caller: &Caller, scope: &SignerScope) -> bool {
-    *scope == SignerScope::Everyone
-        || caller
-            .grants()
-            .iter()
-            .any(|g| matches!(g, Grant::UnionOrganizer { .. }))
+/// The signers of `campaign` the caller organizes (moderates), or `None`: all of them
+/// for an admin or its organizer, a sponsoring union's locals for that union's organizer.
+/// An officer's grant adds nothing here, whatever other grants the caller holds, and a
+/// union grant covers only that union's locals. Organizers see every local's count.
+pub fn organizing_scope(
+    caller: &Caller,
+    campaign: &campaign::Model,
+    directory: &Directory,
+) -> Option<SignerScope> {
+    let mut locals = BTreeSet::new();
+    for grant in caller.grants() {
+        match *grant {
+            Grant::Admin => return Some(SignerScope::Everyone),
+            Grant::CampaignOrganizer { campaign_id } if campaign_id == campaign.id => {
+                return Some(SignerScope::Everyone);
+            }
+            Grant::UnionOrganizer { union_id } => locals.extend(
+                directory
+                    .locals
+                    .values()
+                    .filter(|l| directory.union_id(&l.union) == Some(union_id))
+                    .map(|l| l.id),
+            ),
+            Grant::CampaignOrganizer { .. } | Grant::Officer { .. } => {}
+        }
+    }
+    (!locals.is_empty()).then_some(SignerScope::Locals(locals))
 }
 
 /// Whether the caller may edit the campaign: an admin, or its organizer.
@@ -171,7 +189,8 @@ pub enum KeyFor<'a> {
     Partner,
 }
 
-/// Makes an API key; the key itself is returned once and only its hash is kept.
+/// Makes an API key on the command line; the key itself is returned once and only its
+/// hash is kept. It answers to nobody's account, so it lives until revoked.
 pub async fn create_key(
     db: &impl ConnectionTrait,
     what: KeyFor<'_>,
@@ -200,6 +219,54 @@ pub async fn create_key(
             Some(Grant::Officer { local_id: found.id })
         }
     };
+    insert_key(db, grant, label, None, "command line", now).await
+}
+
+/// A signed-in person (who gave the second factor) makes a key for one of their own
+/// grants, or an admin for any campaign or local. The key records who made it and stops
+/// working when that person is disabled or loses the grant.
+pub async fn create_key_as(
+    db: &impl ConnectionTrait,
+    caller: &Caller,
+    grant: Grant,
+    label: &str,
+    now: DateTime<Utc>,
+) -> Result<(i64, Token), KeyError> {
+    let Caller::User(user) = caller else {
+        return Err(KeyError::WrongGrant);
+    };
+    if !matches!(
+        grant,
+        Grant::CampaignOrganizer { .. } | Grant::Officer { .. }
+    ) || !holds(caller.grants(), grant)
+    {
+        return Err(KeyError::WrongGrant);
+    }
+    insert_key(
+        db,
+        Some(grant),
+        label,
+        Some(user.user_id),
+        &caller.label(),
+        now,
+    )
+    .await
+}
+
+/// Whether these grants cover `grant`: the grant itself, or admin.
+fn holds(grants: &[Grant], grant: Grant) -> bool {
+    grants.iter().any(|g| *g == Grant::Admin || *g == grant)
+}
+
+/// Stores a new key's hash; no grant makes a partner's key.
+async fn insert_key(
+    db: &impl ConnectionTrait,
+    grant: Option<Grant>,
+    label: &str,
+    created_by: Option<i64>,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<(i64, Token), KeyError> {
     let (role, campaign_id, _, local_id) = grant
         .as_ref()
         .map_or((crate::partners::ROLE, None, None, None), Grant::columns);
@@ -212,13 +279,14 @@ pub async fn create_key(
         label: Set(label.to_owned()),
         created_at: Set(now),
         revoked_at: Set(None),
+        created_by: Set(created_by),
         ..Default::default()
     })
     .exec(db)
     .await?;
     audit_entry(
         db,
-        "command line",
+        actor,
         "api_key.create",
         json!({"key": done.last_insert_id, "grant": grant, "role": role, "label": label}),
         now,
@@ -227,23 +295,37 @@ pub async fn create_key(
     Ok((done.last_insert_id, token))
 }
 
-/// The caller an API key speaks for, if it is one of ours and not revoked.
+/// The caller an API key speaks for, if it is one of ours and not revoked, and the person
+/// who made it (if a person did) is still enabled and still holds its grant.
 pub async fn key_caller(db: &impl ConnectionTrait, key: &str) -> Result<Option<Caller>, DbErr> {
     let Ok(token) = Token::parse(key) else {
         return Ok(None);
     };
-    let found = api_key::Entity::find()
+    let Some(found) = api_key::Entity::find()
         .filter(api_key::Column::KeyHash.eq(token.hash().as_str()))
         .filter(api_key::Column::RevokedAt.is_null())
         .one(db)
-        .await?;
-    Ok(found.and_then(|key| {
-        let grant = Grant::from_columns(&key.role, key.campaign_id, None, key.local_id)?;
-        matches!(
-            grant,
-            Grant::CampaignOrganizer { .. } | Grant::Officer { .. }
-        )
-        .then_some(Caller::Key { id: key.id, grant })
+        .await?
+    else {
+        return Ok(None);
+    };
+    let Some(grant) = Grant::from_columns(&found.role, found.campaign_id, None, found.local_id)
+        .filter(|g| matches!(g, Grant::CampaignOrganizer { .. } | Grant::Officer { .. }))
+    else {
+        return Ok(None);
+    };
+    if let Some(maker) = found.created_by {
+        let enabled = user::Entity::find_by_id(maker)
+            .one(db)
+            .await?
+            .is_some_and(|u| u.disabled_at.is_none());
+        if !enabled || !holds(&grants_of(db, maker).await?, grant) {
+            return Ok(None);
+        }
+    }
+    Ok(Some(Caller::Key {
+        id: found.id,
+        grant,
     }))
 }
 

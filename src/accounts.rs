@@ -31,14 +31,41 @@ pub const SESSION_IDLE: Duration = Duration::hours(2);
 /// After this many wrong passwords in a row the account waits [`LOCKOUT`].
 pub const FAILURES_BEFORE_LOCKOUT: i32 = 10;
 pub const LOCKOUT: Duration = Duration::minutes(15);
+/// After this many wrong codes a half-signed session ends: its holder starts again with
+/// the password.
+pub const CODE_FAILURES_PER_SESSION: i32 = 5;
+/// This many wrong codes within [`CODE_WINDOW`], across sessions, lock the account for
+/// [`LOCKOUT`] (or until `rollcall admin enable`), and its owner is told by mail.
+pub const CODE_FAILURES_BEFORE_LOCKOUT: i32 = 10;
+pub const CODE_WINDOW: Duration = Duration::hours(1);
+/// What the Argon2 hashes in flight may take together: each takes its `m_cost`.
+const HASHING_MEMORY_BUDGET_KIB: u32 = 64 * 1024;
+/// The password hash of an account an admin reset: no password matches it (it is no PHC
+/// string), and an invitation link sets a new one.
+pub(crate) const PASSWORD_RESET: &str = "";
 /// How long an invitation link works.
 pub const INVITATION_LIFETIME: Duration = Duration::days(7);
 /// The name the authenticator app shows beside the code.
 const TOTP_ISSUER: &str = "Rollcall";
 
+/// Permits to run an Argon2 hash: a burst of sign-ins waits its turn here rather than
+/// taking 19 MiB each at once. min(cores × 2, budget / m_cost), at least one.
+fn hashing_permits() -> &'static tokio::sync::Semaphore {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    PERMITS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let by_memory = (HASHING_MEMORY_BUDGET_KIB / argon2::Params::DEFAULT_M_COST) as usize;
+        tokio::sync::Semaphore::new(Ord::max(Ord::min(cores * 2, by_memory), 1))
+    })
+}
+
 /// Hashes a password with Argon2id's recommended parameters, off the async threads.
 pub async fn hash_password(password: &Password) -> Result<String, DbErr> {
     let password = password.as_str().to_owned();
+    let _permit = hashing_permits()
+        .acquire()
+        .await
+        .map_err(|err| DbErr::Custom(format!("password hashing stopped: {err}")))?;
     tokio::task::spawn_blocking(move || {
         let mut salt = [0u8; 16];
         getrandom::fill(&mut salt).expect("the operating system's random source failed");
@@ -57,7 +84,10 @@ fn hash_failed(err: HashError) -> DbErr {
 }
 
 /// Whether `candidate` matches `hash`; a hash that does not parse matches nothing.
-async fn password_matches(hash: String, candidate: String) -> bool {
+pub(crate) async fn password_matches(hash: String, candidate: String) -> bool {
+    let Ok(_permit) = hashing_permits().acquire().await else {
+        return false;
+    };
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash).is_ok_and(|parsed| {
             Argon2::default()
@@ -71,7 +101,7 @@ async fn password_matches(hash: String, candidate: String) -> bool {
 
 /// A hash of nothing anyone knows, checked when the address has no account so that a
 /// wrong address takes as long to refuse as a wrong password.
-async fn decoy_hash() -> &'static str {
+pub(crate) async fn decoy_hash() -> &'static str {
     static DECOY: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
     DECOY
         .get_or_init(|| async {
@@ -140,6 +170,9 @@ fn new_user(email: &AccountEmail, password_hash: String, now: DateTime<Utc>) -> 
         last_failed_at: Set(None),
         created_at: Set(now),
         disabled_at: Set(None),
+        failed_codes: Set(0),
+        first_failed_code_at: Set(None),
+        locked_until: Set(None),
         ..Default::default()
     }
 }
@@ -174,12 +207,23 @@ pub(crate) async fn audit_entry(
     details: serde_json::Value,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
+    audit_with_reason(txn, actor, action, "", details, now).await
+}
+
+pub(crate) async fn audit_with_reason(
+    txn: &impl ConnectionTrait,
+    actor: &str,
+    action: &str,
+    reason: &str,
+    details: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
     audit::Entity::insert(audit::ActiveModel {
         at: Set(now),
         actor: Set(actor.to_owned()),
         action: Set(action.to_owned()),
         campaign_id: Set(None),
-        reason: Set(String::new()),
+        reason: Set(reason.to_owned()),
         details: Set(details.to_string()),
         ..Default::default()
     })
@@ -219,11 +263,10 @@ pub struct SignedIn {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SignInError {
-    /// A wrong address and a wrong password get the same answer.
+    /// A wrong address, a wrong password, a locked or a disabled account get the same
+    /// answer in the same time, so nobody learns which addresses have accounts.
     #[error("that email and password do not match an account")]
     Wrong,
-    #[error("too many wrong passwords; try again in {} minutes", retry_after_secs.div_ceil(60))]
-    Locked { retry_after_secs: u64 },
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -244,40 +287,23 @@ pub async fn sign_in(
         }
         Err(_) => None,
     };
-    let Some(account) = found.filter(|u| u.disabled_at.is_none()) else {
-        password_matches(decoy_hash().await.to_owned(), password.to_owned()).await;
-        return Err(SignInError::Wrong);
+    let account = match found.filter(|u| u.disabled_at.is_none()) {
+        Some(account) if count_password_attempt(db, account.id, now).await? => account,
+        // Unknown, disabled or locked: the decoy takes as long as a real check.
+        _ => {
+            password_matches(decoy_hash().await.to_owned(), password.to_owned()).await;
+            return Err(SignInError::Wrong);
+        }
     };
-    if let Some(until) = locked_until(&account, now) {
-        return Err(SignInError::Locked {
-            retry_after_secs: Ord::max((until - now).num_seconds(), 1) as u64,
-        });
-    }
     if !password_matches(account.password_hash.clone(), password.to_owned()).await {
-        // A failure long after the last one starts the count again.
-        let recent = account.last_failed_at.is_some_and(|at| now - at < LOCKOUT);
-        user::Entity::update_many()
-            .col_expr(
-                user::Column::FailedSignIns,
-                if recent {
-                    Expr::col(user::Column::FailedSignIns).add(1)
-                } else {
-                    Expr::value(1)
-                },
-            )
-            .col_expr(user::Column::LastFailedAt, Expr::value(now))
-            .filter(user::Column::Id.eq(account.id))
-            .exec(db)
-            .await?;
         return Err(SignInError::Wrong);
     }
-    if account.failed_sign_ins != 0 {
-        user::Entity::update_many()
-            .col_expr(user::Column::FailedSignIns, Expr::value(0))
-            .filter(user::Column::Id.eq(account.id))
-            .exec(db)
-            .await?;
-    }
+    // The right password: the attempt just counted, and those before it, are forgiven.
+    user::Entity::update_many()
+        .col_expr(user::Column::FailedSignIns, Expr::value(0))
+        .filter(user::Column::Id.eq(account.id))
+        .exec(db)
+        .await?;
     // Sessions end by themselves when touched late; those never touched again go here.
     session::Entity::delete_many()
         .filter(session::Column::UserId.eq(account.id))
@@ -293,13 +319,45 @@ pub async fn sign_in(
     Ok(SignedIn { token, next })
 }
 
-fn locked_until(account: &user::Model, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    let last = account.last_failed_at?;
-    (account.failed_sign_ins >= FAILURES_BEFORE_LOCKOUT && now - last < LOCKOUT)
-        .then_some(last + LOCKOUT)
+/// Counts a password attempt before the password is checked, and only while the account
+/// has attempts left and no lock: parallel guesses cannot pass the limit, since each
+/// takes one in a conditional update. Whether this attempt may go on.
+async fn count_password_attempt(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    // A count whose last attempt is older than the lockout starts again.
+    user::Entity::update_many()
+        .col_expr(user::Column::FailedSignIns, Expr::value(0))
+        .filter(user::Column::Id.eq(user_id))
+        .filter(user::Column::FailedSignIns.gt(0))
+        .filter(user::Column::LastFailedAt.lte(now - LOCKOUT))
+        .exec(db)
+        .await?;
+    let counted = user::Entity::update_many()
+        .col_expr(
+            user::Column::FailedSignIns,
+            Expr::col(user::Column::FailedSignIns).add(1),
+        )
+        .col_expr(user::Column::LastFailedAt, Expr::value(now))
+        .filter(user::Column::Id.eq(user_id))
+        .filter(user::Column::DisabledAt.is_null())
+        .filter(user::Column::FailedSignIns.lt(FAILURES_BEFORE_LOCKOUT))
+        .filter(not_locked(now))
+        .exec(db)
+        .await?;
+    Ok(counted.rows_affected == 1)
 }
 
-async fn open_session(
+/// No lock set by wrong codes, or one that has passed.
+fn not_locked(now: DateTime<Utc>) -> sea_orm::Condition {
+    sea_orm::Condition::any()
+        .add(user::Column::LockedUntil.is_null())
+        .add(user::Column::LockedUntil.lte(now))
+}
+
+pub(crate) async fn open_session(
     db: &impl ConnectionTrait,
     user_id: i64,
     second_factor: bool,
@@ -313,6 +371,7 @@ async fn open_session(
         created_at: Set(now),
         last_seen_at: Set(now),
         expires_at: Set(now + SESSION_LIFETIME),
+        code_failures: Set(0),
     })
     .exec_without_returning(db)
     .await?;
@@ -429,7 +488,8 @@ fn accepted_step(
     (last.is_none_or(|last| step > last)).then_some(step)
 }
 
-async fn session_row(
+/// The session a cookie's token opens and its account, before the second factor.
+pub(crate) async fn half_signed_session(
     db: &impl ConnectionTrait,
     token: &str,
     now: DateTime<Utc>,
@@ -468,7 +528,7 @@ async fn spend_code(
     enrolling: bool,
     now: DateTime<Utc>,
 ) -> Result<Token, CodeError> {
-    let (found, account) = session_row(db, token, now).await?;
+    let (found, account) = half_signed_session(db, token, now).await?;
     match (enrolling, account.totp_enabled_at.is_some()) {
         (false, false) => return Err(CodeError::NotEnrolled),
         (true, true) => return Err(CodeError::AlreadyEnrolled),
@@ -479,8 +539,132 @@ async fn spend_code(
         .as_deref()
         .and_then(|secret| totp(secret, &account.email))
         .ok_or(CodeError::NotEnrolled)?;
-    let step = accepted_step(&totp, code, account.totp_last_step, now).ok_or(CodeError::Wrong)?;
+    count_code_attempt(db, &found, account.id, now).await?;
+    let Some(step) = accepted_step(&totp, code, account.totp_last_step, now) else {
+        return Err(wrong_code(db, &found, &account, now).await);
+    };
     upgrade_session(db, found, account, step, enrolling, now).await
+}
+
+/// Counts a code attempt against the session and the account before the code is
+/// checked, each with a conditional update, so parallel guesses cannot pass either limit.
+/// With none left the session ends and the person starts again with the password.
+pub(crate) async fn count_code_attempt(
+    db: &DatabaseConnection,
+    found: &session::Model,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), CodeError> {
+    let in_session = session::Entity::update_many()
+        .col_expr(
+            session::Column::CodeFailures,
+            Expr::col(session::Column::CodeFailures).add(1),
+        )
+        .filter(session::Column::TokenHash.eq(found.token_hash.as_str()))
+        .filter(session::Column::CodeFailures.lt(CODE_FAILURES_PER_SESSION))
+        .exec(db)
+        .await?;
+    // An hour after the first wrong code, the account's count starts again.
+    user::Entity::update_many()
+        .col_expr(user::Column::FailedCodes, Expr::value(0))
+        .col_expr(
+            user::Column::FirstFailedCodeAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(user::Column::Id.eq(user_id))
+        .filter(user::Column::FirstFailedCodeAt.lte(now - CODE_WINDOW))
+        .exec(db)
+        .await?;
+    let in_account = if in_session.rows_affected == 1 {
+        user::Entity::update_many()
+            .col_expr(
+                user::Column::FailedCodes,
+                Expr::col(user::Column::FailedCodes).add(1),
+            )
+            .col_expr(
+                user::Column::FirstFailedCodeAt,
+                sea_orm::sea_query::Func::coalesce([
+                    Expr::col(user::Column::FirstFailedCodeAt),
+                    Expr::value(now),
+                ])
+                .into(),
+            )
+            .filter(user::Column::Id.eq(user_id))
+            .filter(user::Column::FailedCodes.lt(CODE_FAILURES_BEFORE_LOCKOUT))
+            .filter(not_locked(now))
+            .exec(db)
+            .await?
+            .rows_affected
+    } else {
+        0
+    };
+    if in_account != 1 {
+        session::Entity::delete_by_id(found.token_hash.clone())
+            .exec(db)
+            .await?;
+        return Err(CodeError::NoSession);
+    }
+    Ok(())
+}
+
+/// After a wrong code: the fifth in this session ends it, and the tenth within the hour
+/// locks the account, audited, with a mail to its owner, in one transaction.
+pub(crate) async fn wrong_code(
+    db: &DatabaseConnection,
+    found: &session::Model,
+    account: &user::Model,
+    now: DateTime<Utc>,
+) -> CodeError {
+    match lock_after_wrong_code(db, found, account, now).await {
+        Ok(()) => CodeError::Wrong,
+        Err(err) => CodeError::Db(err),
+    }
+}
+
+async fn lock_after_wrong_code(
+    db: &DatabaseConnection,
+    found: &session::Model,
+    account: &user::Model,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    session::Entity::delete_many()
+        .filter(session::Column::TokenHash.eq(found.token_hash.as_str()))
+        .filter(session::Column::CodeFailures.gte(CODE_FAILURES_PER_SESSION))
+        .exec(db)
+        .await?;
+    let txn = db::begin_write(db).await?;
+    // Only the request that finds the count full locks (and mails), once.
+    let locked = user::Entity::update_many()
+        .col_expr(user::Column::LockedUntil, Expr::value(now + LOCKOUT))
+        .col_expr(user::Column::FailedCodes, Expr::value(0))
+        .col_expr(
+            user::Column::FirstFailedCodeAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(user::Column::Id.eq(account.id))
+        .filter(user::Column::FailedCodes.gte(CODE_FAILURES_BEFORE_LOCKOUT))
+        .exec(&txn)
+        .await?;
+    if locked.rows_affected != 1 {
+        return Ok(());
+    }
+    // The half-signed sessions go with it; those that gave a code stay theirs.
+    session::Entity::delete_many()
+        .filter(session::Column::UserId.eq(account.id))
+        .filter(session::Column::SecondFactor.eq(false))
+        .exec(&txn)
+        .await?;
+    audit_entry(
+        &txn,
+        "sign-in",
+        "user.lock_wrong_codes",
+        json!({"user": account.id, "until": now + LOCKOUT}),
+        now,
+    )
+    .await?;
+    let draft = mail::account_locked(&account.email, LOCKOUT.num_minutes(), Language::default());
+    mail::enqueue(&txn, draft, now).await?;
+    txn.commit().await
 }
 
 async fn upgrade_session(
@@ -503,6 +687,13 @@ async fn upgrade_session(
     if enrolling {
         spent = spent.col_expr(user::Column::TotpEnabledAt, Expr::value(now));
     }
+    // The right code forgives the wrong ones before it.
+    spent = spent
+        .col_expr(user::Column::FailedCodes, Expr::value(0))
+        .col_expr(
+            user::Column::FirstFailedCodeAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        );
     if spent.exec(&txn).await?.rows_affected != 1 {
         return Err(CodeError::Wrong);
     }
@@ -542,7 +733,7 @@ pub async fn begin_enrolment(
     token: &str,
     now: DateTime<Utc>,
 ) -> Result<Enrolment, CodeError> {
-    let (_, account) = session_row(db, token, now).await?;
+    let (_, account) = half_signed_session(db, token, now).await?;
     if account.totp_enabled_at.is_some() {
         return Err(CodeError::AlreadyEnrolled);
     }
@@ -726,9 +917,14 @@ pub async fn accept_invitation(
         .filter(user::Column::Email.eq(found.email.as_str()))
         .one(db)
         .await?;
+    // An account whose password an admin reset takes a new one from the link, as a new
+    // account does; any other existing account keeps its own.
+    let reset = existing
+        .as_ref()
+        .is_some_and(|u| u.password_hash == PASSWORD_RESET);
     let hash = match existing {
-        Some(_) => None,
-        None => {
+        Some(_) if !reset => None,
+        _ => {
             let password = Password::parse(password).map_err(AcceptError::Password)?;
             Some(hash_password(&password).await?)
         }
@@ -752,6 +948,32 @@ pub async fn accept_invitation(
         return Err(AcceptError::Unknown);
     }
     let (user_id, is_new) = match (existing_user(&txn, &found.email).await?, hash) {
+        (Some(account), Some(hash)) if account.password_hash == PASSWORD_RESET => {
+            user::Entity::update_many()
+                .col_expr(user::Column::PasswordHash, Expr::value(hash))
+                .col_expr(user::Column::FailedSignIns, Expr::value(0))
+                .filter(user::Column::Id.eq(account.id))
+                .filter(user::Column::PasswordHash.eq(PASSWORD_RESET))
+                .exec(&txn)
+                .await?;
+            let next = if account.totp_enabled_at.is_some() {
+                SecondStep::Code
+            } else {
+                SecondStep::Enrol
+            };
+            audit_entry(
+                &txn,
+                &format!("user:{}", account.id),
+                "user.password_set_after_reset",
+                json!({"invitation": found.id}),
+                now,
+            )
+            .await?;
+            // The grant it came with is one the account holds already.
+            let token = open_session(&txn, account.id, false, now).await?;
+            txn.commit().await?;
+            return Ok(Accepted::NewAccount(SignedIn { token, next }));
+        }
         (Some(account), _) => (account.id, false),
         (None, Some(hash)) => {
             let email = AccountEmail::parse(&found.email).map_err(|_| AcceptError::Unknown)?;
@@ -812,6 +1034,59 @@ pub async fn grant(
     )
     .await?;
     txn.commit().await
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PasswordChangeError {
+    #[error("the current password is not right")]
+    Wrong,
+    #[error("the password must have at least {} characters", Password::MIN_CHARS)]
+    Weak(FieldProblem),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// A person changes their own password, giving the current one (counted like a sign-in
+/// attempt, so a stolen session cannot guess it). Every session of theirs ends, this one
+/// too; audited.
+pub async fn change_password(
+    db: &DatabaseConnection,
+    user_id: i64,
+    current: &str,
+    new: &str,
+    now: DateTime<Utc>,
+) -> Result<(), PasswordChangeError> {
+    let new = Password::parse(new).map_err(PasswordChangeError::Weak)?;
+    let account = user::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .ok_or(PasswordChangeError::Wrong)?;
+    if !count_password_attempt(db, account.id, now).await? {
+        password_matches(decoy_hash().await.to_owned(), current.to_owned()).await;
+        return Err(PasswordChangeError::Wrong);
+    }
+    if !password_matches(account.password_hash.clone(), current.to_owned()).await {
+        return Err(PasswordChangeError::Wrong);
+    }
+    let hash = hash_password(&new).await?;
+    let txn = db::begin_write(db).await?;
+    user::Entity::update_many()
+        .col_expr(user::Column::PasswordHash, Expr::value(hash))
+        .col_expr(user::Column::FailedSignIns, Expr::value(0))
+        .filter(user::Column::Id.eq(account.id))
+        .exec(&txn)
+        .await?;
+    let sessions = sign_out_everywhere(&txn, account.id).await?;
+    audit_entry(
+        &txn,
+        &format!("user:{}", account.id),
+        "user.password_change",
+        json!({"user": account.id, "sessions_ended": sessions}),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 /// For a person who lost their authenticator: their TOTP is turned off and every session

@@ -241,7 +241,7 @@ pub async fn campaign_dashboard(
     let directory = campaigns::directory(db, &found).await?;
     let scope =
         access::signer_scope(caller, &found, &directory).ok_or(DashboardError::Forbidden)?;
-    let organizer = access::organizes(caller, &scope);
+    let organizer = access::organizing_scope(caller, &found, &directory).is_some();
 
     let rows = signature::Entity::find()
         .select_only()

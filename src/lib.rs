@@ -66,7 +66,11 @@ pub mod pledges;
 #[cfg(feature = "ssr")]
 pub mod qr;
 #[cfg(feature = "ssr")]
+pub mod recovery;
+#[cfg(feature = "ssr")]
 pub mod retention;
+#[cfg(feature = "ssr")]
+pub mod revoking;
 #[cfg(feature = "ssr")]
 pub mod series;
 #[cfg(feature = "ssr")]

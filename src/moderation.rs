@@ -68,12 +68,10 @@ pub async fn moderate(
         .await?
         .ok_or(ModerationError::UnknownCampaign)?;
     let directory = campaigns::directory(db, &campaign).await?;
-    let scope =
-        access::signer_scope(caller, &campaign, &directory).ok_or(ModerationError::Forbidden)?;
-    // Officers see their signers but do not strike them off.
-    if !access::organizes(caller, &scope) {
-        return Err(ModerationError::Forbidden);
-    }
+    // Officers see their signers but do not strike them off; a union's organizer strikes
+    // off only that union's locals' signers.
+    let scope = access::organizing_scope(caller, &campaign, &directory)
+        .ok_or(ModerationError::Forbidden)?;
     let canonical = SignerEmail::parse(email)
         .map_err(|_| ModerationError::NotFound)?
         .canonical();

@@ -121,23 +121,28 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AccountFormE
             Ok(())
         }
         Err(SignInError::Wrong) => Err(AccountFormError::WrongPassword),
-        Err(SignInError::Locked { retry_after_secs }) => {
-            Err(AccountFormError::Locked { retry_after_secs })
-        }
         Err(SignInError::Db(err)) => Err(unexpected(err)),
     }
 }
 
-/// The code step: the session is replaced by one that has given its second factor.
+/// The code step: the session is replaced by one that has given its second factor. A
+/// recovery code is taken in place of the app's code.
 #[server(endpoint = "check_code")]
 pub async fn check_code(code: String) -> Result<(), AccountFormError> {
+    use rollcall::domain::{RecoveryCode, TotpCode};
     let state = state()?;
     let token = request_session_token().ok_or(AccountFormError::NotSignedIn)?;
-    let code =
-        rollcall::domain::TotpCode::parse(&code).map_err(|_| AccountFormError::MalformedCode)?;
-    let token = rollcall::accounts::verify_code(&state.db, &token, &code, chrono::Utc::now())
-        .await
-        .map_err(code_error)?;
+    let now = chrono::Utc::now();
+    let checked = match (TotpCode::parse(&code), RecoveryCode::parse(&code)) {
+        (Ok(code), _) => rollcall::accounts::verify_code(&state.db, &token, &code, now).await,
+        (_, Ok(code)) => rollcall::recovery::use_code(&state.db, &token, &code, now).await,
+        _ => return Err(AccountFormError::MalformedCode),
+    };
+    // A wrong code may have locked the account and written its owner a mail.
+    if checked.is_err() {
+        state.mail_wake.notify_one();
+    }
+    let token = checked.map_err(code_error)?;
     set_cookie(&session_cookie(token.as_str(), state.secure_cookies));
     leptos_axum::redirect("/account");
     Ok(())
@@ -303,6 +308,18 @@ pub async fn account() -> Result<AccountView, AccountFormError> {
     let state = state()?;
     let user = signed_in_user(&state).await?;
     let needs_second_factor = !user.second_factor;
+    // The password alone shows the person's own name and the way on, nothing else.
+    if needs_second_factor {
+        return Ok(AccountView {
+            email: user.email,
+            needs_second_factor,
+            totp_enabled: user.totp_enabled,
+            roles: Vec::new(),
+            campaigns: Vec::new(),
+            locals: Vec::new(),
+            invite_choices: Vec::new(),
+        });
+    }
     let caller = Caller::User(user.clone());
     let language = crate::state::request_language();
     let locale = language.locale();
@@ -746,4 +763,143 @@ pub async fn import_locals(sheet: String) -> Result<(), AccountFormError> {
         report.unions_created, report.locals_created, report.locals_updated
     ));
     Ok(())
+}
+
+// Taking access back, and the person's own keys: changing the password, an admin
+// revoking a grant, recovery codes, API keys that answer to their maker.
+
+/// A person changes their own password; every session of theirs ends, this one too.
+#[server(endpoint = "change_password")]
+pub async fn change_password(current: String, new: String) -> Result<(), AccountFormError> {
+    use rollcall::accounts::PasswordChangeError;
+    let state = state()?;
+    let caller = caller(&state).await?;
+    let rollcall::access::Caller::User(user) = caller else {
+        return Err(AccountFormError::Forbidden);
+    };
+    match rollcall::accounts::change_password(
+        &state.db,
+        user.user_id,
+        &current,
+        &new,
+        chrono::Utc::now(),
+    )
+    .await
+    {
+        Ok(()) => {
+            set_cookie(&clear_session_cookie(state.secure_cookies));
+            leptos_axum::redirect("/sign-in");
+            Ok(())
+        }
+        Err(PasswordChangeError::Wrong) => Err(AccountFormError::WrongPassword),
+        Err(PasswordChangeError::Weak(_)) => Err(AccountFormError::WeakPassword),
+        Err(PasswordChangeError::Db(err)) => Err(unexpected(err)),
+    }
+}
+
+/// An admin takes a role from someone; their sessions end at once. Audited with the
+/// admin's name and the reason.
+#[server(endpoint = "revoke_grant")]
+pub async fn revoke_grant(
+    email: String,
+    role: String,
+    reason: String,
+) -> Result<(), AccountFormError> {
+    use rollcall::revoking::Why;
+    let state = state()?;
+    let caller = caller(&state).await?;
+    if !caller.is_admin() {
+        return Err(AccountFormError::Forbidden);
+    }
+    let grant = rollcall::domain::Grant::parse_choice(&role).ok_or(AccountFormError::NotFound)?;
+    let by = caller.label();
+    match rollcall::revoking::revoke_grant(
+        &state.db,
+        &email,
+        grant,
+        Why {
+            by: &by,
+            reason: &reason,
+        },
+        chrono::Utc::now(),
+    )
+    .await
+    {
+        Ok(()) => {
+            leptos_axum::redirect("/account?revoked=1");
+            Ok(())
+        }
+        Err(err) => Err(revoke_error(err)),
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn revoke_error(err: rollcall::revoking::RevokeError) -> AccountFormError {
+    use rollcall::revoking::RevokeError;
+    match err {
+        RevokeError::UnknownAccount(_) | RevokeError::NoSuchGrant | RevokeError::NoRole => {
+            AccountFormError::NotFound
+        }
+        err @ RevokeError::Unexplained => AccountFormError::Moderation(err.to_string()),
+        RevokeError::Db(err) => unexpected(err),
+    }
+}
+
+/// An admin forces someone's password reset: it stops working at once, their sessions
+/// end, and they are mailed a link to set a new one. Audited with the reason.
+#[server(endpoint = "force_password_reset")]
+pub async fn force_password_reset(email: String, reason: String) -> Result<(), AccountFormError> {
+    use rollcall::revoking::Why;
+    let state = state()?;
+    let caller = caller(&state).await?;
+    if !caller.is_admin() {
+        return Err(AccountFormError::Forbidden);
+    }
+    let by = caller.label();
+    rollcall::revoking::force_password_reset(
+        &state.db,
+        &email,
+        Why {
+            by: &by,
+            reason: &reason,
+        },
+        &state.public_url,
+        chrono::Utc::now(),
+    )
+    .await
+    .map_err(revoke_error)?;
+    state.mail_wake.notify_one();
+    leptos_axum::redirect("/account?reset=1");
+    Ok(())
+}
+
+/// Ten new recovery codes, shown once; the old ones stop working.
+#[server(endpoint = "recovery_codes")]
+pub async fn recovery_codes() -> Result<Vec<String>, AccountFormError> {
+    let state = state()?;
+    let rollcall::access::Caller::User(user) = caller(&state).await? else {
+        return Err(AccountFormError::Forbidden);
+    };
+    rollcall::recovery::make_codes(&state.db, user.user_id, chrono::Utc::now())
+        .await
+        .map_err(unexpected)
+}
+
+/// An API key for one of the person's own grants (`campaign:ID` or `local:ID`), shown
+/// once. It stops working when they are disabled or lose the grant.
+#[server(endpoint = "create_api_key")]
+pub async fn create_api_key(
+    role: String,
+    #[server(default)] label: String,
+) -> Result<String, AccountFormError> {
+    let state = state()?;
+    let caller = caller(&state).await?;
+    let grant = rollcall::domain::Grant::parse_choice(&role).ok_or(AccountFormError::Forbidden)?;
+    match rollcall::access::create_key_as(&state.db, &caller, grant, &label, chrono::Utc::now())
+        .await
+    {
+        Ok((_, key)) => Ok(key.as_str().to_owned()),
+        Err(rollcall::access::KeyError::Db(err)) => Err(unexpected(err)),
+        Err(_) => Err(AccountFormError::Forbidden),
+    }
 }

@@ -9,6 +9,7 @@ mod m20261128_000004_accounts;
 mod m20261129_000005_pledges;
 mod m20261130_000006_outbox_waiting;
 mod m20261207_000007_officer_safety;
+mod m20261207_000008_access_revocation;
 mod m20261207_000009_public_limits;
 mod m20261207_000010_sign_candidates;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000005_pledges::Migration),
             Box::new(m20261130_000006_outbox_waiting::Migration),
             Box::new(m20261207_000007_officer_safety::Migration),
+            Box::new(m20261207_000008_access_revocation::Migration),
             Box::new(m20261207_000009_public_limits::Migration),
             Box::new(m20261207_000010_sign_candidates::Migration),
         ]

@@ -44,9 +44,11 @@ fn allowance(method: &Method, path: &str) -> Option<Allowance> {
     match path {
         "/api/sign" => Some(Allowance::Sign),
         "/api/confirm" | "/api/withdraw" => Some(Allowance::Confirm),
-        "/api/sign_in" | "/api/check_code" | "/api/enrol" | "/api/accept_invitation" => {
-            Some(Allowance::SignIn)
-        }
+        "/api/sign_in"
+        | "/api/check_code"
+        | "/api/enrol"
+        | "/api/accept_invitation"
+        | "/api/change_password" => Some(Allowance::SignIn),
         _ if is_json_sign(method, path) => Some(Allowance::Sign),
         _ => None,
     }

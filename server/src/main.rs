@@ -116,6 +116,66 @@ enum AdminCommand {
         #[arg(long)]
         by: String,
     },
+    /// Disables an account: its sessions end at once and the API keys it made stop.
+    /// Audited.
+    Disable {
+        #[arg(long)]
+        email: String,
+        /// Who is doing this (for the audit log).
+        #[arg(long)]
+        by: String,
+        /// Why (for the audit log).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Forces a password reset: the password stops working, every session ends, and the
+    /// person is mailed a single-use link to set a new one. Audited.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        by: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Enables an account again and lifts a lock set by wrong passwords or codes. Audited.
+    Enable {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        by: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Takes a role from an account: its sessions end at once, and the API keys it made
+    /// for that role stop. Audited.
+    Revoke {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_enum)]
+        role: GrantRole,
+        /// The campaign's slug (a campaign's organizer).
+        #[arg(long, conflicts_with_all = ["local", "union"])]
+        campaign: Option<String>,
+        /// The local's id or slug (an officer).
+        #[arg(long, conflicts_with = "union")]
+        local: Option<String>,
+        /// The union's slug (a union's organizer).
+        #[arg(long)]
+        union: Option<String>,
+        #[arg(long)]
+        by: String,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+/// A role to revoke; with what it covers, as `--campaign`, `--union` or `--local`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum GrantRole {
+    Admin,
+    Organizer,
+    Officer,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -331,12 +391,91 @@ async fn run() -> anyhow::Result<()> {
             });
             println!("{}", serde_json::to_string_pretty(&limits)?);
         }
-        Command::Admin {
-            command: AdminCommand::Create { email },
+        Command::Admin { command } => admin(&db, command, settings.public_url(), now).await?,
+        Command::ApiKey { command } => api_key(&db, command, now).await?,
+    }
+    Ok(())
+}
+
+/// `admin create`, `reset-second-factor`, `reset-password`, `disable`, `enable` and
+/// `revoke`.
+async fn admin(
+    db: &sea_orm::DatabaseConnection,
+    command: AdminCommand,
+    public_url: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<()> {
+    use rollcall::revoking::{self, Why};
+    match command {
+        AdminCommand::Disable { email, by, reason } => {
+            revoking::disable(
+                db,
+                &email,
+                Why {
+                    by: &by,
+                    reason: &reason,
+                },
+                now,
+            )
+            .await?;
+            println!("{email}: disabled; every session ended, its API keys stopped");
+        }
+        AdminCommand::ResetPassword { email, by, reason } => {
+            revoking::force_password_reset(
+                db,
+                &email,
+                Why {
+                    by: &by,
+                    reason: &reason,
+                },
+                public_url,
+                now,
+            )
+            .await?;
+            println!(
+                "{email}: password reset; every session ended; a link to set a new one is mailed"
+            );
+        }
+        AdminCommand::Enable { email, by, reason } => {
+            revoking::enable(
+                db,
+                &email,
+                Why {
+                    by: &by,
+                    reason: &reason,
+                },
+                now,
+            )
+            .await?;
+            println!("{email}: enabled; any lock lifted");
+        }
+        AdminCommand::Revoke {
+            email,
+            role,
+            campaign,
+            local,
+            union,
+            by,
+            reason,
         } => {
+            let grant = grant_named(db, role, campaign, local, union).await?;
+            revoking::revoke_grant(
+                db,
+                &email,
+                grant,
+                Why {
+                    by: &by,
+                    reason: &reason,
+                },
+                now,
+            )
+            .await?;
+            println!("{email}: role revoked; every session ended");
+        }
+        AdminCommand::Create { email } => {
             let password = read_password()?;
             let id = rollcall::accounts::create_user(
-                &db,
+                db,
                 &email,
                 &password,
                 &[rollcall::domain::Grant::Admin],
@@ -345,26 +484,71 @@ async fn run() -> anyhow::Result<()> {
             )
             .await?;
             println!(
-                "admin {id} created for {email}; sign in at {}/sign-in and set up an authenticator app",
-                settings.public_url()
+                "admin {id} created for {email}; sign in at {public_url}/sign-in and set up an authenticator app"
             );
         }
-        Command::Admin {
-            command: AdminCommand::ResetSecondFactor { email, by },
-        } => {
+        AdminCommand::ResetSecondFactor { email, by } => {
             anyhow::ensure!(
                 !by.trim().is_empty(),
                 "say --by who: it goes to the audit log"
             );
-            if rollcall::accounts::reset_second_factor(&db, &email, by.trim(), now).await? {
+            if rollcall::accounts::reset_second_factor(db, &email, by.trim(), now).await? {
                 println!("{email}: authenticator app reset; every session ended");
             } else {
                 anyhow::bail!("no account for {email}");
             }
         }
-        Command::ApiKey { command } => api_key(&db, command, now).await?,
     }
     Ok(())
+}
+
+/// The grant a role and what it covers name, with slugs looked up.
+async fn grant_named(
+    db: &sea_orm::DatabaseConnection,
+    role: GrantRole,
+    campaign: Option<String>,
+    local: Option<String>,
+    union: Option<String>,
+) -> anyhow::Result<rollcall::domain::Grant> {
+    use rollcall::domain::Grant;
+    use rollcall::entities::{local as locals, union as unions};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    Ok(match (role, campaign, local, union) {
+        (GrantRole::Admin, None, None, None) => Grant::Admin,
+        (GrantRole::Organizer, Some(slug), None, None) => Grant::CampaignOrganizer {
+            campaign_id: rollcall::campaigns::by_slug(db, &slug)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no campaign {slug:?}"))?
+                .id,
+        },
+        (GrantRole::Organizer, None, None, Some(slug)) => Grant::UnionOrganizer {
+            union_id: unions::Entity::find()
+                .filter(unions::Column::Slug.eq(slug.as_str()))
+                .one(db)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no union {slug:?}"))?
+                .id,
+        },
+        (GrantRole::Officer, None, Some(id_or_slug), None) => {
+            let query = match id_or_slug.parse::<i64>() {
+                Ok(id) => locals::Entity::find_by_id(id),
+                Err(_) => {
+                    locals::Entity::find().filter(locals::Column::Slug.eq(id_or_slug.as_str()))
+                }
+            };
+            Grant::Officer {
+                local_id: query
+                    .one(db)
+                    .await?
+                    .ok_or_else(|| anyhow::anyhow!("no local {id_or_slug:?}"))?
+                    .id,
+            }
+        }
+        _ => anyhow::bail!(
+            "admin takes nothing more; an organizer takes --campaign SLUG or --union SLUG; \
+             an officer takes --local ID"
+        ),
+    })
 }
 
 /// A new password: asked for twice at a terminal, else the first line of stdin.
@@ -418,7 +602,14 @@ async fn api_key(
                     || "live".to_owned(),
                     |at| format!("revoked {}", at.to_rfc3339()),
                 );
-                println!("{}\t{}\t{over}\t{}\t{state}", key.id, key.role, key.label);
+                // Whose access the key answers to: a user's, or nobody's (made here).
+                let maker = key
+                    .created_by
+                    .map_or_else(|| "command line".to_owned(), |id| format!("user {id}"));
+                println!(
+                    "{}\t{}\t{over}\t{}\t{maker}\t{state}",
+                    key.id, key.role, key.label
+                );
             }
         }
         KeyCommand::Revoke { id } => {

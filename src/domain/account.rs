@@ -173,9 +173,76 @@ impl Grant {
     }
 }
 
+/// A single-use recovery code, for when the authenticator app is lost: ten letters and
+/// digits of base32, shown as `abcde-fghij`; spaces, hyphens and case do not matter.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RecoveryCode(String);
+
+impl RecoveryCode {
+    pub const LEN: usize = 10;
+    const ALPHABET: &'static [u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
+
+    pub fn parse(input: &str) -> Result<Self, FieldProblem> {
+        let code: String = input
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '-')
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        if code.len() != Self::LEN || !code.bytes().all(|b| Self::ALPHABET.contains(&b)) {
+            return Err(FieldProblem::Invalid);
+        }
+        Ok(Self(code))
+    }
+
+    #[cfg(feature = "ssr")]
+    pub fn generate() -> Self {
+        let mut bytes = [0u8; Self::LEN];
+        getrandom::fill(&mut bytes).expect("the operating system's random source failed");
+        // 256 is a multiple of 32: every letter equally likely.
+        Self(
+            bytes
+                .iter()
+                .map(|b| char::from(Self::ALPHABET[usize::from(b % 32)]))
+                .collect(),
+        )
+    }
+
+    /// As shown to the person: two groups of five.
+    pub fn display(&self) -> String {
+        format!("{}-{}", &self.0[..5], &self.0[5..])
+    }
+
+    /// What is stored: 50 random bits, so a fast hash is enough.
+    #[cfg(feature = "ssr")]
+    pub fn hash(&self) -> String {
+        super::text::sha256_hex(&[b"recovery:", self.0.as_bytes()])
+    }
+}
+
+impl std::fmt::Debug for RecoveryCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RecoveryCode(..)")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_recovery_code_reads_back_however_it_is_typed() {
+        let code = RecoveryCode::parse("ABCDE-fgh27").unwrap();
+        assert_eq!(code.display(), "abcde-fgh27");
+        assert_eq!(RecoveryCode::parse(" abcde fgh27 ").unwrap(), code);
+        assert!(
+            RecoveryCode::parse("abcde-fgh1").is_err(),
+            "1 is not base32"
+        );
+        assert!(
+            RecoveryCode::parse("123456").is_err(),
+            "a TOTP code is not one"
+        );
+    }
 
     #[test]
     fn an_account_email_is_lower_cased_whole() {

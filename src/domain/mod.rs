@@ -12,7 +12,7 @@ pub mod signature;
 pub mod text;
 pub mod token;
 
-pub use account::{AccountEmail, Grant, Password, TotpCode};
+pub use account::{AccountEmail, Grant, Password, RecoveryCode, TotpCode};
 pub use campaign::{
     CampaignKind, CampaignStatus, PublicBreakdown, SignatureStatus, format_share_percent,
     share_of_membership,

@@ -15,6 +15,9 @@ pub struct Model {
     pub label: String,
     pub created_at: DateTimeUtc,
     pub revoked_at: Option<DateTimeUtc>,
+    /// The user who made it: it works only while they hold its grant. None for a key
+    /// made on the command line.
+    pub created_by: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

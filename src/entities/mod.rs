@@ -20,6 +20,7 @@ pub mod member_list_batch;
 pub mod officer_allowance;
 pub mod outbox;
 pub mod paper_collision;
+pub mod recovery_code;
 pub mod role_grant;
 pub mod secret;
 pub mod session;

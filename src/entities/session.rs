@@ -12,6 +12,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub last_seen_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
+    /// Wrong codes given in this session; five end it.
+    pub code_failures: i32,
 }
 
 impl std::fmt::Debug for Model {

@@ -19,6 +19,11 @@ pub struct Model {
     pub last_failed_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub disabled_at: Option<DateTimeUtc>,
+    /// Wrong codes since `first_failed_code_at`, across sessions.
+    pub failed_codes: i32,
+    pub first_failed_code_at: Option<DateTimeUtc>,
+    /// Set when wrong codes lock the account; `rollcall admin enable` clears it.
+    pub locked_until: Option<DateTimeUtc>,
 }
 
 // Hashes and secrets never reach a log line through `{:?}`.

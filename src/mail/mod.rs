@@ -13,7 +13,7 @@ pub use outbox::{
 };
 pub use quota::MailLimits;
 pub use templates::{
-    AnnouncementNews, ReceiptDetails, already_signed, announcement, confirm_request,
-    entered_on_paper, invitation, receipt,
+    AnnouncementNews, ReceiptDetails, account_locked, already_signed, announcement,
+    confirm_request, entered_on_paper, invitation, receipt,
 };
 pub use transport::{MailError, Mailer};

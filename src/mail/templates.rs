@@ -172,6 +172,18 @@ pub fn invitation(to: &str, link: &str, valid_days: i64, language: Language) -> 
     MailDraft::new("invitation", to, subject, text, html)
 }
 
+/// Told to the owner of an account that wrong codes locked: someone has their password.
+pub fn account_locked(to: &str, minutes: i64, language: Language) -> MailDraft {
+    let locale = language.locale();
+    let subject = td_string!(locale, mail.locked_subject).to_owned();
+    let count = crate::accounts::CODE_FAILURES_BEFORE_LOCKOUT;
+    let body = td_string!(locale, mail.locked_body, count, minutes).to_string();
+    let advice = td_string!(locale, mail.locked_advice);
+    let text = format!("{body}\n\n{advice}\n");
+    let html = html_page(&[escape(&body), escape(advice)]);
+    MailDraft::new("account_locked", to, subject, text, html)
+}
+
 /// What an announcement says about: a threshold reached, or a deadline passed unmet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AnnouncementNews {

@@ -10,8 +10,8 @@ use rollcall::i18n::td_string;
 
 use super::set_status;
 use crate::account_fns::{
-    AcceptInvitation, AccountFormError, CheckCode, Enrol, Invite, SignIn, SignOut,
-    SignOutEverywhere, account, enrolment, invitation,
+    AcceptInvitation, AccountFormError, ChangePassword, CheckCode, Enrol, ForcePasswordReset,
+    Invite, RevokeGrant, SignIn, SignOut, SignOutEverywhere, account, enrolment, invitation,
 };
 use crate::components::{format_count, format_date, format_instant};
 use crate::reader_language;
@@ -132,11 +132,11 @@ pub fn CodePage() -> impl IntoView {
         <Meta name="robots" content="noindex"/>
         <section class="notice account-form">
             <h1>{td_string!(locale, account.code_heading)}</h1>
-            <p>{td_string!(locale, account.code_hint)}</p>
+            <p>{td_string!(locale, account.code_hint)} " " {td_string!(locale, account.code_or_recovery)}</p>
             {form_error(error)}
             <ActionForm action=check>
                 <label for="code">{td_string!(locale, account.code)}</label>
-                <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]{6,7}" required/>
+                <input id="code" name="code" autocomplete="one-time-code" required/>
                 <button type="submit" class="button-primary">{td_string!(locale, account.go_on)}</button>
             </ActionForm>
         </section>
@@ -254,6 +254,12 @@ pub fn AccountPage() -> impl IntoView {
     let everywhere = ServerAction::<SignOutEverywhere>::new();
     let invite = ServerAction::<Invite>::new();
     let invite_error = last_error(invite);
+    let change_password = ServerAction::<ChangePassword>::new();
+    let password_error = last_error(change_password);
+    let revoke = ServerAction::<RevokeGrant>::new();
+    let revoke_error = last_error(revoke);
+    let reset = ServerAction::<ForcePasswordReset>::new();
+    let reset_error = last_error(reset);
     let language = reader_language();
     let locale = language.locale();
     view! {
@@ -262,6 +268,9 @@ pub fn AccountPage() -> impl IntoView {
         <Suspense fallback=move || view! { <p>{td_string!(locale, site.loading)}</p> }>
             {move || {
                 let invite_error = invite_error.clone();
+                let password_error = password_error.clone();
+                let revoke_error = revoke_error.clone();
+                let reset_error = reset_error.clone();
                 Suspend::new(async move {
                     let details = match details.await {
                         Ok(details) => details,
@@ -332,6 +341,9 @@ pub fn AccountPage() -> impl IntoView {
                         }
                     });
                     let is_admin = !details.invite_choices.is_empty();
+                    let revoke_form = is_admin.then(|| revoke_grant_form(revoke, revoke_error, details.invite_choices.clone()));
+                    let reset_form = is_admin.then(|| password_reset_form(reset, reset_error));
+                    let password_form = (!details.needs_second_factor).then(|| password_form(change_password, password_error));
                     let admin = is_admin.then(|| {
                         let choices = details.invite_choices.into_iter().map(|choice| view! {
                             <option value=choice.value>{choice.label}</option>
@@ -383,6 +395,9 @@ pub fn AccountPage() -> impl IntoView {
                             {locals}
                             {admin}
                             {failed_mail}
+                            {revoke_form}
+                            {reset_form}
+                            {password_form}
                             <ActionForm action=sign_out>
                                 <button type="submit">{td_string!(locale, dashboard.sign_out)}</button>
                             </ActionForm>
@@ -398,6 +413,82 @@ pub fn AccountPage() -> impl IntoView {
 }
 
 /// A campaign's status ("open") in the reader's words.
+/// Changing one's own password: the current one is asked for, and every session ends.
+fn password_form(
+    action: ServerAction<ChangePassword>,
+    error: Option<AccountFormError>,
+) -> impl IntoView {
+    let locale = reader_language().locale();
+    view! {
+        <section aria-labelledby="password-heading">
+            <h2 id="password-heading">{td_string!(locale, dashboard.password_heading)}</h2>
+            {form_error(error)}
+            <ActionForm action=action>
+                <label for="current-password">{td_string!(locale, dashboard.current_password)}</label>
+                <input id="current-password" type="password" name="current" autocomplete="current-password" required/>
+                <label for="new-password">{td_string!(locale, account.new_password)}</label>
+                <input id="new-password" type="password" name="new" autocomplete="new-password" minlength="12" required/>
+                <button type="submit">{td_string!(locale, dashboard.change_password)}</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// An admin takes a role back from someone, by their address and the role, with a reason.
+fn revoke_grant_form(
+    action: ServerAction<RevokeGrant>,
+    error: Option<AccountFormError>,
+    choices: Vec<crate::account_fns::InviteChoice>,
+) -> impl IntoView {
+    let locale = reader_language().locale();
+    let options = choices
+        .into_iter()
+        .map(|choice| view! { <option value=choice.value>{choice.label}</option> })
+        .collect_view();
+    view! {
+        <section aria-labelledby="revoke-heading">
+            <h2 id="revoke-heading">{td_string!(locale, dashboard.revoke_heading)}</h2>
+            {query_param("revoked").map(|_| view! {
+                <p class="notice-ok" role="status" data-testid="revoked">{td_string!(locale, dashboard.revoked)}</p>
+            })}
+            {form_error(error)}
+            <ActionForm action=action>
+                <label for="revoke-email">{td_string!(locale, dashboard.their_email)}</label>
+                <input id="revoke-email" type="email" name="email" required/>
+                <label for="revoke-role">{td_string!(locale, dashboard.role)}</label>
+                <select id="revoke-role" name="role">{options}</select>
+                <label for="revoke-reason">{td_string!(locale, dashboard.revoke_reason)}</label>
+                <input id="revoke-reason" name="reason" required/>
+                <button type="submit">{td_string!(locale, dashboard.revoke_button)}</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// An admin forces someone's password reset, with a reason; they get a link by mail.
+fn password_reset_form(
+    action: ServerAction<ForcePasswordReset>,
+    error: Option<AccountFormError>,
+) -> impl IntoView {
+    let locale = reader_language().locale();
+    view! {
+        <section aria-labelledby="reset-heading">
+            <h2 id="reset-heading">{td_string!(locale, dashboard.reset_heading)}</h2>
+            {query_param("reset").map(|_| view! {
+                <p class="notice-ok" role="status" data-testid="reset">{td_string!(locale, dashboard.reset_done)}</p>
+            })}
+            {form_error(error)}
+            <ActionForm action=action>
+                <label for="reset-email">{td_string!(locale, dashboard.their_email)}</label>
+                <input id="reset-email" type="email" name="email" required/>
+                <label for="reset-reason">{td_string!(locale, dashboard.revoke_reason)}</label>
+                <input id="reset-reason" name="reason" required/>
+                <button type="submit">{td_string!(locale, dashboard.reset_button)}</button>
+            </ActionForm>
+        </section>
+    }
+}
+
 fn status_text(status: &str, language: Language) -> String {
     let locale = language.locale();
     match status {

@@ -2,6 +2,7 @@
 //! on PostgreSQL, and mail over SMTP to a real server on loopback.
 
 mod abuse;
+mod access;
 mod accounts;
 mod database;
 mod harness;
@@ -12,5 +13,6 @@ mod pages;
 mod pledges;
 mod privacy;
 mod public_surface;
+mod role_matrix;
 mod signing;
 mod tallies;
