@@ -34,9 +34,11 @@ enum Who {
     OrganizerKey,
     /// Local B's officer's key.
     OfficerKey,
+    /// A partner site's key: it signs through the JSON API and reads nobody.
+    PartnerKey,
 }
 
-const COLUMNS: [Who; 8] = [
+const COLUMNS: [Who; 9] = [
     Who::Nobody,
     Who::Signer,
     Who::OfficerElsewhere,
@@ -45,6 +47,7 @@ const COLUMNS: [Who; 8] = [
     Who::Admin,
     Who::OrganizerKey,
     Who::OfficerKey,
+    Who::PartnerKey,
 ];
 
 /// What one caller must get.
@@ -148,6 +151,7 @@ async fn credentials(app: &TestApp, f: &Fixture) -> Vec<(Who, Credential)> {
             Who::Admin => cookie(signed_in(app, "admin@example.org", Grant::Admin).await),
             Who::OrganizerKey => bearer(key(app, KeyFor::Campaign(PLEDGE)).await),
             Who::OfficerKey => bearer(key(app, KeyFor::Local(&f.local_b.to_string())).await),
+            Who::PartnerKey => bearer(app.partner_key.clone()),
         };
         all.push((who, credential));
     }
@@ -181,51 +185,51 @@ async fn rows(app: &TestApp, f: &Fixture) -> Vec<Row> {
             call: Call::Get(csv("")),
             probe: Probe::Reads(s("target@example.org")),
             // Another local's officer and another union's organizer get their own rows.
-            expect: [R, R, H, H, R, S, R, H],
+            expect: [R, R, H, H, R, S, R, H, R],
         },
         Row {
             name: "export signatures.csv?local=A",
             call: Call::Get(csv(&format!("?local={a}"))),
             probe: Probe::Reads(s("target@example.org")),
-            expect: [R, R, R, R, R, S, R, R],
+            expect: [R, R, R, R, R, S, R, R, R],
         },
         Row {
             name: "export signatures.csv?preset=organizing",
             call: Call::Get(csv("?preset=organizing")),
             probe: Probe::Reads(s("Quetzalli")),
-            expect: [R, R, H, H, R, S, R, H],
+            expect: [R, R, H, H, R, S, R, H, R],
         },
         Row {
             name: "public names (API)",
             call: Call::Get(format!("/api/v1/campaigns/{PETITION}/signers")),
             probe: Probe::Reads(s("Quetzalli")),
             // The target did not choose to show the name: nobody sees it here.
-            expect: [H, H, H, H, H, H, H, H],
+            expect: [H, H, H, H, H, H, H, H, H],
         },
         Row {
             name: "public names (server function)",
             call: Call::Fn("names", vec![("slug", s(PETITION))]),
             probe: Probe::Reads(s("Quetzalli")),
-            expect: [H, H, H, H, H, H, H, H],
+            expect: [H, H, H, H, H, H, H, H, H],
         },
         Row {
             name: "account page",
             call: Call::Fn("account", vec![]),
             probe: Probe::Reads(s("target@example.org")),
-            expect: [R, R, H, H, H, H, R, R],
+            expect: [R, R, H, H, H, H, R, R, R],
         },
         Row {
             name: "campaign dashboard",
             call: Call::Fn("campaign_dashboard", vec![("slug", s(PETITION))]),
             probe: Probe::Reads(format!("\"local_id\":{a},")),
             // A sponsoring union's organizer sees every local's count (README's table).
-            expect: [R, R, H, S, R, S, R, R],
+            expect: [R, R, H, S, R, S, R, R, R],
         },
         Row {
             name: "local dashboard",
             call: Call::Fn("local_dashboard", vec![("local_id", a.to_string())]),
             probe: Probe::Reads(s("Quetzalli")),
-            expect: [R, R, R, R, R, S, R, R],
+            expect: [R, R, R, R, R, S, R, R, R],
         },
         Row {
             name: "moderate (invalidate)",
@@ -246,7 +250,7 @@ async fn rows(app: &TestApp, f: &Fixture) -> Vec<Row> {
                     "UPDATE signatures SET status = 'confirmed', invalidated_at = NULL WHERE email = 'target@example.org'",
                 ),
             },
-            expect: [R, R, R, R, R, S, R, R],
+            expect: [R, R, R, R, R, S, R, R, R],
         },
         Row {
             name: "paper entry",
@@ -264,7 +268,7 @@ async fn rows(app: &TestApp, f: &Fixture) -> Vec<Row> {
                 count: s("SELECT COUNT(*) FROM signatures WHERE email = 'paper@example.org'"),
                 undo: s("DELETE FROM signatures WHERE email = 'paper@example.org'"),
             },
-            expect: [R, R, R, R, R, S, R, R],
+            expect: [R, R, R, R, R, S, R, R, R],
         },
         Row {
             name: "member count",
@@ -282,7 +286,7 @@ async fn rows(app: &TestApp, f: &Fixture) -> Vec<Row> {
                 ),
                 undo: format!("UPDATE locals SET member_count = 1000 WHERE id = {a}"),
             },
-            expect: [R, R, R, R, R, S, R, R],
+            expect: [R, R, R, R, R, S, R, R, R],
         },
         Row {
             name: "verification queue",
@@ -291,7 +295,7 @@ async fn rows(app: &TestApp, f: &Fixture) -> Vec<Row> {
                 vec![("slug", s(PLEDGE)), ("local_id", a.to_string())],
             ),
             probe: Probe::Reads(s("ptarget@example.org")),
-            expect: [R, R, R, R, R, S, R, R],
+            expect: [R, R, R, R, R, S, R, R, R],
         },
         Row {
             name: "verify a pledge",
@@ -312,7 +316,7 @@ async fn rows(app: &TestApp, f: &Fixture) -> Vec<Row> {
                     "UPDATE signatures SET verification = NULL, verified_by = NULL, verified_at = NULL WHERE email = 'ptarget@example.org'",
                 ),
             },
-            expect: [R, R, R, R, R, S, R, R],
+            expect: [R, R, R, R, R, S, R, R, R],
         },
         Row {
             name: "member list upload",
@@ -324,13 +328,13 @@ async fn rows(app: &TestApp, f: &Fixture) -> Vec<Row> {
                 count: format!("SELECT COUNT(*) FROM member_hashes WHERE local_id = {a}"),
                 undo: format!("DELETE FROM member_hashes WHERE local_id = {a}"),
             },
-            expect: [R, R, R, R, R, S, R, R],
+            expect: [R, R, R, R, R, S, R, R, R],
         },
         Row {
             name: "campaign editor",
             call: Call::Fn("campaign_editor", vec![("slug", s(PETITION))]),
             probe: Probe::Reads(s("\"addressee\"")),
-            expect: [R, R, R, R, R, S, R, R],
+            expect: [R, R, R, R, R, S, R, R, R],
         },
         Row {
             name: "API key for local A",
@@ -342,7 +346,7 @@ async fn rows(app: &TestApp, f: &Fixture) -> Vec<Row> {
                 count: format!("SELECT COUNT(*) FROM api_keys WHERE local_id = {a}"),
                 undo: format!("DELETE FROM api_keys WHERE local_id = {a}"),
             },
-            expect: [R, R, R, R, R, S, R, R],
+            expect: [R, R, R, R, R, S, R, R, R],
         },
     ]
 }
