@@ -318,6 +318,8 @@ pub async fn account() -> Result<AccountView, AccountFormError> {
             campaigns: Vec::new(),
             locals: Vec::new(),
             invite_choices: Vec::new(),
+            failed_mail: Vec::new(),
+            failed_mail_count: 0,
         });
     }
     let caller = Caller::User(user.clone());
