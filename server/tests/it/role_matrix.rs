@@ -175,7 +175,8 @@ async fn rows(app: &TestApp, f: &Fixture) -> Vec<Row> {
             .to_string()
     };
     let s = |v: &str| v.to_owned();
-    let members: String = (0..12)
+    // A list plausible for local A's member count (a quarter of it, at least).
+    let members: String = (0..300)
         .map(|n| format!("member{n}@example.org\n"))
         .collect::<String>()
         + "ptarget@example.org\n";
