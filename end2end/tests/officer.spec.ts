@@ -17,8 +17,8 @@ test("an admin invites an officer, who keeps the member count, watches the share
   const adminContext = await browser.newContext();
   const adminPage = await adminContext.newPage();
   await signInAndEnrol(adminPage, admin.email, admin.password);
-  await adminPage.getByLabel("Their email").fill(officerEmail);
-  const role = adminPage.getByLabel("Role");
+  await adminPage.locator("#invite-email").fill(officerEmail);
+  const role = adminPage.locator("#invite-role");
   // The last local in the list: no other spec signs for it.
   const officerOf = role.locator("option", { hasText: "Officer of" }).last();
   const localValue = (await officerOf.getAttribute("value"))!;
