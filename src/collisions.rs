@@ -42,11 +42,16 @@ impl Resolution {
 
     fn as_str(self) -> &'static str {
         match self {
-            Self::Keep => "kept",
-            Self::Remove => "removed",
+            Self::Keep => KEPT,
+            Self::Remove => REMOVED,
         }
     }
 }
+
+/// `resolution` as stored: kept, removed, or removed but not yet applied to the counts.
+const KEPT: &str = "kept";
+const REMOVED: &str = "removed";
+const REMOVING: &str = "removing";
 
 #[derive(Debug, thiserror::Error)]
 pub enum CollisionError {
@@ -58,7 +63,7 @@ pub enum CollisionError {
     Db(#[from] DbErr),
 }
 
-/// What resolving did, for the tally hub.
+/// What applying a removal did, for the tally hub.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Resolved {
     pub campaign_id: i64,
@@ -128,7 +133,9 @@ pub async fn waiting(
     Ok(lines)
 }
 
-/// An organizer keeps or removes one waiting paper line, audited.
+/// An organizer keeps or removes one waiting paper line, audited. A removal is only
+/// recorded here: the line leaves the counts at the campaign's next cadence tick
+/// ([`apply_due`]), so the officer who entered it cannot read the decision off a count.
 pub async fn resolve(
     db: &DatabaseConnection,
     caller: &Caller,
@@ -136,7 +143,7 @@ pub async fn resolve(
     collision_id: i64,
     resolution: Resolution,
     now: DateTime<Utc>,
-) -> Result<Resolved, CollisionError> {
+) -> Result<(), CollisionError> {
     let found = campaigns::by_slug(db, slug)
         .await?
         .ok_or(CollisionError::NotFound)?;
@@ -159,16 +166,17 @@ pub async fn resolve(
         .one(&txn)
         .await?
         .ok_or(CollisionError::NotFound)?;
+    let recorded = match resolution {
+        Resolution::Keep => KEPT,
+        Resolution::Remove => REMOVING,
+    };
     let claimed = paper_collision::Entity::update_many()
         .col_expr(paper_collision::Column::ResolvedAt, Expr::value(now))
         .col_expr(
             paper_collision::Column::ResolvedBy,
             Expr::value(caller.label()),
         )
-        .col_expr(
-            paper_collision::Column::Resolution,
-            Expr::value(resolution.as_str()),
-        )
+        .col_expr(paper_collision::Column::Resolution, Expr::value(recorded))
         .filter(paper_collision::Column::Id.eq(row.id))
         .filter(paper_collision::Column::ResolvedAt.is_null())
         .exec(&txn)
@@ -176,12 +184,71 @@ pub async fn resolve(
     if claimed.rows_affected != 1 {
         return Err(CollisionError::NotFound);
     }
-    let paper = signature::Entity::find_by_id(row.signature_id)
-        .one(&txn)
-        .await?
-        .ok_or(CollisionError::NotFound)?;
-    let mut delta = 0;
-    if resolution == Resolution::Remove {
+    audit_entry(
+        &txn,
+        &caller.label(),
+        "paper.collision",
+        json!({
+            "campaign": found.slug,
+            "collision": row.id,
+            "signature": row.signature_id,
+            "resolution": resolution.as_str(),
+        }),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Whether a decision made at `resolved_at` is due at `now`: the campaign's cadence
+/// period has turned since (never sooner than a minute).
+fn due(resolved_at: DateTime<Utc>, every_minutes: i64, now: DateTime<Utc>) -> bool {
+    let every = Ord::max(every_minutes, 1) * 60;
+    now.timestamp().div_euclid(every) > resolved_at.timestamp().div_euclid(every)
+}
+
+/// Applies every removal whose campaign has reached its next cadence tick: the paper
+/// line is invalidated (if it still counts) and leaves the tally. Each removal is
+/// claimed once, so two processes never apply it twice.
+pub async fn apply_due(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+) -> Result<Vec<Resolved>, DbErr> {
+    let pending = paper_collision::Entity::find()
+        .filter(paper_collision::Column::Resolution.eq(REMOVING))
+        .order_by_asc(paper_collision::Column::Id)
+        .all(db)
+        .await?;
+    let mut applied = Vec::new();
+    for row in pending {
+        let Some(found) = campaign::Entity::find_by_id(row.campaign_id)
+            .one(db)
+            .await?
+        else {
+            continue;
+        };
+        let resolved_at = row.resolved_at.unwrap_or(row.entered_at);
+        if !due(resolved_at, i64::from(found.breakdown_every_minutes), now) {
+            continue;
+        }
+        let txn = db::begin_write(db).await?;
+        let claimed = paper_collision::Entity::update_many()
+            .col_expr(paper_collision::Column::Resolution, Expr::value(REMOVED))
+            .filter(paper_collision::Column::Id.eq(row.id))
+            .filter(paper_collision::Column::Resolution.eq(REMOVING))
+            .exec(&txn)
+            .await?;
+        if claimed.rows_affected != 1 {
+            continue;
+        }
+        let Some(paper) = signature::Entity::find_by_id(row.signature_id)
+            .one(&txn)
+            .await?
+        else {
+            txn.commit().await?;
+            continue;
+        };
         // Conditional on the line still counting: an organizer may have moderated it.
         let changed = signature::Entity::update_many()
             .col_expr(
@@ -193,28 +260,78 @@ pub async fn resolve(
             .filter(signature::Column::Status.eq(SignatureStatus::Confirmed.as_str()))
             .exec(&txn)
             .await?;
-        if changed.rows_affected == 1 {
-            delta = -1;
+        let delta = if changed.rows_affected == 1 {
             tally::add(&txn, found.id, paper.local_id, paper.id, -1).await?;
+            -1
+        } else {
+            0
+        };
+        txn.commit().await?;
+        applied.push(Resolved {
+            campaign_id: found.id,
+            local_id: paper.local_id,
+            delta,
+        });
+    }
+    Ok(applied)
+}
+
+/// Applies due removals a minute apart, and at once when the clock is moved (tests),
+/// until `closing` turns true; the hub and the pledge worker hear of each.
+pub async fn run_worker(
+    db: DatabaseConnection,
+    hub: std::sync::Arc<crate::hub::TallyHub>,
+    clock: crate::clock::Clock,
+    pledge_wake: std::sync::Arc<tokio::sync::Notify>,
+    mut closing: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut moves = clock.moves();
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
+            _ = moves.changed() => {}
+            _ = closing.wait_for(|stop| *stop) => return,
+        }
+        match apply_due(&db, clock.now()).await {
+            Ok(applied) => {
+                for done in &applied {
+                    if done.delta != 0 {
+                        hub.record(done.campaign_id, done.local_id, done.delta);
+                    }
+                    hub.refresh(done.campaign_id);
+                }
+                if !applied.is_empty() {
+                    pledge_wake.notify_one();
+                }
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "applying paper-line removals failed; retrying")
+            }
         }
     }
-    audit_entry(
-        &txn,
-        &caller.label(),
-        "paper.collision",
-        json!({
-            "campaign": found.slug,
-            "collision": row.id,
-            "signature": paper.id,
-            "resolution": resolution.as_str(),
-        }),
-        now,
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(Resolved {
-        campaign_id: found.id,
-        local_id: paper.local_id,
-        delta,
-    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_removal_is_due_once_the_cadence_period_has_turned() {
+        let at = |text: &str| DateTime::parse_from_rfc3339(text).unwrap().to_utc();
+        let resolved = at("2026-12-07T10:03:20Z");
+        assert!(
+            !due(resolved, 5, at("2026-12-07T10:04:59Z")),
+            "same five minutes"
+        );
+        assert!(
+            due(resolved, 5, at("2026-12-07T10:05:00Z")),
+            "the next tick"
+        );
+        assert!(!due(resolved, 60, at("2026-12-07T10:59:59Z")));
+        assert!(due(resolved, 60, at("2026-12-07T11:00:00Z")));
+        assert!(
+            due(resolved, 0, at("2026-12-07T10:04:00Z")),
+            "never below a minute"
+        );
+    }
 }

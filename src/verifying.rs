@@ -533,6 +533,7 @@ pub async fn apply_sealed_batch(
 pub async fn run_batches(
     db: DatabaseConnection,
     hub: std::sync::Arc<crate::hub::TallyHub>,
+    clock: crate::clock::Clock,
     mut closing: tokio::sync::watch::Receiver<bool>,
 ) {
     loop {
@@ -540,7 +541,7 @@ pub async fn run_batches(
             () = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
             _ = closing.wait_for(|stop| *stop) => return,
         }
-        match apply_sealed_batch(&db, Utc::now()).await {
+        match apply_sealed_batch(&db, clock.now()).await {
             Ok(crossed) => {
                 for id in crossed {
                     hub.refresh(id);

@@ -573,7 +573,7 @@ async fn enter_lines(
             public_url: &state.public_url,
             limits: state.mail_limits,
         },
-        chrono::Utc::now(),
+        state.clock.now(),
     )
     .await
     {
@@ -659,18 +659,12 @@ pub async fn resolve_collision(
         &slug,
         collision_id,
         resolution,
-        chrono::Utc::now(),
+        state.clock.now(),
     )
     .await
     {
-        Ok(done) => {
-            if done.delta != 0 {
-                state
-                    .hub
-                    .record(done.campaign_id, done.local_id, done.delta);
-                state.hub.refresh(done.campaign_id);
-                state.pledge_wake.notify_one();
-            }
+        // A removal reaches the counts at the campaign's next cadence tick.
+        Ok(()) => {
             leptos_axum::redirect(&format!("/account/c/{slug}?resolved=1"));
             Ok(())
         }

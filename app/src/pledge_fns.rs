@@ -138,7 +138,7 @@ pub async fn upload_member_list(local_id: i64, list: String) -> Result<(), Accou
         &caller,
         local_id,
         &list,
-        chrono::Utc::now(),
+        state.clock.now(),
     )
     .await
     .map_err(verify_error)?;

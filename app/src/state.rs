@@ -30,6 +30,9 @@ pub struct AppState {
     /// Signs the sign form's render time.
     pub form_key: Arc<rollcall::stamp::FormKey>,
     pub form_min_age: chrono::Duration,
+    /// The time for what runs on a schedule (sealed batches, daily allowances, cadence
+    /// ticks): the system's, moved forward only in tests.
+    pub clock: rollcall::clock::Clock,
 }
 
 /// The cookie that remembers the language a reader chose on the page.

@@ -59,6 +59,7 @@ pub fn router(settings: &Settings, parts: Parts) -> anyhow::Result<Router> {
         mail_limits: settings.mail_limits(),
         form_key: Arc::new(parts.form_key),
         form_min_age: chrono::Duration::seconds(settings.form_min_seconds),
+        clock: settings.clock.clone(),
     };
     let page_cache = Arc::new(PageCache::new(Duration::from_millis(
         settings.page_cache_ms,

@@ -80,6 +80,14 @@ pub async fn start(
     tokio::spawn(rollcall::verifying::run_batches(
         db.clone(),
         hub.clone(),
+        settings.clock.clone(),
+        shutdown_rx.clone(),
+    ));
+    tokio::spawn(rollcall::collisions::run_worker(
+        db.clone(),
+        hub.clone(),
+        settings.clock.clone(),
+        pledge_wake.clone(),
         shutdown_rx.clone(),
     ));
     let partners = Arc::new(rollcall::partners::PartnerKeys::new(db.clone()));

@@ -419,6 +419,23 @@ impl TestApp {
         self.settings.clock.advance(chrono::Duration::days(1));
     }
 
+    /// Moves the app's clock to a minute past the next midnight UTC, the start of a day
+    /// and of a sealed batch window, so a test has hours before either turns again.
+    pub fn to_start_of_next_day(&self) {
+        let now = self.settings.clock.now();
+        let midnight = (now.date_naive() + chrono::Duration::days(1))
+            .and_time(chrono::NaiveTime::MIN)
+            .and_utc();
+        self.settings
+            .clock
+            .advance(midnight + chrono::Duration::minutes(1) - now);
+    }
+
+    /// The app's time, as its scheduled work reads it.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.settings.clock.now()
+    }
+
     /// Signs through the JSON API, as a partner site.
     pub async fn sign_json(&self, slug: &str, body: serde_json::Value) -> reqwest::Response {
         self.http

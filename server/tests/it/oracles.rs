@@ -3,7 +3,6 @@
 //! get the same answer. What an officer may not learn goes to the organizers' review
 //! list and to the address's owner.
 
-use chrono::Utc;
 use rollcall::domain::Grant;
 
 use crate::accounts::{PETITION, fixture, location, post_form, seed, signed_in};
@@ -163,11 +162,23 @@ both_databases! {
         assert!(resolve(officer.clone(), ids[0], "remove").await.contains("__err="));
         assert!(resolve(organizer.clone(), ids[0], "maybe").await.contains("__err="), "a decision it does not know");
         let counted = total(&app, PETITION).await;
+        let officer_count = || async { marked(&page(&app, &format!("/local/{local}"), &officer).await, "confirmed") };
+        let officer_before = officer_count().await;
         assert_eq!(resolve(organizer.clone(), ids[0], "remove").await, format!("/account/c/{PETITION}?resolved=1"));
-        assert_eq!(total(&app, PETITION).await, counted - 1, "the duplicate leaves the tally");
+        // The officer who entered the line watches: nothing moves until the cadence ticks.
+        assert_eq!(total(&app, PETITION).await, counted, "the public total waits for the tick");
+        assert_eq!(officer_count().await, officer_before, "the officer's count waits too");
         assert!(resolve(organizer.clone(), ids[0], "keep").await.contains("__err="), "resolved once");
         assert_eq!(resolve(organizer.clone(), ids[1], "keep").await, format!("/account/c/{PETITION}?resolved=1"));
-        assert_eq!(total(&app, PETITION).await, counted - 1);
+        app.next_breakdown();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while total(&app, PETITION).await != counted - 1 && std::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(total(&app, PETITION).await, counted - 1, "the duplicate leaves the tally at the tick");
+        assert_ne!(officer_count().await, officer_before);
+        assert_eq!(app.count("SELECT COUNT(*) FROM paper_collisions WHERE resolution = 'removed'").await, 1);
+        assert_eq!(app.count("SELECT COUNT(*) FROM paper_collisions WHERE resolution = 'kept'").await, 1);
         assert_eq!(app.count("SELECT COUNT(*) FROM paper_collisions WHERE resolved_at IS NULL").await, 0);
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'paper.collision'").await, 2);
         app.finish().await;
@@ -198,7 +209,8 @@ both_databases! {
         seed_confirmed(&app, f.local_a, &["target@example.org", "other@example.org"]).await;
         let officer = signed_in(&app, "officer@example.org", Grant::Officer { local_id: f.local_a }).await;
         // This window's batch has run; the next is six hours on.
-        rollcall::verifying::apply_sealed_batch(&app.db, Utc::now()).await.unwrap();
+        app.to_start_of_next_day();
+        rollcall::verifying::apply_sealed_batch(&app.db, app.now()).await.unwrap();
         let queue_path = format!("/local/{}/verify/{SLUG}", f.local_a);
         let queue_before = marked(&page(&app, &queue_path, &officer).await, "verify-counts");
         let standing_before = marked(&page(&app, &format!("/local/{}", f.local_a), &officer).await, "standing");
@@ -217,7 +229,7 @@ both_databases! {
 
         // At the next sealed batch the list the local holds then is applied.
         upload(&app, &officer, f.local_a, &with_target).await;
-        let next = Utc::now() + chrono::Duration::hours(rollcall::verifying::SEALED_BATCH_HOURS);
+        let next = app.now() + chrono::Duration::hours(rollcall::verifying::SEALED_BATCH_HOURS);
         rollcall::verifying::apply_sealed_batch(&app.db, next).await.unwrap();
         assert_eq!(verified(&app).await, 1);
         rollcall::verifying::apply_sealed_batch(&app.db, next).await.unwrap();
@@ -242,6 +254,7 @@ both_databases! {
         assert_eq!(hashes().await, 0);
 
         // Five accepted uploads a day; the sixth is refused and keeps the fifth list.
+        app.to_start_of_next_day();
         for n in 0..5 {
             assert_eq!(upload(&app, &officer, f.local_a, &made_up(&format!("day{n}-"), 10 + n)).await, format!("/local/{}?members={}", f.local_a, 10 + n));
         }
