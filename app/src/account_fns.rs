@@ -284,6 +284,8 @@ pub struct AccountView {
     pub locals: Vec<(i64, String)>,
     /// Filled for admins only.
     pub invite_choices: Vec<InviteChoice>,
+    /// The person's own grants an API key can be made for.
+    pub key_choices: Vec<InviteChoice>,
     /// Mail that failed for good (admins only): how many, and the newest.
     pub failed_mail_count: u64,
     pub failed_mail: Vec<FailedMailLine>,
@@ -318,6 +320,7 @@ pub async fn account() -> Result<AccountView, AccountFormError> {
             campaigns: Vec::new(),
             locals: Vec::new(),
             invite_choices: Vec::new(),
+            key_choices: Vec::new(),
             failed_mail: Vec::new(),
             failed_mail_count: 0,
         });
@@ -355,20 +358,31 @@ pub async fn account() -> Result<AccountView, AccountFormError> {
             confirmed,
         });
     }
-    let roles = user
+    let role_text = |grant: &Grant| match grant {
+        Grant::Admin => td_string!(locale, dashboard.role_admin).to_owned(),
+        Grant::CampaignOrganizer { campaign_id } => {
+            td_string!(locale, dashboard.role_campaign_organizer, id = campaign_id).to_string()
+        }
+        Grant::UnionOrganizer { union_id } => {
+            td_string!(locale, dashboard.role_union_organizer, id = union_id).to_string()
+        }
+        Grant::Officer { local_id } => {
+            td_string!(locale, dashboard.role_officer, id = local_id).to_string()
+        }
+    };
+    let roles = user.grants.iter().map(role_text).collect();
+    let key_choices = user
         .grants
         .iter()
-        .map(|grant| match grant {
-            Grant::Admin => td_string!(locale, dashboard.role_admin).to_owned(),
-            Grant::CampaignOrganizer { campaign_id } => {
-                td_string!(locale, dashboard.role_campaign_organizer, id = campaign_id).to_string()
-            }
-            Grant::UnionOrganizer { union_id } => {
-                td_string!(locale, dashboard.role_union_organizer, id = union_id).to_string()
-            }
-            Grant::Officer { local_id } => {
-                td_string!(locale, dashboard.role_officer, id = local_id).to_string()
-            }
+        .filter(|grant| {
+            matches!(
+                grant,
+                Grant::CampaignOrganizer { .. } | Grant::Officer { .. }
+            )
+        })
+        .map(|grant| InviteChoice {
+            value: grant.choice(),
+            label: role_text(grant),
         })
         .collect();
     let invite_choices = if caller.is_admin() {
@@ -426,6 +440,7 @@ pub async fn account() -> Result<AccountView, AccountFormError> {
         campaigns,
         locals,
         invite_choices,
+        key_choices,
         failed_mail_count,
         failed_mail,
     })

@@ -85,5 +85,28 @@ test("an admin invites an officer, who keeps the member count, watches the share
   expect(csv).toContain(memberEmail);
   expect(csv).toContain("Fletcher");
   expect(csv).toContain("paper, entered by user:");
+
+  // Recovery codes and an API key for the local, each shown once on the account page.
+  await page.goto("/account");
+  const recovery = page.getByTestId("recovery");
+  await expect(recovery).toHaveAttribute("data-ready", "true");
+  await recovery.getByRole("button", { name: "Make ten new recovery codes" }).click();
+  await expect(page.getByTestId("recovery-codes").locator("li")).toHaveCount(10);
+  const keys = page.getByTestId("api-keys");
+  await expect(keys).toHaveAttribute("data-ready", "true");
+  await keys.getByLabel("What it is for").fill("the local's spreadsheet");
+  await keys.getByRole("button", { name: "Make a key" }).click();
+  const key = (await page.getByTestId("api-key").innerText()).trim();
+  // The key alone, with no session cookie, exports the local's signers.
+  const origin = new URL(page.url()).origin;
+  const exported = await fetch(`${origin}/api/v1/campaigns/joint-statement-demo/signatures.csv`, {
+    headers: { Authorization: `Bearer ${key}` },
+  });
+  expect(exported.status).toBe(200);
+  expect(await exported.text()).toContain(memberEmail);
+  await page.reload();
+  await expect(page.getByTestId("recovery")).toBeVisible();
+  await expect(page.getByTestId("recovery-codes")).toHaveCount(0);
+  await expect(page.getByTestId("api-key")).toHaveCount(0);
   await context.close();
 });

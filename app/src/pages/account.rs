@@ -398,6 +398,8 @@ pub fn AccountPage() -> impl IntoView {
                             {revoke_form}
                             {reset_form}
                             {password_form}
+                            {(!details.needs_second_factor).then(|| view! { <super::secrets::RecoveryCodesMaker language/> })}
+                            {(!details.key_choices.is_empty()).then(|| view! { <super::secrets::ApiKeyMaker language choices=details.key_choices.clone()/> })}
                             <ActionForm action=sign_out>
                                 <button type="submit">{td_string!(locale, dashboard.sign_out)}</button>
                             </ActionForm>

@@ -6,6 +6,7 @@ mod campaign;
 mod confirm;
 mod editor;
 mod home;
+mod secrets;
 mod withdraw;
 
 pub use account::{
