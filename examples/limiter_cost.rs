@@ -5,8 +5,8 @@
 use std::{hint::black_box, net::IpAddr, time::Instant};
 
 use rollcall::{
-    client::ClientRule,
-    limits::{Limit, Limiter},
+    abuse::client::ClientRule,
+    abuse::limits::{Limit, Limiter},
 };
 
 fn main() {

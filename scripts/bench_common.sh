@@ -22,7 +22,8 @@ mail_folder() {
 # the folders removed.
 prepare_run() {
   scratch_db=$1
-  bin="$CARGO_TARGET_DIR/production/rollcall"
+  # ROLLCALL_BIN: another build to measure (an A/B run of two commits' binaries).
+  bin="${ROLLCALL_BIN:-$CARGO_TARGET_DIR/production/rollcall}"
   tool="$CARGO_TARGET_DIR/release/rollcall-bench"
   work=$(mktemp -d)
   mails=$(mail_folder)

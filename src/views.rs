@@ -137,6 +137,32 @@ impl Default for Tally {
     }
 }
 
+/// One event of a campaign's live stream, as the hub writes it and the page's island
+/// reads it. A `snapshot` is the whole public [`Tally`] (its other fields are skipped
+/// here); a `delta` carries the total and only the groups that moved (a group that fell
+/// out of view comes with count 0; `other` and `community_supporters` only when they
+/// moved, `breakdown_at` only when the cadence ticked).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TallyEvent {
+    pub version: u64,
+    pub total: u64,
+    #[serde(default)]
+    pub by_local: Vec<LocalCount>,
+    #[serde(default)]
+    pub by_union: Vec<UnionCount>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub community_supporters: Option<u64>,
+    /// A snapshot's: where a pledge stands. A delta leaves it as the page shows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<PledgeState>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breakdown_at: Option<String>,
+    #[serde(default)]
+    pub updated_at: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LocalCount {
     pub local_id: i64,

@@ -1,5 +1,5 @@
 //! Server functions behind the campaign editor: load it, and save what the form sends
-//! through `rollcall::editing`, which checks the caller's role and the campaign's rules.
+//! through `rollcall::organizing::editing`, which checks the caller's role and the campaign's rules.
 
 use leptos::prelude::*;
 
@@ -8,8 +8,8 @@ use crate::account_fns::AccountFormError;
 use crate::account_fns::{caller, state, unexpected};
 
 #[cfg(feature = "ssr")]
-fn edit_error(err: rollcall::editing::EditError) -> AccountFormError {
-    use rollcall::editing::EditError;
+fn edit_error(err: rollcall::organizing::editing::EditError) -> AccountFormError {
+    use rollcall::organizing::editing::EditError;
     match err {
         EditError::Forbidden => AccountFormError::Forbidden,
         EditError::StatusBackwards => AccountFormError::Campaign(err.to_string()),
@@ -26,7 +26,7 @@ pub async fn campaign_editor(
     let state = state()?;
     let caller = caller(&state).await?;
     let slug = Some(slug).filter(|s| !s.is_empty());
-    rollcall::editing::load(&state.db, &caller, slug.as_deref())
+    rollcall::organizing::editing::load(&state.db, &caller, slug.as_deref())
         .await
         .map_err(edit_error)
 }
@@ -78,7 +78,7 @@ pub struct CampaignForm {
 /// left empty is not saved.
 #[server(endpoint = "save_campaign")]
 pub async fn save_campaign(form: CampaignForm) -> Result<(), AccountFormError> {
-    use rollcall::import::{CampaignFile, TextFile};
+    use rollcall::organizing::import::{CampaignFile, TextFile};
 
     let state = state()?;
     let caller = caller(&state).await?;
@@ -143,7 +143,7 @@ pub async fn save_campaign(form: CampaignForm) -> Result<(), AccountFormError> {
         }
     };
     let pledge = if kind == "pledge" {
-        Some(rollcall::import::PledgeFile {
+        Some(rollcall::organizing::import::PledgeFile {
             share_of_members: match share_of_members.trim().trim_end_matches('%') {
                 "" => None,
                 text => Some(
@@ -234,14 +234,10 @@ pub async fn save_campaign(form: CampaignForm) -> Result<(), AccountFormError> {
         pledge,
         text: texts,
     };
-    let saved = rollcall::editing::save(&state.db, &caller, file, chrono::Utc::now())
+    let saved = rollcall::organizing::editing::save(&state.db, &caller, file, chrono::Utc::now())
         .await
         .map_err(edit_error)?;
-    // Pages and tallies read the campaign from the hub: let it re-read now.
-    if let Ok(Some(found)) = rollcall::campaigns::by_slug(&state.db, &saved.slug).await {
-        let _ = rollcall::hub::announce_change(&state.db, found.id).await;
-        state.hub.refresh(found.id);
-    }
+    state.bells().apply(saved.effects());
     leptos_axum::redirect(&format!("/account/c/{}/edit?saved=1", saved.slug));
     Ok(())
 }

@@ -16,15 +16,22 @@ pub async fn release_announcement(
     announcement_id: i64,
     message: String,
 ) -> Result<(), AccountFormError> {
-    use rollcall::announcing::ReleaseError;
+    use rollcall::pledges::announcing::ReleaseError;
     let state = state()?;
     let caller = caller(&state).await?;
     let now = chrono::Utc::now();
-    match rollcall::announcing::release(&state.db, &caller, &slug, announcement_id, &message, now)
-        .await
+    match rollcall::pledges::announcing::release(
+        &state.db,
+        &caller,
+        &slug,
+        announcement_id,
+        &message,
+        now,
+    )
+    .await
     {
-        Ok(()) => {
-            state.pledge_wake.notify_one();
+        Ok(effects) => {
+            state.bells().apply(effects);
             leptos_axum::redirect(&format!("/account/c/{slug}?released=1"));
             Ok(())
         }
@@ -55,9 +62,8 @@ pub async fn decide_member_count(
     match rollcall::pledges::decide_member_count(&state.db, &caller, &slug, local_id, accept, now)
         .await
     {
-        Ok(campaign_id) => {
-            state.hub.refresh(campaign_id);
-            state.pledge_wake.notify_one();
+        Ok(effects) => {
+            state.bells().apply(effects);
             leptos_axum::redirect(&format!("/account/c/{slug}?decided=1"));
             Ok(())
         }
@@ -71,8 +77,8 @@ pub async fn decide_member_count(
 }
 
 #[cfg(feature = "ssr")]
-fn verify_error(err: rollcall::verifying::VerifyError) -> AccountFormError {
-    use rollcall::verifying::VerifyError;
+fn verify_error(err: rollcall::pledges::verifying::VerifyError) -> AccountFormError {
+    use rollcall::pledges::verifying::VerifyError;
     match err {
         VerifyError::Forbidden => AccountFormError::Forbidden,
         VerifyError::NotFound => AccountFormError::NotFound,
@@ -92,7 +98,7 @@ pub async fn verification_queue(
 ) -> Result<rollcall::views::VerificationQueue, AccountFormError> {
     let state = state()?;
     let caller = caller(&state).await?;
-    rollcall::verifying::queue(&state.db, &caller, &slug, local_id)
+    rollcall::pledges::verifying::queue(&state.db, &caller, &slug, local_id)
         .await
         .map_err(verify_error)
 }
@@ -105,7 +111,7 @@ pub async fn verify_pledge(
     signature_id: String,
     verdict: String,
 ) -> Result<(), AccountFormError> {
-    use rollcall::verifying::Verdict;
+    use rollcall::pledges::verifying::Verdict;
     let state = state()?;
     let caller = caller(&state).await?;
     let verdict = match verdict.as_str() {
@@ -114,14 +120,17 @@ pub async fn verify_pledge(
         _ => return Err(AccountFormError::NotFound),
     };
     let id = uuid::Uuid::parse_str(&signature_id).map_err(|_| AccountFormError::NotFound)?;
-    let judged =
-        rollcall::verifying::judge(&state.db, &caller, &slug, id, verdict, chrono::Utc::now())
-            .await
-            .map_err(verify_error)?;
-    if judged.crossed {
-        state.hub.refresh(judged.campaign_id);
-    }
-    state.pledge_wake.notify_one();
+    let judged = rollcall::pledges::verifying::judge(
+        &state.db,
+        &caller,
+        &slug,
+        id,
+        verdict,
+        chrono::Utc::now(),
+    )
+    .await
+    .map_err(verify_error)?;
+    state.bells().apply(judged.effects());
     leptos_axum::redirect(&format!("/local/{local_id}/verify/{slug}"));
     Ok(())
 }
@@ -133,7 +142,7 @@ pub async fn verify_pledge(
 pub async fn upload_member_list(local_id: i64, list: String) -> Result<(), AccountFormError> {
     let state = state()?;
     let caller = caller(&state).await?;
-    let report = rollcall::verifying::upload_member_list(
+    let report = rollcall::pledges::verifying::upload_member_list(
         &state.db,
         &caller,
         local_id,
@@ -142,10 +151,7 @@ pub async fn upload_member_list(local_id: i64, list: String) -> Result<(), Accou
     )
     .await
     .map_err(verify_error)?;
-    for campaign_id in &report.crossed {
-        state.hub.refresh(*campaign_id);
-    }
-    state.pledge_wake.notify_one();
+    state.bells().apply(report.effects());
     leptos_axum::redirect(&format!("/local/{local_id}?members={}", report.members));
     Ok(())
 }

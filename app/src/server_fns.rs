@@ -61,9 +61,9 @@ pub async fn sign(
     #[server(default)] stamp: String,
     #[server(default)] website: String,
 ) -> Result<(), SignFormError> {
+    use rollcall::abuse::stamp::Screening;
     use rollcall::domain::SignatureInput;
     use rollcall::signing::{SignContext, SignError};
-    use rollcall::stamp::Screening;
 
     let state = state().map_err(SignFormError::Transport)?;
     let now = chrono::Utc::now();
@@ -115,8 +115,8 @@ pub async fn sign(
         blocks: &blocks,
     };
     match rollcall::signing::sign(&state.db, &slug, &input, &ctx).await {
-        Ok(()) => {
-            state.mail_wake.notify_one();
+        Ok(effects) => {
+            state.bells().apply(effects);
             leptos_axum::redirect(&format!("/c/{slug}/thanks"));
             Ok(())
         }
@@ -154,9 +154,9 @@ impl FromServerFnError for ConfirmFormError {
 }
 
 #[cfg(feature = "ssr")]
-impl From<rollcall::confirming::ConfirmError> for ConfirmFormError {
-    fn from(err: rollcall::confirming::ConfirmError) -> Self {
-        use rollcall::confirming::ConfirmError;
+impl From<rollcall::signing::confirming::ConfirmError> for ConfirmFormError {
+    fn from(err: rollcall::signing::confirming::ConfirmError) -> Self {
+        use rollcall::signing::confirming::ConfirmError;
         match err {
             ConfirmError::Unknown => Self::Unknown,
             ConfirmError::Closed { campaign_slug } => Self::Closed { campaign_slug },
@@ -172,7 +172,10 @@ impl From<rollcall::confirming::ConfirmError> for ConfirmFormError {
 #[server(endpoint = "confirmation")]
 pub async fn confirmation(token: String) -> Result<SignatureView, ConfirmFormError> {
     let state = state().map_err(ConfirmFormError::Transport)?;
-    Ok(rollcall::confirming::confirmation_view(&state.db, &token, chrono::Utc::now()).await?)
+    Ok(
+        rollcall::signing::confirming::confirmation_view(&state.db, &token, chrono::Utc::now())
+            .await?,
+    )
 }
 
 /// The confirm button: confirms and counts the signature, then shows the campaign's
@@ -180,21 +183,14 @@ pub async fn confirmation(token: String) -> Result<SignatureView, ConfirmFormErr
 #[server(endpoint = "confirm")]
 pub async fn confirm(token: String) -> Result<(), ConfirmFormError> {
     let state = state().map_err(ConfirmFormError::Transport)?;
-    let confirmed =
-        rollcall::confirming::confirm(&state.db, &token, &state.public_url, chrono::Utc::now())
-            .await?;
-    state.mail_wake.notify_one();
-    if confirmed.newly_counted {
-        state
-            .hub
-            .record(confirmed.campaign_id, confirmed.local_id, 1);
-    }
-    if confirmed.crossed {
-        state.hub.refresh(confirmed.campaign_id);
-    }
-    if confirmed.pledge {
-        state.pledge_wake.notify_one();
-    }
+    let confirmed = rollcall::signing::confirming::confirm(
+        &state.db,
+        &token,
+        &state.public_url,
+        chrono::Utc::now(),
+    )
+    .await?;
+    state.bells().apply(confirmed.effects());
     leptos_axum::redirect(&format!("/c/{}/confirmed", confirmed.campaign_slug));
     Ok(())
 }
@@ -220,9 +216,9 @@ impl FromServerFnError for WithdrawFormError {
 }
 
 #[cfg(feature = "ssr")]
-impl From<rollcall::withdrawing::WithdrawError> for WithdrawFormError {
-    fn from(err: rollcall::withdrawing::WithdrawError) -> Self {
-        use rollcall::withdrawing::WithdrawError;
+impl From<rollcall::signing::withdrawing::WithdrawError> for WithdrawFormError {
+    fn from(err: rollcall::signing::withdrawing::WithdrawError) -> Self {
+        use rollcall::signing::withdrawing::WithdrawError;
         match err {
             WithdrawError::Unknown => Self::Unknown,
             err @ WithdrawError::Unexpected(_) => {
@@ -237,22 +233,16 @@ impl From<rollcall::withdrawing::WithdrawError> for WithdrawFormError {
 #[server(endpoint = "withdrawal")]
 pub async fn withdrawal(token: String) -> Result<SignatureView, WithdrawFormError> {
     let state = state().map_err(WithdrawFormError::Transport)?;
-    Ok(rollcall::withdrawing::withdrawal_view(&state.db, &token).await?)
+    Ok(rollcall::signing::withdrawing::withdrawal_view(&state.db, &token).await?)
 }
 
 /// The withdraw button: the signature stops counting.
 #[server(endpoint = "withdraw")]
 pub async fn withdraw(token: String) -> Result<(), WithdrawFormError> {
     let state = state().map_err(WithdrawFormError::Transport)?;
-    let withdrawn = rollcall::withdrawing::withdraw(&state.db, &token, chrono::Utc::now()).await?;
-    if withdrawn.newly_withdrawn {
-        state
-            .hub
-            .record(withdrawn.campaign_id, withdrawn.local_id, -1);
-        if withdrawn.pledge {
-            state.hub.refresh(withdrawn.campaign_id);
-        }
-    }
+    let withdrawn =
+        rollcall::signing::withdrawing::withdraw(&state.db, &token, chrono::Utc::now()).await?;
+    state.bells().apply(withdrawn.effects());
     leptos_axum::redirect(&format!("/c/{}/withdrawn", withdrawn.campaign_slug));
     Ok(())
 }
@@ -260,7 +250,7 @@ pub async fn withdraw(token: String) -> Result<(), WithdrawFormError> {
 #[server(endpoint = "campaigns")]
 pub async fn open_campaigns(language: Language) -> Result<Vec<CampaignSummary>, ServerFnError> {
     let state = state()?;
-    rollcall::campaigns::open_campaigns(&state.db, &state.hub, language)
+    rollcall::live::public::open_campaigns(&state.db, &state.hub, language)
         .await
         .map_err(|err| {
             tracing::error!(error = ?err, "listing campaigns failed");
@@ -275,7 +265,7 @@ pub async fn campaign(
 ) -> Result<Option<CampaignDetail>, ServerFnError> {
     let state = state()?;
     let now = chrono::Utc::now();
-    let detail = rollcall::campaigns::campaign_detail(
+    let detail = rollcall::live::public::campaign_detail(
         &state.db,
         &state.hub,
         &slug,
@@ -311,7 +301,7 @@ pub async fn names(
     let state = state()?;
     let before = match before.filter(|b| !b.is_empty()) {
         None => None,
-        Some(text) => match rollcall::names::Cursor::parse(&text) {
+        Some(text) => match rollcall::organizing::names::Cursor::parse(&text) {
             Some(cursor) => Some(cursor),
             None => return Ok(None),
         },
@@ -324,7 +314,7 @@ pub async fn names(
     else {
         return Ok(None);
     };
-    rollcall::names::page(&state.db, &state.hub, &campaign, before)
+    rollcall::organizing::names::page(&state.db, &state.hub, &campaign, before)
         .await
         .map(Some)
         .map_err(names_failed)

@@ -22,17 +22,28 @@ pub struct AppState {
     /// Rung after a pledge's counts moved, so the pledge worker judges it at once.
     pub pledge_wake: Arc<Notify>,
     /// Every campaign's live tally.
-    pub hub: Arc<rollcall::hub::TallyHub>,
+    pub hub: Arc<rollcall::live::hub::TallyHub>,
     pub mail_limits: rollcall::mail::MailLimits,
-    pub blocks: Arc<rollcall::blocks::BlockList>,
+    pub blocks: Arc<rollcall::abuse::blocks::BlockList>,
     /// Partner sites' keys for the JSON sign API.
-    pub partners: Arc<rollcall::partners::PartnerKeys>,
+    pub partners: Arc<rollcall::accounts::partners::PartnerKeys>,
     /// Signs the sign form's render time.
-    pub form_key: Arc<rollcall::stamp::FormKey>,
+    pub form_key: Arc<rollcall::abuse::stamp::FormKey>,
     pub form_min_age: chrono::Duration,
     /// The time for what runs on a schedule (sealed batches, daily allowances, cadence
     /// ticks): the system's, moved forward only in tests.
-    pub clock: rollcall::clock::Clock,
+    pub clock: rollcall::domain::clock::Clock,
+}
+
+impl AppState {
+    /// Where a committed change's effects go: the hub and the workers' bells.
+    pub fn bells(&self) -> rollcall::live::effects::Bells {
+        rollcall::live::effects::Bells {
+            hub: self.hub.clone(),
+            mail: self.mail_wake.clone(),
+            pledges: self.pledge_wake.clone(),
+        }
+    }
 }
 
 /// The cookie that remembers the language a reader chose on the page.
@@ -97,11 +108,11 @@ pub fn remember_language(secure: bool) {
 }
 
 /// The client's address, as the server's client rule worked it out (see
-/// `rollcall::client`).
+/// `rollcall::abuse::client`).
 pub fn client_ip() -> Option<std::net::IpAddr> {
     leptos::prelude::use_context::<http::request::Parts>()?
         .extensions
-        .get::<rollcall::client::ClientIp>()
+        .get::<rollcall::abuse::client::ClientIp>()
         .map(|client| client.0)
 }
 

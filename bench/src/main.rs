@@ -443,7 +443,7 @@ async fn sqlite_yardstick(
 ) -> anyhow::Result<()> {
     use sea_orm::{ConnectionTrait, DbBackend, Statement};
     let url = format!("sqlite://{}", file.display());
-    let db = rollcall::db::connect(&url, clients as u32).await?;
+    let db = rollcall::store::db::connect(&url, clients as u32).await?;
     if what == "confirm" {
         // The pending signatures to confirm, prepared beforehand as the server's are:
         // more than any run takes, and a transaction that finds none fails the run.
@@ -481,7 +481,7 @@ async fn sqlite_yardstick(
         let (db, done, statements) = (db.clone(), done.clone(), statements.clone());
         tasks.spawn(async move {
             while Instant::now() < deadline {
-                let txn = rollcall::db::begin_write(&db).await?;
+                let txn = rollcall::store::db::begin_write(&db).await?;
                 for (i, sql) in statements.iter().enumerate() {
                     let result = txn
                         .execute_raw(Statement::from_string(DbBackend::Sqlite, *sql))

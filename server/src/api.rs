@@ -10,12 +10,14 @@ use axum::{
     routing::{get, post},
 };
 use rollcall::{
-    client::ClientIp,
-    domain::{FieldErrors, Language, SignatureInput},
+    abuse::client::ClientIp,
+    domain::{Language, SignatureInput},
     signing::{SignContext, SignError},
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
+
+use crate::problem::ApiError;
 
 pub fn router(state: AppState) -> Router {
     Router::new()
@@ -27,103 +29,6 @@ pub fn router(state: AppState) -> Router {
         .route("/campaigns/{slug}/signers", get(signers))
         .route("/campaigns/{slug}/qr.svg", get(flyer_qr))
         .with_state(state)
-}
-
-/// Every API failure: a status and a JSON body a person or program can act on.
-#[derive(Debug)]
-pub enum ApiError {
-    Invalid(FieldErrors, Language),
-    BadBody(JsonRejection),
-    NotFound,
-    BadCursor,
-    Closed,
-    /// The JSON sign API without a live partner key.
-    NoPartnerKey,
-    Unexpected(Box<dyn std::error::Error + Send + Sync>),
-}
-
-#[derive(Serialize)]
-struct FieldMessage {
-    field: &'static str,
-    problem: rollcall::domain::FieldProblem,
-    message: String,
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        match self {
-            ApiError::Invalid(errors, language) => {
-                let fields: Vec<FieldMessage> = errors
-                    .iter()
-                    .map(|e| FieldMessage {
-                        field: e.field.name(),
-                        problem: e.problem,
-                        message: e.problem.message(e.field, language),
-                    })
-                    .collect();
-                (
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    Json(json!({"error": "invalid", "fields": fields})),
-                )
-                    .into_response()
-            }
-            ApiError::BadBody(rejection) => {
-                let status = rejection.status();
-                let message = match &rejection {
-                    JsonRejection::MissingJsonContentType(_) => {
-                        "send the body as JSON, with Content-Type: application/json".to_owned()
-                    }
-                    JsonRejection::BytesRejection(_) => "the body is too large".to_owned(),
-                    _ => rejection.body_text(),
-                };
-                (
-                    status,
-                    Json(json!({"error": "bad_request", "message": message})),
-                )
-                    .into_response()
-            }
-            ApiError::NotFound => (
-                StatusCode::NOT_FOUND,
-                Json(json!({"error": "not_found", "message": "no campaign with that slug"})),
-            )
-                .into_response(),
-            ApiError::BadCursor => (
-                StatusCode::BAD_REQUEST,
-                Json(json!({"error": "bad_request", "message": "before is not a value from next"})),
-            )
-                .into_response(),
-            ApiError::NoPartnerKey => (
-                StatusCode::UNAUTHORIZED,
-                [(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"))],
-                Json(json!({
-                    "error": "unauthorized",
-                    "message": "signing through the API is for partner sites: send Authorization: Bearer KEY with a partner key (rollcall api-key create --role partner); people sign on the campaign's page"
-                })),
-            )
-                .into_response(),
-            ApiError::Closed => (
-                StatusCode::CONFLICT,
-                Json(
-                    json!({"error": "closed", "message": "the campaign is not taking signatures"}),
-                ),
-            )
-                .into_response(),
-            ApiError::Unexpected(err) => {
-                tracing::error!(error = ?err, "API request failed");
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    Json(json!({"error": "unexpected", "message": "something went wrong on our side"})),
-                )
-                    .into_response()
-            }
-        }
-    }
-}
-
-impl From<sea_orm::DbErr> for ApiError {
-    fn from(err: sea_orm::DbErr) -> Self {
-        ApiError::Unexpected(Box::new(err))
-    }
 }
 
 fn language(headers: &HeaderMap) -> Language {
@@ -139,7 +44,7 @@ async fn list_campaigns(
     headers: HeaderMap,
 ) -> Result<impl IntoResponse, ApiError> {
     Ok(Json(
-        rollcall::campaigns::open_campaigns(&state.db, &state.hub, language(&headers)).await?,
+        rollcall::live::public::open_campaigns(&state.db, &state.hub, language(&headers)).await?,
     ))
 }
 
@@ -148,7 +53,7 @@ async fn campaign(
     Path(slug): Path<String>,
     headers: HeaderMap,
 ) -> Result<impl IntoResponse, ApiError> {
-    rollcall::campaigns::campaign_detail(
+    rollcall::live::public::campaign_detail(
         &state.db,
         &state.hub,
         &slug,
@@ -173,7 +78,8 @@ async fn flyer_qr(
         state.public_url.trim_end_matches('/'),
         campaign.slug
     );
-    let svg = rollcall::qr::svg(&url, 600).map_err(|err| ApiError::Unexpected(Box::new(err)))?;
+    let svg =
+        rollcall::domain::qr::svg(&url, 600).map_err(|err| ApiError::Unexpected(Box::new(err)))?;
     Ok((
         [
             (header::CONTENT_TYPE, "image/svg+xml"),
@@ -210,9 +116,12 @@ async fn signers(
     let campaign = public_campaign(&state, &slug).await?;
     let before = match query.before.as_deref() {
         None | Some("") => None,
-        Some(text) => Some(rollcall::names::Cursor::parse(text).ok_or(ApiError::BadCursor)?),
+        Some(text) => Some(
+            rollcall::organizing::names::Cursor::parse(text)
+                .ok_or_else(|| ApiError::BadQuery("before is not a value from next".into()))?,
+        ),
     };
-    let page = rollcall::names::page(&state.db, &state.hub, &campaign, before).await?;
+    let page = rollcall::organizing::names::page(&state.db, &state.hub, &campaign, before).await?;
     Ok((
         [(
             header::CACHE_CONTROL,
@@ -355,10 +264,10 @@ async fn sign(
     let key = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(rollcall::partners::bearer);
+        .and_then(rollcall::accounts::partners::bearer);
     match key {
         Some(key) if state.partners.accepts(key).await? => {}
-        _ => return Err(ApiError::NoPartnerKey),
+        _ => return Err(ApiError::Unauthorized(ApiError::NO_PARTNER_KEY)),
     }
     let Json(body) = body.map_err(ApiError::BadBody)?;
     let mut input = SignatureInput::from(body);
@@ -376,8 +285,8 @@ async fn sign(
         blocks: &blocks,
     };
     match rollcall::signing::sign(&state.db, &slug, &input, &ctx).await {
-        Ok(()) => {
-            state.mail_wake.notify_one();
+        Ok(effects) => {
+            state.bells().apply(effects);
             Ok((StatusCode::ACCEPTED, Json(json!({"status": "pending"}))))
         }
         Err(SignError::Invalid(errors)) => Err(ApiError::Invalid(errors, reply_language)),

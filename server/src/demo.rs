@@ -3,7 +3,7 @@
 //! changes nothing.
 
 use chrono::Utc;
-use rollcall::import::{ImportError, import_campaign, import_locals};
+use rollcall::organizing::import::{ImportError, import_campaign, import_locals};
 use sea_orm::DatabaseConnection;
 
 pub const LOCALS_CSV: &str = include_str!("../../demo/locals.csv");

@@ -1,23 +1,23 @@
 //! `GET /api/v1/campaigns/{slug}/signatures.csv`: a campaign's confirmed signers as
 //! CSV, for a signed-in organizer or officer who gave their second factor, or for a
 //! program with an API key (`Authorization: Bearer KEY`). What the caller may see is
-//! decided by `rollcall::access`; this handler only finds out who is asking.
+//! decided by `rollcall::accounts::access`; this handler only finds out who is asking.
 
+use crate::problem::ApiError;
 use app::state::{AppState, session_token};
 use axum::{
-    Json, Router,
+    Router,
     body::Body,
     extract::{Path, Query, State},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{HeaderMap, HeaderValue, header},
     response::{IntoResponse, Response},
     routing::get,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use rollcall::{
-    access::{self, Caller},
-    exporting::{self, ExportError, Filter, Preset, VerifiedBy},
+    accounts::access::{self, Caller},
+    organizing::exporting::{self, ExportError, Filter, Preset, VerifiedBy},
 };
-use serde_json::json;
 
 pub fn router(state: AppState) -> Router {
     Router::new()
@@ -25,86 +25,33 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Why an export was refused, with a message a person can act on.
-#[derive(Debug)]
-pub enum Refusal {
-    /// Nobody we know: no key, no session, or a session without its second factor.
-    Unauthorized(&'static str),
-    Forbidden,
-    NotFound,
-    BadQuery(String),
-    Unexpected(sea_orm::DbErr),
-}
-
-impl IntoResponse for Refusal {
-    fn into_response(self) -> Response {
-        let (status, error, message) = match self {
-            Refusal::Unauthorized(message) => {
-                let body = json!({"error": "unauthorized", "message": message});
-                return (
-                    StatusCode::UNAUTHORIZED,
-                    [(header::WWW_AUTHENTICATE, "Bearer realm=\"rollcall\"")],
-                    Json(body),
-                )
-                    .into_response();
-            }
-            Refusal::Forbidden => (
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "your role does not cover these signers".to_owned(),
-            ),
-            Refusal::NotFound => (
-                StatusCode::NOT_FOUND,
-                "not_found",
-                "no campaign with that slug".to_owned(),
-            ),
-            Refusal::BadQuery(message) => (StatusCode::BAD_REQUEST, "bad_request", message),
-            Refusal::Unexpected(err) => {
-                tracing::error!(error = ?err, "an export failed to start");
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "unexpected",
-                    "something went wrong on our side".to_owned(),
-                )
-            }
-        };
-        (status, Json(json!({"error": error, "message": message}))).into_response()
-    }
-}
-
-impl From<sea_orm::DbErr> for Refusal {
-    fn from(err: sea_orm::DbErr) -> Self {
-        Refusal::Unexpected(err)
-    }
-}
-
 /// Who is asking: an API key if one is sent, else the session cookie.
-pub async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, Refusal> {
+pub async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiError> {
     let now = Utc::now();
     if let Some(value) = headers.get(header::AUTHORIZATION) {
         let key = value
             .to_str()
             .ok()
             .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or(Refusal::Unauthorized(
+            .ok_or(ApiError::Unauthorized(
                 "send the API key as Authorization: Bearer KEY",
             ))?;
         return access::key_caller(&state.db, key.trim())
             .await?
-            .ok_or(Refusal::Unauthorized(
+            .ok_or(ApiError::Unauthorized(
                 "that API key is not valid, or was revoked",
             ));
     }
-    let token = session_token(headers).ok_or(Refusal::Unauthorized(
+    let token = session_token(headers).ok_or(ApiError::Unauthorized(
         "sign in, or send an API key as Authorization: Bearer KEY",
     ))?;
     let user = rollcall::accounts::session(&state.db, &token, now)
         .await?
-        .ok_or(Refusal::Unauthorized(
+        .ok_or(ApiError::Unauthorized(
             "your session has ended; sign in again",
         ))?;
     if !user.second_factor {
-        return Err(Refusal::Unauthorized(
+        return Err(ApiError::Unauthorized(
             "finish signing in with the code from your authenticator app",
         ));
     }
@@ -113,7 +60,7 @@ pub async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, Ref
 
 /// The filters and preset from the query string; an unknown or malformed one is refused
 /// rather than ignored, so nobody gets more rows than they asked for.
-fn parse_query(pairs: &[(String, String)]) -> Result<(Filter, Preset), Refusal> {
+fn parse_query(pairs: &[(String, String)]) -> Result<(Filter, Preset), ApiError> {
     let mut filter = Filter::default();
     let mut preset = Preset::Full;
     for (key, value) in pairs {
@@ -123,7 +70,7 @@ fn parse_query(pairs: &[(String, String)]) -> Result<(Filter, Preset), Refusal> 
             "local" if value == "community" => filter.supporters_only = true,
             "local" => {
                 filter.local = Some(value.parse().map_err(|_| {
-                    Refusal::BadQuery("local is a local's id, or `community`".into())
+                    ApiError::BadQuery("local is a local's id, or `community`".into())
                 })?);
             }
             "status" => {
@@ -132,7 +79,7 @@ fn parse_query(pairs: &[(String, String)]) -> Result<(Filter, Preset), Refusal> 
                     "email" => Some(VerifiedBy::Email),
                     "paper" => Some(VerifiedBy::Paper),
                     _ => {
-                        return Err(Refusal::BadQuery(
+                        return Err(ApiError::BadQuery(
                             "only confirmed signatures are exported: status is `confirmed`, \
                              `email` (confirmed by mail) or `paper` (entered by an officer)"
                                 .into(),
@@ -144,10 +91,10 @@ fn parse_query(pairs: &[(String, String)]) -> Result<(Filter, Preset), Refusal> 
             "until" => filter.until = Some(time(value)?),
             "preset" => {
                 preset = Preset::parse(value)
-                    .ok_or_else(|| Refusal::BadQuery("preset is `full` or `organizing`".into()))?;
+                    .ok_or_else(|| ApiError::BadQuery("preset is `full` or `organizing`".into()))?;
             }
             other => {
-                return Err(Refusal::BadQuery(format!(
+                return Err(ApiError::BadQuery(format!(
                     "unknown filter {other:?}; use union, local, status, since, until or preset"
                 )));
             }
@@ -157,7 +104,7 @@ fn parse_query(pairs: &[(String, String)]) -> Result<(Filter, Preset), Refusal> 
 }
 
 /// An RFC 3339 time, or a date (its midnight UTC).
-fn time(value: &str) -> Result<DateTime<Utc>, Refusal> {
+fn time(value: &str) -> Result<DateTime<Utc>, ApiError> {
     DateTime::parse_from_rfc3339(value)
         .map(|t| t.with_timezone(&Utc))
         .or_else(|_| {
@@ -165,7 +112,7 @@ fn time(value: &str) -> Result<DateTime<Utc>, Refusal> {
                 .map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc())
         })
         .map_err(|_| {
-            Refusal::BadQuery(format!(
+            ApiError::BadQuery(format!(
                 "{value:?} is not a date (YYYY-MM-DD) or an RFC 3339 time"
             ))
         })
@@ -176,7 +123,7 @@ async fn export_csv(
     Path(slug): Path<String>,
     Query(pairs): Query<Vec<(String, String)>>,
     headers: HeaderMap,
-) -> Result<Response, Refusal> {
+) -> Result<Response, ApiError> {
     let caller = caller(&state, &headers).await?;
     let (filter, preset) = parse_query(&pairs)?;
     let export = exporting::export(
@@ -190,12 +137,12 @@ async fn export_csv(
     )
     .await
     .map_err(|err| match err {
-        ExportError::UnknownCampaign => Refusal::NotFound,
-        ExportError::Forbidden => Refusal::Forbidden,
+        ExportError::UnknownCampaign => ApiError::NotFound,
+        ExportError::Forbidden => ApiError::Forbidden,
         ExportError::UnknownUnion(slug) => {
-            Refusal::BadQuery(format!("no sponsoring union {slug:?}"))
+            ApiError::BadQuery(format!("no sponsoring union {slug:?}"))
         }
-        ExportError::Db(err) => Refusal::Unexpected(err),
+        ExportError::Db(err) => ApiError::Unexpected(Box::new(err)),
     })?;
     let disposition = format!("attachment; filename=\"{}\"", export.file_name);
     // A stream that may be polled again after its end (the compression layer does).
@@ -247,11 +194,11 @@ mod tests {
         assert_eq!(preset, Preset::Organizing);
         assert!(matches!(
             parse_query(&pairs("status=pending")),
-            Err(Refusal::BadQuery(_))
+            Err(ApiError::BadQuery(_))
         ));
         assert!(matches!(
             parse_query(&pairs("email=x")),
-            Err(Refusal::BadQuery(_))
+            Err(ApiError::BadQuery(_))
         ));
         assert!(
             parse_query(&pairs("local=community"))

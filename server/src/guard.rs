@@ -1,5 +1,5 @@
 //! What every request passes before it reaches a page or the API: who the client is
-//! (`rollcall::client`), a refusal of cross-site form posts, and the per-address limits
+//! (`rollcall::abuse::client`), a refusal of cross-site form posts, and the per-address limits
 //! on signing and confirming. A limited request is answered `429` with `Retry-After`, in
 //! JSON for programs and as a page for people, and nothing is written.
 
@@ -13,11 +13,10 @@ use axum::{
     response::{Html, IntoResponse, Response},
 };
 use rollcall::{
-    client::{ClientIp, ClientRule},
-    limits::Limiter,
-    partners::PartnerKeys,
+    abuse::client::{ClientIp, ClientRule},
+    abuse::limits::Limiter,
+    accounts::partners::PartnerKeys,
 };
-use serde_json::json;
 
 use crate::Settings;
 
@@ -41,16 +40,29 @@ fn allowance(method: &Method, path: &str) -> Option<Allowance> {
     if method != Method::POST {
         return None;
     }
-    match path {
-        "/api/sign" => Some(Allowance::Sign),
-        "/api/confirm" | "/api/withdraw" => Some(Allowance::Confirm),
-        "/api/sign_in"
-        | "/api/check_code"
-        | "/api/enrol"
-        | "/api/accept_invitation"
-        | "/api/change_password" => Some(Allowance::SignIn),
-        _ if is_json_sign(method, path) => Some(Allowance::Sign),
-        _ => None,
+    use app::{account_fns as account, server_fns as public};
+    use leptos::server_fn::ServerFn;
+    // Each server function's own path, as its `#[server]` declares it.
+    let signing = [<public::Sign as ServerFn>::PATH];
+    let confirming = [
+        <public::Confirm as ServerFn>::PATH,
+        <public::Withdraw as ServerFn>::PATH,
+    ];
+    let signing_in = [
+        <account::SignIn as ServerFn>::PATH,
+        <account::CheckCode as ServerFn>::PATH,
+        <account::Enrol as ServerFn>::PATH,
+        <account::AcceptInvitation as ServerFn>::PATH,
+        <account::ChangePassword as ServerFn>::PATH,
+    ];
+    if signing.contains(&path) || is_json_sign(method, path) {
+        Some(Allowance::Sign)
+    } else if confirming.contains(&path) {
+        Some(Allowance::Confirm)
+    } else if signing_in.contains(&path) {
+        Some(Allowance::SignIn)
+    } else {
+        None
     }
 }
 
@@ -68,7 +80,7 @@ fn visitor_claim(request: &Request) -> Option<(std::net::IpAddr, String)> {
     let key = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(rollcall::partners::bearer)?;
+        .and_then(rollcall::accounts::partners::bearer)?;
     Some((visitor, key.to_owned()))
 }
 
@@ -178,12 +190,7 @@ fn too_many(request: &Request, wait: Duration) -> Response {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| accept.contains("text/html"));
     if path.starts_with("/api/v1/") {
-        let body = json!({
-            "error": "rate_limited",
-            "message": format!("too many requests from this address; try again in {seconds} s"),
-            "retry_after": seconds,
-        });
-        return (StatusCode::TOO_MANY_REQUESTS, retry_after, Json(body)).into_response();
+        return crate::problem::ApiError::RateLimited { seconds }.into_response();
     }
     if wants_html {
         let referer = request

@@ -14,7 +14,7 @@ use axum::{
 };
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
-use rollcall::{blocks::BlockList, hub::TallyHub, stamp::FormKey};
+use rollcall::{abuse::blocks::BlockList, abuse::stamp::FormKey, live::hub::TallyHub};
 use sea_orm::DatabaseConnection;
 use tokio::sync::Notify;
 use tower_http::{
@@ -38,7 +38,7 @@ pub struct Parts {
     pub pledge_wake: Arc<Notify>,
     pub hub: Arc<TallyHub>,
     pub guard: Arc<Guard>,
-    pub partners: Arc<rollcall::partners::PartnerKeys>,
+    pub partners: Arc<rollcall::accounts::partners::PartnerKeys>,
     pub form_key: FormKey,
 }
 
@@ -159,7 +159,10 @@ pub fn router(settings: &Settings, parts: Parts) -> anyhow::Result<Router> {
 
 /// The server functions that take a paper sheet or a member list: a local's list of
 /// 10,000 members must fit, while every other request keeps the small limit.
-pub const UPLOAD_PATHS: [&str; 2] = ["/api/upload_paper", "/api/upload_member_list"];
+pub const UPLOAD_PATHS: [&str; 2] = [
+    <app::account_fns::UploadPaper as leptos::server_fn::ServerFn>::PATH,
+    <app::pledge_fns::UploadMemberList as leptos::server_fn::ServerFn>::PATH,
+];
 
 #[derive(Debug, Clone, Copy)]
 struct BodyLimits {
@@ -238,7 +241,7 @@ async fn cached_for_good(request: Request, next: Next) -> Response {
 
 /// Ready when the database answers.
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    if rollcall::db::ping(&state.db).await {
+    if rollcall::store::db::ping(&state.db).await {
         (StatusCode::OK, "ready")
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")

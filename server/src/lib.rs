@@ -7,13 +7,14 @@ pub mod export;
 pub mod guard;
 pub mod http;
 pub mod page_cache;
+pub mod problem;
 pub mod serve;
 pub mod settings;
 pub mod streams;
 
 use std::sync::Arc;
 
-use rollcall::{hub::TallyHub, mail::Mailer};
+use rollcall::{live::hub::TallyHub, mail::Mailer};
 use sea_orm::DatabaseConnection;
 use sea_orm_migration::MigratorTrait;
 use tokio::sync::{Notify, watch};
@@ -22,7 +23,7 @@ pub use settings::Settings;
 
 /// Connects to the database and brings its schema up to date.
 pub async fn connect_and_migrate(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
-    let db = rollcall::db::connect(&settings.database_url, settings.pool_size()).await?;
+    let db = rollcall::store::db::connect(&settings.database_url, settings.pool_size()).await?;
     migrations::Migrator::up(&db, None).await?;
     Ok(db)
 }
@@ -63,39 +64,41 @@ pub async fn start(
         mail_wake.clone(),
         shutdown_rx.clone(),
     ));
-    tokio::spawn(rollcall::retention::run_worker(
+    tokio::spawn(rollcall::store::retention::run_worker(
         db.clone(),
         shutdown_rx.clone(),
     ));
     let hub = TallyHub::new(db.clone(), settings.clock.clone());
     let pledge_wake = Arc::new(Notify::new());
+    let bells = rollcall::live::effects::Bells {
+        hub: hub.clone(),
+        mail: mail_wake.clone(),
+        pledges: pledge_wake.clone(),
+    };
     tokio::spawn(rollcall::pledges::run_worker(
         db.clone(),
-        hub.clone(),
+        bells.clone(),
         settings.public_url.clone(),
-        mail_wake.clone(),
-        pledge_wake.clone(),
         shutdown_rx.clone(),
     ));
-    tokio::spawn(rollcall::verifying::run_batches(
+    tokio::spawn(rollcall::pledges::verifying::run_batches(
         db.clone(),
-        hub.clone(),
+        bells.clone(),
         settings.clock.clone(),
         shutdown_rx.clone(),
     ));
-    tokio::spawn(rollcall::collisions::run_worker(
+    tokio::spawn(rollcall::organizing::collisions::run_worker(
         db.clone(),
-        hub.clone(),
+        bells,
         settings.clock.clone(),
-        pledge_wake.clone(),
         shutdown_rx.clone(),
     ));
-    let partners = Arc::new(rollcall::partners::PartnerKeys::new(db.clone()));
+    let partners = Arc::new(rollcall::accounts::partners::PartnerKeys::new(db.clone()));
     let guard = Arc::new(guard::Guard::new(&settings, partners.clone())?);
     tokio::spawn(guard::Guard::forget_idle(Arc::downgrade(&guard)));
-    let form_key = rollcall::stamp::FormKey::load_or_create(&db).await?;
+    let form_key = rollcall::abuse::stamp::FormKey::load_or_create(&db).await?;
     let export_db =
-        rollcall::db::connect(&settings.database_url, settings.export_connections).await?;
+        rollcall::store::db::connect(&settings.database_url, settings.export_connections).await?;
     tokio::spawn(give_back_memory(
         [db.clone(), export_db.clone()],
         shutdown_rx.clone(),
@@ -202,7 +205,7 @@ async fn give_back_memory(
             _ = stop.wait_for(|stopping| *stopping) => return,
         }
         for pool in &pools {
-            rollcall::db::release_cached_pages(pool).await;
+            rollcall::store::db::release_cached_pages(pool).await;
         }
         // SAFETY: malloc_trim only releases free memory; it takes the allocator's own
         // locks and touches nothing the program holds.

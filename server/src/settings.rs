@@ -82,7 +82,7 @@ pub struct Settings {
     pub page_cache_ms: u64,
     /// The time the tally hub's cadence follows: the system's; tests move it forward.
     #[serde(skip)]
-    pub clock: rollcall::clock::Clock,
+    pub clock: rollcall::domain::clock::Clock,
 }
 
 impl Default for Settings {
@@ -114,7 +114,7 @@ impl Default for Settings {
             mails_per_minute: 3000,
             form_min_seconds: 2,
             page_cache_ms: 1000,
-            clock: rollcall::clock::Clock::system(),
+            clock: rollcall::domain::clock::Clock::system(),
         }
     }
 }
@@ -180,7 +180,7 @@ impl Settings {
     /// The pool's size: as set, or 4 on SQLite and 8 on PostgreSQL. SQLite's writers
     /// take turns in the process and two cores read no faster from more connections,
     /// while each one keeps its schema and prepared statements, on a thread of its own
-    /// with memory of its own, for good (see `rollcall::db::connect`): 8 held 4 MiB
+    /// with memory of its own, for good (see `rollcall::store::db::connect`): 8 held 4 MiB
     /// more after a crowd than 4 did, and side by side neither signed nor confirmed
     /// faster by more than the runs' spread (BENCHMARKS.md). A PostgreSQL connection
     /// waits on the network for most of a request, so more of them overlap.
@@ -205,15 +205,15 @@ impl Settings {
         }
     }
 
-    pub fn sign_limit(&self) -> rollcall::limits::Limit {
-        rollcall::limits::Limit {
+    pub fn sign_limit(&self) -> rollcall::abuse::limits::Limit {
+        rollcall::abuse::limits::Limit {
             burst: self.sign_burst,
             per_hour: self.sign_per_hour,
         }
     }
 
-    pub fn sign_in_limit(&self) -> rollcall::limits::Limit {
-        rollcall::limits::Limit {
+    pub fn sign_in_limit(&self) -> rollcall::abuse::limits::Limit {
+        rollcall::abuse::limits::Limit {
             burst: self.sign_in_burst,
             per_hour: self.sign_in_per_hour,
         }
@@ -242,8 +242,8 @@ impl Settings {
             .then(|| axum::http::HeaderValue::from_static("max-age=31536000"))
     }
 
-    pub fn confirm_limit(&self) -> rollcall::limits::Limit {
-        rollcall::limits::Limit {
+    pub fn confirm_limit(&self) -> rollcall::abuse::limits::Limit {
+        rollcall::abuse::limits::Limit {
             burst: self.confirm_burst,
             per_hour: self.confirm_per_hour,
         }

@@ -10,15 +10,13 @@ use std::{
 };
 
 use axum::{
-    Json,
     body::Body,
     extract::{Request, State},
-    http::{HeaderValue, Method, StatusCode, header},
+    http::Method,
     middleware::Next,
     response::{IntoResponse, Response},
 };
-use rollcall::client::{ClientIp, bucket};
-use serde_json::json;
+use rollcall::abuse::client::{ClientIp, bucket};
 
 /// How long a refused watcher is told to wait before trying again.
 const RETRY_AFTER_SECS: u32 = 30;
@@ -98,20 +96,10 @@ pub async fn cap(State(slots): State<Arc<StreamSlots>>, request: Request, next: 
         .get::<ClientIp>()
         .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0);
     let Some(slot) = slots.take(client) else {
-        let body = json!({
-            "error": "too_many_streams",
-            "message": format!(
-                "this address already follows the count on as many streams as it may; \
-                 try again in {RETRY_AFTER_SECS} s"
-            ),
-            "retry_after": RETRY_AFTER_SECS,
-        });
-        return (
-            StatusCode::TOO_MANY_REQUESTS,
-            [(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS))],
-            Json(body),
-        )
-            .into_response();
+        return crate::problem::ApiError::TooManyStreams {
+            seconds: u64::from(RETRY_AFTER_SECS),
+        }
+        .into_response();
     };
     let response = next.run(request).await;
     if !response.status().is_success() {

@@ -4,9 +4,14 @@
 
 pub mod account;
 pub mod campaign;
+#[cfg(feature = "ssr")]
+pub mod clock;
 pub mod fields;
+pub mod ids;
 pub mod pledge;
 pub mod privacy;
+#[cfg(feature = "ssr")]
+pub mod qr;
 pub mod signature;
 #[cfg(feature = "ssr")]
 pub mod text;
@@ -21,6 +26,7 @@ pub use fields::{
     CampaignSlug, CanonicalEmail, Employer, FieldProblem, Language, LocalChoice, Phone, PostalCode,
     SignerEmail, SignerName,
 };
+pub use ids::{CampaignId, LocalId, UnionId, UserId};
 pub use pledge::{PledgeRule, PledgeState, WithoutMemberCount};
 pub use privacy::{PrivacyChange, PrivacySettings, PrivacyWeakened, only_stricter};
 pub use signature::{

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::{CampaignKind, PledgeRule, PledgeState, WithoutMemberCount};
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "campaigns")]
 pub struct Model {
@@ -59,3 +61,39 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// Whether a campaign is a strike pledge (rather than a petition).
+pub fn is_pledge(campaign: &Model) -> bool {
+    campaign.kind == CampaignKind::Pledge.as_str()
+}
+
+/// The threshold rule a campaign states (empty for a petition).
+pub fn rule_of(campaign: &Model) -> PledgeRule {
+    PledgeRule {
+        share_needed_bp: campaign
+            .share_needed_bp
+            .and_then(|bp| u32::try_from(bp).ok()),
+        per_local_needed: campaign
+            .per_local_needed
+            .map(|n| u64::try_from(n).unwrap_or(0)),
+        total_needed: campaign.total_needed.map(|n| u64::try_from(n).unwrap_or(0)),
+        locals_needed: campaign.locals_needed.and_then(|n| u32::try_from(n).ok()),
+        verified_only: campaign.verified_only,
+        without_member_count: WithoutMemberCount::parse(&campaign.without_member_count)
+            .unwrap_or(WithoutMemberCount::CountOnly),
+    }
+}
+
+/// Where a pledge stands; None for a petition or a pledge without a rule.
+pub fn state_of(campaign: &Model) -> Option<PledgeState> {
+    if !is_pledge(campaign) || !rule_of(campaign).is_set() {
+        return None;
+    }
+    Some(if campaign.reached_at.is_some() {
+        PledgeState::Reached
+    } else if campaign.ended_at.is_some() {
+        PledgeState::NotReached
+    } else {
+        PledgeState::Gathering
+    })
+}

@@ -16,7 +16,7 @@ use sea_orm::{
 use tokio::sync::{Notify, watch};
 
 use super::{MailLimits, Mailer, quota};
-use crate::{db, entities::outbox};
+use crate::{entities::outbox, store::db};
 
 /// A mail ready to go into the outbox.
 pub struct MailDraft {

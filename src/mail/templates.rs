@@ -172,11 +172,11 @@ pub fn invitation(to: &str, link: &str, valid_days: i64, language: Language) -> 
     MailDraft::new("invitation", to, subject, text, html)
 }
 
-/// Told to the owner of an account that wrong codes locked: someone has their password.
-pub fn account_locked(to: &str, minutes: i64, language: Language) -> MailDraft {
+/// Told to the owner of an account that `count` wrong codes locked for `minutes`:
+/// someone has their password.
+pub fn account_locked(to: &str, count: i32, minutes: i64, language: Language) -> MailDraft {
     let locale = language.locale();
     let subject = td_string!(locale, mail.locked_subject).to_owned();
-    let count = crate::accounts::CODE_FAILURES_BEFORE_LOCKOUT;
     let body = td_string!(locale, mail.locked_body, count, minutes).to_string();
     let advice = td_string!(locale, mail.locked_advice);
     let text = format!("{body}\n\n{advice}\n");

@@ -6,7 +6,7 @@ mod campaign;
 mod confirm;
 mod editor;
 mod home;
-mod secrets;
+pub(crate) mod secrets;
 mod withdraw;
 
 pub use account::{

@@ -181,9 +181,9 @@ both_databases! {
     }
 
     async fn blocked_domains_are_told_and_blocked_networks_are_dropped(app: TestApp) with(|s: &mut server::Settings| s.trusted_proxies = vec!["127.0.0.1".into()]) {
-        let entry = rollcall::blocks::Entry { reason: "disposable", by: "test", at: chrono::Utc::now() };
-        rollcall::blocks::block_domains(&app.db, ["mailinator.com  # a throwaway service"], &entry).await.unwrap();
-        rollcall::blocks::block_network(&app.db, "203.0.113.0/24", &entry).await.unwrap();
+        let entry = rollcall::abuse::blocks::Entry { reason: "disposable", by: "test", at: chrono::Utc::now() };
+        rollcall::abuse::blocks::block_domains(&app.db, ["mailinator.com  # a throwaway service"], &entry).await.unwrap();
+        rollcall::abuse::blocks::block_network(&app.db, "203.0.113.0/24", &entry).await.unwrap();
         let local = app.a_local_of(PETITION, 0).await;
         let client = reqwest::Client::new();
         let refused = sign_from(&app, &client, signer(local, "someone@mailinator.com"), None).await;
@@ -212,24 +212,24 @@ both_databases! {
             }
         }
         assert_eq!(app.tally(PETITION).await["total"], 3);
-        let filter = rollcall::invalidating::Filter {
+        let filter = rollcall::organizing::invalidating::Filter {
             campaign: PETITION.into(),
-            network: Some(rollcall::client::parse_network("203.0.113.0/24").unwrap()),
+            network: Some(rollcall::abuse::client::parse_network("203.0.113.0/24").unwrap()),
             ..Default::default()
         };
-        let preview = rollcall::invalidating::preview(&app.db, &filter).await.unwrap();
+        let preview = rollcall::organizing::invalidating::preview(&app.db, &filter).await.unwrap();
         assert_eq!((preview.confirmed, preview.pending), (2, 1));
         assert_eq!(app.tally(PETITION).await["total"], 3, "a preview changes nothing");
-        let unnamed = rollcall::invalidating::invalidate(&app.db, &filter, "", "", chrono::Utc::now()).await;
+        let unnamed = rollcall::organizing::invalidating::invalidate(&app.db, &filter, "", "", chrono::Utc::now()).await;
         assert!(unnamed.is_err(), "who and why are required");
 
-        let done = rollcall::invalidating::invalidate(&app.db, &filter, "Organizer Olga", "a script from one hosting range", chrono::Utc::now()).await.unwrap();
+        let done = rollcall::organizing::invalidating::invalidate(&app.db, &filter, "Organizer Olga", "a script from one hosting range", chrono::Utc::now()).await.unwrap();
         assert_eq!((done.matched.confirmed, done.matched.pending), (2, 1));
         let tally = app.tally(PETITION).await;
         assert_eq!(tally["total"], 1);
         assert_eq!(tally["by_local"], json!([{"local_id": one, "count": 1}]));
         let campaign_id = app.count(&format!("SELECT id FROM campaigns WHERE slug = '{PETITION}'")).await;
-        assert!(rollcall::tally::recount(&app.db, campaign_id).await.unwrap().matches());
+        assert!(rollcall::store::tally::recount(&app.db, campaign_id).await.unwrap().matches());
         app.wait_for_mails(7, WAIT).await;
         assert_eq!(app.count("SELECT COUNT(*) FROM signatures WHERE status = 'invalidated' AND invalidated_at IS NOT NULL").await, 3);
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE actor = 'Organizer Olga' AND action = 'invalidate_signatures' AND reason LIKE 'a script%'").await, 1);

@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use chrono::Utc;
 use rollcall::{
-    access::{Caller, KeyFor},
+    accounts::access::{Caller, KeyFor},
+    accounts::revoking::{self, Why},
     accounts::{self, CodeError, SessionUser, SignInError},
     domain::{Grant, TotpCode},
-    revoking::{self, Why},
 };
 use sea_orm::EntityTrait;
 
@@ -281,14 +281,14 @@ both_databases! {
         // An organizer for BNA who is also the officer of UTW's local A.
         let both = person(1, vec![Grant::UnionOrganizer { union_id: bna }, Grant::Officer { local_id: f.local_a }]);
         // Before: any union grant made its holder an organizer of every signer they saw.
-        let refused = rollcall::moderation::moderate(&app.db, &both, PETITION, "a1@example.org", rollcall::moderation::Action::Invalidate, "fraud", Utc::now()).await;
-        assert!(matches!(refused, Err(rollcall::moderation::ModerationError::Forbidden | rollcall::moderation::ModerationError::NotFound)), "{refused:?}");
+        let refused = rollcall::organizing::moderation::moderate(&app.db, &both, PETITION, "a1@example.org", rollcall::organizing::moderation::Action::Invalidate, "fraud", Utc::now()).await;
+        assert!(matches!(refused, Err(rollcall::organizing::moderation::ModerationError::Forbidden | rollcall::organizing::moderation::ModerationError::NotFound)), "{refused:?}");
         assert_eq!(app.count("SELECT COUNT(*) FROM signatures WHERE email = 'a1@example.org' AND status = 'confirmed'").await, 1);
         // Their own union's local: yes.
-        rollcall::moderation::moderate(&app.db, &both, PETITION, "c1@example.org", rollcall::moderation::Action::Invalidate, "fraud", Utc::now()).await.unwrap();
+        rollcall::organizing::moderation::moderate(&app.db, &both, PETITION, "c1@example.org", rollcall::organizing::moderation::Action::Invalidate, "fraud", Utc::now()).await.unwrap();
 
         // On the pledge BNA does not sponsor, they are local A's officer and no more.
-        let dashboard = rollcall::dashboards::campaign_dashboard(&app.db, &both, PLEDGE).await.unwrap();
+        let dashboard = rollcall::organizing::dashboards::campaign_dashboard(&app.db, &both, PLEDGE).await.unwrap();
         assert!(!dashboard.can_moderate);
         assert_eq!(dashboard.locals.iter().map(|l| l.local_id).collect::<Vec<_>>(), [f.local_a], "no other local's count");
 

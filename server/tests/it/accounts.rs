@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use rollcall::{
-    access::{self, KeyFor},
+    accounts::access::{self, KeyFor},
     domain::Grant,
     entities::{campaign_text, signature},
 };
@@ -248,6 +248,33 @@ pub fn location(response: &reqwest::Response) -> String {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned()
+}
+
+/// Why a form was refused, as its redirect names it: the server function's error
+/// variant (`Forbidden`, `Unreadable`, ...), so a test asserts the reason, not only that
+/// there was one.
+pub fn refusal(location: &str) -> String {
+    let url = reqwest::Url::parse("http://rollcall.test/")
+        .and_then(|base| base.join(location))
+        .unwrap_or_else(|_| panic!("a location: {location}"));
+    let Some(error) = url
+        .query_pairs()
+        .find(|(key, _)| key == "__err")
+        .map(|(_, value)| value.into_owned())
+    else {
+        panic!("not refused: {location}");
+    };
+    use base64::Engine;
+    let error = base64::engine::general_purpose::STANDARD
+        .decode(&error)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .unwrap_or(error);
+    match serde_json::from_str::<serde_json::Value>(&error) {
+        Ok(serde_json::Value::String(name)) => name,
+        Ok(serde_json::Value::Object(map)) => map.keys().next().cloned().unwrap_or_default(),
+        _ => error,
+    }
 }
 
 /// The code an authenticator app shows for `secret` at `at` (seconds since 1970).

@@ -20,7 +20,7 @@ async fn sqlite_writers_queue_without_holding_the_readers_connections() {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let url = format!("sqlite://{}", dir.path().join("turns.db").display());
     // Two connections: one for the writer in its turn, one left for everyone else.
-    let db = rollcall::db::connect(&url, 2)
+    let db = rollcall::store::db::connect(&url, 2)
         .await
         .expect("the database opens");
     db.execute_unprepared("CREATE TABLE marks (id INTEGER PRIMARY KEY, writer INTEGER)")
@@ -28,7 +28,7 @@ async fn sqlite_writers_queue_without_holding_the_readers_connections() {
         .expect("a table");
 
     // The first writer keeps its transaction open until the reader has read.
-    let first = rollcall::db::begin_write(&db)
+    let first = rollcall::store::db::begin_write(&db)
         .await
         .expect("the first turn");
     first
@@ -42,7 +42,7 @@ async fn sqlite_writers_queue_without_holding_the_readers_connections() {
         .map(|writer| {
             let (db, inside, most_inside) = (db.clone(), inside.clone(), most_inside.clone());
             tokio::spawn(async move {
-                let txn = rollcall::db::begin_write(&db).await?;
+                let txn = rollcall::store::db::begin_write(&db).await?;
                 let now_inside = inside.fetch_add(1, Ordering::SeqCst) + 1;
                 most_inside.fetch_max(now_inside, Ordering::SeqCst);
                 txn.execute_unprepared(&format!("INSERT INTO marks (writer) VALUES ({writer})"))
@@ -167,7 +167,7 @@ async fn connections_postgresql_ended_are_replaced_before_a_signer_meets_them() 
 async fn sqlite_connections_have_the_query_planner_stability_guarantee() {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let url = format!("sqlite://{}", dir.path().join("plans.db").display());
-    let db = rollcall::db::connect(&url, 3)
+    let db = rollcall::store::db::connect(&url, 3)
         .await
         .expect("the database opens");
     let pool = db.get_sqlite_connection_pool();
@@ -178,7 +178,7 @@ async fn sqlite_connections_have_the_query_planner_stability_guarantee() {
     }
     for conn in &mut held {
         assert!(
-            rollcall::db::plans_are_stable(conn)
+            rollcall::store::db::plans_are_stable(conn)
                 .await
                 .expect("the setting is read"),
             "a connection without the query planner stability guarantee"
@@ -192,7 +192,7 @@ async fn sqlite_connections_have_the_query_planner_stability_guarantee() {
 async fn sqlite_resting_connections_hand_back_their_cached_pages() {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let url = format!("sqlite://{}", dir.path().join("cache.db").display());
-    let db = rollcall::db::connect(&url, 1)
+    let db = rollcall::store::db::connect(&url, 1)
         .await
         .expect("the database opens");
     // About 2 MiB of rows: more than the connection's 1 MiB cache holds.
@@ -221,7 +221,7 @@ async fn sqlite_resting_connections_hand_back_their_cached_pages() {
             .acquire()
             .await
             .expect("the connection");
-        rollcall::db::cached_page_bytes(&mut conn)
+        rollcall::store::db::cached_page_bytes(&mut conn)
             .await
             .expect("the status")
     };
@@ -239,7 +239,7 @@ async fn sqlite_resting_connections_hand_back_their_cached_pages() {
     })
     .await
     .expect("the connection rests again");
-    rollcall::db::release_cached_pages(&db).await;
+    rollcall::store::db::release_cached_pages(&db).await;
     let after = cached().await;
     assert!(
         after < before / 4,

@@ -228,9 +228,9 @@ impl TestApp {
             .await
             .expect("database ready");
         server::demo::load(&db).await.expect("demo content loads");
-        let (_, partner_key) = rollcall::access::create_key(
+        let (_, partner_key) = rollcall::accounts::access::create_key(
             &db,
-            rollcall::access::KeyFor::Partner,
+            rollcall::accounts::access::KeyFor::Partner,
             "tests",
             chrono::Utc::now(),
         )
@@ -394,11 +394,11 @@ impl TestApp {
     /// The campaign's counts, all of them, as the database has them this instant (the HTTP tally follows
     /// within the hub's merge window; `tallies.rs` tests that path).
     pub async fn tally(&self, slug: &str) -> serde_json::Value {
-        let campaign = rollcall::campaigns::by_slug(&self.db, slug)
+        let campaign = rollcall::store::campaigns::by_slug(&self.db, slug)
             .await
             .expect("the campaign loads")
             .expect("the campaign exists");
-        let counts = rollcall::tally::counts(&self.db, campaign.id)
+        let counts = rollcall::store::tally::counts(&self.db, campaign.id)
             .await
             .expect("the tally loads");
         let by_local: Vec<_> = counts

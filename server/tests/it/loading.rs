@@ -24,7 +24,7 @@ both_databases! {
         let original = server::demo::CAMPAIGNS[0];
         let edited = original.replacen("title = \"Safe Staffing", "title = \"Safe Staffing Now", 1);
         assert_ne!(original, edited, "the demo title is where the test expects it");
-        let report = rollcall::import::import_campaign(&app.db, &edited, now).await.unwrap();
+        let report = rollcall::organizing::import::import_campaign(&app.db, &edited, now).await.unwrap();
         assert!(!report.created);
         assert_eq!(report.new_versions, vec!["en".to_owned()], "only the changed language");
         assert_eq!(app.count("SELECT CAST(MAX(version) AS BIGINT) FROM campaign_texts WHERE language = 'en' AND campaign_id = (SELECT id FROM campaigns WHERE slug = 'joint-statement-demo')").await, 2);
@@ -34,7 +34,7 @@ both_databases! {
     }
 
     async fn a_reader_gets_the_newest_text_in_their_language_or_else_the_default(app: TestApp) {
-        use rollcall::{campaigns::current_text, domain::Language};
+        use rollcall::{store::campaigns::current_text, domain::Language};
         let now = chrono::Utc::now();
         let file = |slug: &str, texts: &[(&str, &str)]| {
             let mut file = format!("slug = \"{slug}\"\nkind = \"petition\"\naddressee = \"Us\"\nstatus = \"open\"\nsponsors = [\"utw\"]\ndefault_language = \"es\"\n");
@@ -44,23 +44,23 @@ both_databases! {
             file
         };
         let db = &app.db;
-        let import = |file: String| async move { rollcall::import::import_campaign(db, &file, now).await.unwrap() };
+        let import = |file: String| async move { rollcall::organizing::import::import_campaign(db, &file, now).await.unwrap() };
         import(file("both-languages", &[("en", "First"), ("es", "Primero")])).await;
         import(file("both-languages", &[("en", "Second"), ("es", "Primero")])).await;
-        let campaign = rollcall::campaigns::by_slug(&app.db, "both-languages").await.unwrap().unwrap();
+        let campaign = rollcall::store::campaigns::by_slug(&app.db, "both-languages").await.unwrap().unwrap();
         let title = |text: Option<rollcall::entities::campaign_text::Model>| text.map(|t| (t.title, t.version));
         assert_eq!(title(current_text(&app.db, &campaign, Language::En).await.unwrap()), Some(("Second".to_owned(), 2)), "the newest version");
         assert_eq!(title(current_text(&app.db, &campaign, Language::Es).await.unwrap()), Some(("Primero".to_owned(), 1)), "its own language's");
 
         import(file("spanish-only", &[("es", "Solo")])).await;
-        let campaign = rollcall::campaigns::by_slug(&app.db, "spanish-only").await.unwrap().unwrap();
+        let campaign = rollcall::store::campaigns::by_slug(&app.db, "spanish-only").await.unwrap().unwrap();
         assert_eq!(title(current_text(&app.db, &campaign, Language::En).await.unwrap()), Some(("Solo".to_owned(), 1)), "another language's when there is none in the reader's (with two languages, the default is the only other)");
 
         // Signing reads the campaign, its text in the same order, and whether the signer's
         // choice may sign, together.
         use rollcall::domain::LocalChoice;
         let for_signing = |slug: &'static str, language, choice| async move {
-            rollcall::campaigns::for_signing(db, slug, language, choice).await.unwrap().map(|found| (found.campaign.slug, found.text.title, found.may_sign))
+            rollcall::store::campaigns::for_signing(db, slug, language, choice).await.unwrap().map(|found| (found.campaign.slug, found.text.title, found.may_sign))
         };
         let community = LocalChoice::CommunitySupporter;
         let found = |title: &str, ok| Some(("both-languages".to_owned(), title.to_owned(), ok));
@@ -85,7 +85,7 @@ both_databases! {
         let csv = "union_slug,union_name,union_short_name,local,city,region,member_count,member_count_as_of\n\
                    new-union,New Union,NU,Local 1,Austin,TX,120,2026-01-01\n\
                    new-union,New Union,NU,Local 2,Austin,TX,many,2026-01-01\n";
-        let err = rollcall::import::import_locals(&app.db, csv, chrono::Utc::now()).await.unwrap_err();
+        let err = rollcall::organizing::import::import_locals(&app.db, csv, chrono::Utc::now()).await.unwrap_err();
         assert!(err.to_string().contains("line 3"), "{err}");
         assert_eq!(app.count("SELECT COUNT(*) FROM locals").await, before, "one transaction: nothing written");
         app.finish().await;

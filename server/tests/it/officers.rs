@@ -43,11 +43,11 @@ both_databases! {
         let tomorrow = (Utc::now() + chrono::Duration::days(1)).date_naive().to_string();
         for (count, date) in [("0", today.as_str()), ("many", today.as_str()), ("5", tomorrow.as_str())] {
             let response = post_form(&app, "set_member_count", Some(&officer), &[("local_id", &local), ("member_count", count), ("as_of", date)]).await;
-            assert!(location(&response).contains("__err="), "{count} {date}");
+            assert_eq!(crate::accounts::refusal(&location(&response)), "InvalidMemberCount", "{count} {date}");
         }
         let other = f.local_b.to_string();
         let response = post_form(&app, "set_member_count", Some(&officer), &[("local_id", &other), ("member_count", "9"), ("as_of", &today)]).await;
-        assert!(location(&response).contains("__err="));
+        assert_eq!(crate::accounts::refusal(&location(&response)), "Forbidden");
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'local.member_count'").await, 1);
 
         // One paper signature: 1 of 4 members.
@@ -75,7 +75,7 @@ both_databases! {
                    Ana,Ruiz,ana@example.org,60601,,\n\
                    ,Lee,lee@example.org,,,\n";
         let response = post_form(&app, "upload_paper", Some(&officer), &[("local_id", &local), ("slug", PETITION), ("sheet", bad)]).await;
-        assert!(location(&response).contains("__err="));
+        assert_eq!(crate::accounts::refusal(&location(&response)), "PaperLines");
         assert_eq!(app.count("SELECT COUNT(*) FROM signatures").await, 0, "a sheet with a bad line writes nothing");
 
         let good = "given_name,family_name,email,postal_code,phone,employer\n\
@@ -102,11 +102,11 @@ both_databases! {
         // Not for another local, nor for a campaign the local's union does not sponsor.
         let other = f.local_b.to_string();
         let response = post_form(&app, "upload_paper", Some(&officer), &[("local_id", &other), ("slug", PETITION), ("sheet", good)]).await;
-        assert!(location(&response).contains("__err="));
+        assert_eq!(crate::accounts::refusal(&location(&response)), "Forbidden");
         let bna = signed_in(&app, "bna@example.org", Grant::Officer { local_id: f.local_c }).await;
         let c = f.local_c.to_string();
         let response = post_form(&app, "upload_paper", Some(&bna), &[("local_id", &c), ("slug", PLEDGE), ("sheet", good)]).await;
-        assert!(location(&response).contains("__err="));
+        assert_eq!(crate::accounts::refusal(&location(&response)), "NotSigning");
         assert_eq!(app.count("SELECT COUNT(*) FROM signatures").await, 4);
         app.finish().await;
     }
@@ -151,7 +151,7 @@ both_databases! {
         };
         // Without a reason nothing changes.
         let response = post_form(&app, "moderate", Some(&organizer), &form("invalidate", " ")).await;
-        assert!(location(&response).contains("__err="));
+        assert_eq!(crate::accounts::refusal(&location(&response)), "Moderation");
         assert_eq!(app.tally(PETITION).await["total"], 2);
 
         let response = post_form(&app, "moderate", Some(&organizer), &form("invalidate", "the signer says it was not them")).await;
@@ -162,7 +162,7 @@ both_databases! {
         assert_eq!(emails(&body), ["kim@example.org"], "an invalidated signature is not exported");
         // Twice is refused; restoring brings it back.
         let response = post_form(&app, "moderate", Some(&organizer), &form("invalidate", "again")).await;
-        assert!(location(&response).contains("__err="));
+        assert_eq!(crate::accounts::refusal(&location(&response)), "Moderation");
         let response = post_form(&app, "moderate", Some(&organizer), &form("restore", "a mistake")).await;
         assert_eq!(location(&response), format!("/account/c/{PETITION}?moderated=1"));
         assert_eq!(app.tally(PETITION).await["total"], 2);
@@ -170,7 +170,7 @@ both_databases! {
 
         // An officer sees their signers but does not strike them off.
         let response = post_form(&app, "moderate", Some(&officer), &form("invalidate", "no")).await;
-        assert!(location(&response).contains("__err="));
+        assert_eq!(crate::accounts::refusal(&location(&response)), "Forbidden");
         assert_eq!(app.tally(PETITION).await["total"], 2);
         app.finish().await;
     }
@@ -219,14 +219,14 @@ both_databases! {
         let mut backwards = edited;
         backwards[3] = ("form[status]", "draft");
         let response = post_form(&app, "save_campaign", Some(&organizer), &backwards).await;
-        assert!(location(&response).contains("__err="));
+        assert_eq!(crate::accounts::refusal(&location(&response)), "Campaign");
         let mut theirs = new_campaign;
         theirs[13] = ("form[en_title]", "Taken over");
         let response = post_form(&app, "save_campaign", Some(&organizer), &theirs).await;
-        assert!(location(&response).contains("__err="));
+        assert_eq!(crate::accounts::refusal(&location(&response)), "Transport");
         let officer = signed_in(&app, "officer@example.org", Grant::Officer { local_id: f.local_a }).await;
         let response = post_form(&app, "save_campaign", Some(&officer), &edited).await;
-        assert!(location(&response).contains("__err="));
+        assert_eq!(crate::accounts::refusal(&location(&response)), "Forbidden");
         assert_eq!(app.count(&versions_sql).await, before + 1);
         assert_eq!(app.count("SELECT COUNT(*) FROM campaign_texts WHERE title = 'Taken over'").await, 0);
         assert_eq!(app.count(&format!("SELECT COUNT(*) FROM campaigns WHERE status = 'open' AND id = {}", f.petition)).await, 1);
@@ -251,7 +251,7 @@ both_databases! {
         let response = post_form(&app, "save_campaign", Some(&admin), &archive).await;
         assert_eq!(location(&response), format!("/account/c/{PETITION}/edit?saved=1"));
 
-        let purged = rollcall::retention::purge_due(&app.db, Utc::now()).await.unwrap();
+        let purged = rollcall::store::retention::purge_due(&app.db, Utc::now()).await.unwrap();
         assert_eq!(purged.campaigns, [PETITION]);
         assert_eq!(purged.signatures, 2);
         assert_eq!(app.count("SELECT COUNT(*) FROM signatures WHERE given_name <> '' OR email <> '' OR phone IS NOT NULL").await, 0);
@@ -259,11 +259,11 @@ both_databases! {
         assert_eq!(app.tally(PETITION).await["total"], 2, "the counts stay");
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'campaign.purge'").await, 1);
         // Once is enough; and an archived campaign stays archived.
-        assert!(rollcall::retention::purge_due(&app.db, Utc::now()).await.unwrap().campaigns.is_empty());
+        assert!(rollcall::store::retention::purge_due(&app.db, Utc::now()).await.unwrap().campaigns.is_empty());
         let mut reopen = archive;
         reopen[3] = ("form[status]", "open");
         let response = post_form(&app, "save_campaign", Some(&admin), &reopen).await;
-        assert!(location(&response).contains("__err="));
+        assert_eq!(crate::accounts::refusal(&location(&response)), "Campaign");
         app.finish().await;
     }
 
@@ -282,11 +282,11 @@ both_databases! {
 
         let officer = signed_in(&app, "officer@example.org", Grant::Officer { local_id: f.local_a }).await;
         let response = post_form(&app, "import_locals", Some(&officer), &[("sheet", sheet)]).await;
-        assert!(location(&response).contains("__err="));
+        assert_eq!(crate::accounts::refusal(&location(&response)), "Forbidden");
         assert_eq!(page(&app, "/admin/locals", &officer).await.0, 403);
         // A malformed sheet changes nothing and says why.
         let response = post_form(&app, "import_locals", Some(&admin), &[("sheet", "union_slug,local\nnnu\n")]).await;
-        assert!(location(&response).contains("__err="));
+        assert_eq!(crate::accounts::refusal(&location(&response)), "Unreadable");
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'locals.import'").await, 1);
         app.finish().await;
     }

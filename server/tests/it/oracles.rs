@@ -159,8 +159,8 @@ both_databases! {
                 location(&post_form(app, "resolve_collision", Some(&cookie), &[("slug", PETITION), ("collision_id", &id), ("decision", decision)]).await)
             }
         };
-        assert!(resolve(officer.clone(), ids[0], "remove").await.contains("__err="));
-        assert!(resolve(organizer.clone(), ids[0], "maybe").await.contains("__err="), "a decision it does not know");
+        assert_eq!(crate::accounts::refusal(&resolve(officer.clone(), ids[0], "remove").await), "Forbidden");
+        assert_eq!(crate::accounts::refusal(&resolve(organizer.clone(), ids[0], "maybe").await), "Moderation", "a decision it does not know");
         let counted = total(&app, PETITION).await;
         let officer_count = || async { marked(&page(&app, &format!("/local/{local}"), &officer).await, "confirmed") };
         let officer_before = officer_count().await;
@@ -168,7 +168,7 @@ both_databases! {
         // The officer who entered the line watches: nothing moves until the cadence ticks.
         assert_eq!(total(&app, PETITION).await, counted, "the public total waits for the tick");
         assert_eq!(officer_count().await, officer_before, "the officer's count waits too");
-        assert!(resolve(organizer.clone(), ids[0], "keep").await.contains("__err="), "resolved once");
+        assert_eq!(crate::accounts::refusal(&resolve(organizer.clone(), ids[0], "keep").await), "NotFound", "resolved once");
         assert_eq!(resolve(organizer.clone(), ids[1], "keep").await, format!("/account/c/{PETITION}?resolved=1"));
         app.next_breakdown();
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
@@ -210,7 +210,7 @@ both_databases! {
         let officer = signed_in(&app, "officer@example.org", Grant::Officer { local_id: f.local_a }).await;
         // This window's batch has run; the next is six hours on.
         app.to_start_of_next_day();
-        rollcall::verifying::apply_sealed_batch(&app.db, app.now()).await.unwrap();
+        rollcall::pledges::verifying::apply_sealed_batch(&app.db, app.now()).await.unwrap();
         let queue_path = format!("/local/{}/verify/{SLUG}", f.local_a);
         let queue_before = marked(&page(&app, &queue_path, &officer).await, "verify-counts");
         let standing_before = marked(&page(&app, &format!("/local/{}", f.local_a), &officer).await, "standing");
@@ -229,10 +229,10 @@ both_databases! {
 
         // At the next sealed batch the list the local holds then is applied.
         upload(&app, &officer, f.local_a, &with_target).await;
-        let next = app.now() + chrono::Duration::hours(rollcall::verifying::SEALED_BATCH_HOURS);
-        rollcall::verifying::apply_sealed_batch(&app.db, next).await.unwrap();
+        let next = app.now() + chrono::Duration::hours(rollcall::pledges::verifying::SEALED_BATCH_HOURS);
+        rollcall::pledges::verifying::apply_sealed_batch(&app.db, next).await.unwrap();
         assert_eq!(verified(&app).await, 1);
-        rollcall::verifying::apply_sealed_batch(&app.db, next).await.unwrap();
+        rollcall::pledges::verifying::apply_sealed_batch(&app.db, next).await.unwrap();
         assert_eq!(app.count("SELECT COUNT(*) FROM member_list_batches").await, 2, "one batch a window");
         app.finish().await;
     }
@@ -244,13 +244,13 @@ both_databases! {
 
         // A quarter of 400 members is 100: ninety-nine addresses are refused.
         app.exec(&format!("UPDATE locals SET member_count = 400 WHERE id = {}", f.local_a)).await;
-        assert!(upload(&app, &officer, f.local_a, &made_up("m", 99)).await.contains("__err="));
+        assert_eq!(crate::accounts::refusal(&upload(&app, &officer, f.local_a, &made_up("m", 99)).await), "Unreadable");
         assert_eq!(hashes().await, 0, "a refused list changes nothing");
         // Never fewer than ten, with or without a member count.
         app.exec(&format!("UPDATE locals SET member_count = 8 WHERE id = {}", f.local_a)).await;
-        assert!(upload(&app, &officer, f.local_a, &made_up("m", 9)).await.contains("__err="));
+        assert_eq!(crate::accounts::refusal(&upload(&app, &officer, f.local_a, &made_up("m", 9)).await), "Unreadable");
         app.exec(&format!("UPDATE locals SET member_count = NULL WHERE id = {}", f.local_a)).await;
-        assert!(upload(&app, &officer, f.local_a, &made_up("m", 9)).await.contains("__err="));
+        assert_eq!(crate::accounts::refusal(&upload(&app, &officer, f.local_a, &made_up("m", 9)).await), "Unreadable");
         assert_eq!(hashes().await, 0);
 
         // Five accepted uploads a day; the sixth is refused and keeps the fifth list.
@@ -259,7 +259,7 @@ both_databases! {
             assert_eq!(upload(&app, &officer, f.local_a, &made_up(&format!("day{n}-"), 10 + n)).await, format!("/local/{}?members={}", f.local_a, 10 + n));
         }
         let sixth = upload(&app, &officer, f.local_a, &made_up("six", 20)).await;
-        assert!(sixth.contains("__err="), "{sixth}");
+        assert_eq!(crate::accounts::refusal(&sixth), "Unreadable", "{sixth}");
         assert_eq!(hashes().await, 14);
         // The allowance is the officer's, kept in the database; another officer has theirs.
         assert_eq!(app.count("SELECT CAST(SUM(count) AS BIGINT) FROM officer_allowances").await, 5);

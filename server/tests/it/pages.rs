@@ -86,8 +86,8 @@ both_databases! {
         assert_eq!(qr.headers()["content-type"], "image/svg+xml");
         assert!(qr.headers()["cache-control"].to_str().unwrap().contains("max-age"));
         let svg = qr.text().await.unwrap();
-        assert_eq!(svg, rollcall::qr::svg(&url, 600).unwrap(), "it encodes exactly the campaign's address");
-        assert_ne!(svg, rollcall::qr::svg(&format!("{url}x"), 600).unwrap());
+        assert_eq!(svg, rollcall::domain::qr::svg(&url, 600).unwrap(), "it encodes exactly the campaign's address");
+        assert_ne!(svg, rollcall::domain::qr::svg(&format!("{url}x"), 600).unwrap());
         assert_eq!(app.http.get(app.url("/api/v1/campaigns/no-such-campaign/qr.svg")).send().await.unwrap().status(), 404);
         app.finish().await;
     }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use rollcall::{
-    access::KeyFor,
+    accounts::access::KeyFor,
     domain::Grant,
     entities::{campaign, local},
 };
@@ -62,7 +62,7 @@ body = "I will walk out when my local is ready."
 "#,
         names.join(", ")
     );
-    rollcall::import::import_campaign(&app.db, &file, Utc::now())
+    rollcall::organizing::import::import_campaign(&app.db, &file, Utc::now())
         .await
         .unwrap();
 }
@@ -126,7 +126,7 @@ pub(crate) async fn seed_confirmed(app: &TestApp, local_id: i64, emails: &[&str]
             .unwrap()
     };
     for id in ids {
-        rollcall::tally::add(&app.db, campaign, Some(local_id), id, 1)
+        rollcall::store::tally::add(&app.db, campaign, Some(local_id), id, 1)
             .await
             .unwrap();
     }
@@ -269,7 +269,7 @@ both_databases! {
             app.count("SELECT id FROM announcements WHERE scope_key = 'campaign'").await,
         ];
         let refused = post_form(&app, "release_announcement", Some(&officer), &[("slug", SLUG), ("announcement_id", &ids[0].to_string()), ("message", "Go")]).await;
-        assert!(location(&refused).contains("__err="));
+        assert_eq!(crate::accounts::refusal(&location(&refused)), "Forbidden");
         let dashboard = app.http.get(app.url(&format!("/account/c/{SLUG}"))).header("Cookie", &admin).send().await.unwrap().text().await.unwrap();
         assert!(dashboard.contains("Walk out on Monday."), "the organizer sees the message waiting");
         for id in &ids {
@@ -277,7 +277,7 @@ both_databases! {
             assert_eq!(location(&released), format!("/account/c/{SLUG}?released=1"));
         }
         let again = post_form(&app, "release_announcement", Some(&admin), &[("slug", SLUG), ("announcement_id", &ids[0].to_string()), ("message", "Changed my mind")]).await;
-        assert!(location(&again).contains("__err="), "an announcement, once released, stands");
+        assert_eq!(crate::accounts::refusal(&location(&again)), "Campaign", "an announcement, once released, stands");
 
         // Each pledger hears twice (their local, the whole pledge), and so does the officer.
         let deadline = std::time::Instant::now() + WAIT;
@@ -309,18 +309,18 @@ both_databases! {
         campaign.auto_release = true;
         campaign.reached_message = "Now.".into();
         let now = Utc::now();
-        let txn = rollcall::db::begin_write(&app.db).await.unwrap();
-        rollcall::announcing::open(&txn, &campaign, Some(f.local_a), rollcall::announcing::AnnouncementKind::Reached, now).await.unwrap();
+        let txn = rollcall::store::db::begin_write(&app.db).await.unwrap();
+        rollcall::pledges::announcing::open(&txn, &campaign, Some(f.local_a), rollcall::pledges::announcing::AnnouncementKind::Reached, now).await.unwrap();
         txn.commit().await.unwrap();
         assert_eq!(app.count("SELECT COUNT(*) FROM announcements WHERE released_at IS NOT NULL").await, 1);
 
         // A sender that stops after three, then two that start together after a restart
         // (and the server's own worker, which may join in at any moment).
-        assert!(rollcall::announcing::send_step(&app.db, &app.url(""), 3, now).await.unwrap());
+        assert!(rollcall::pledges::announcing::send_step(&app.db, &app.url(""), 3, now).await.unwrap());
         let base = app.url("");
         let (one, two) = tokio::join!(
-            rollcall::announcing::send_all(&app.db, &base, now),
-            rollcall::announcing::send_all(&app.db, &base, now),
+            rollcall::pledges::announcing::send_all(&app.db, &base, now),
+            rollcall::pledges::announcing::send_all(&app.db, &base, now),
         );
         one.unwrap();
         two.unwrap();
@@ -356,7 +356,7 @@ both_databases! {
 
         // Only an organizer decides; declining keeps 10.
         let refused = post_form(&app, "decide_member_count", Some(&officer), &[("slug", SLUG), ("local_id", &local), ("decision", "accept")]).await;
-        assert!(location(&refused).contains("__err="));
+        assert_eq!(crate::accounts::refusal(&location(&refused)), "Forbidden");
         let declined = post_form(&app, "decide_member_count", Some(&organizer), &[("slug", SLUG), ("local_id", &local), ("decision", "decline")]).await;
         assert_eq!(location(&declined), format!("/account/c/{SLUG}?decided=1"));
         assert_eq!(frozen().await, 10);
@@ -385,7 +385,7 @@ both_databases! {
         assert!(!rollcall::pledges::evaluate(&app.db, id, Utc::now()).await.unwrap(), "four confirmed, none verified");
         let local = f.local_a.to_string();
         let refused = verdict(&app, &other, &local, "v1@example.org", "member").await;
-        assert!(location(&refused).contains("__err="), "another local's officer");
+        assert_eq!(crate::accounts::refusal(&location(&refused)), "Forbidden", "another local's officer");
         let queue = app.http.get(app.url(&format!("/local/{local}/verify/{SLUG}"))).header("Cookie", &officer).send().await.unwrap().text().await.unwrap();
         assert_eq!(queue.matches("data-testid=\"queue-line\"").count(), 4);
 
@@ -394,7 +394,7 @@ both_databases! {
         assert!(!reached(&app, f.local_a).await, "one verified of two needed");
         // The member list verifies the rest by fingerprint, never keeping an address.
         let short = post_form(&app, "upload_member_list", Some(&officer), &[("local_id", &local), ("list", "V3@Example.org\n")]).await;
-        assert!(location(&short).contains("__err="), "a list of one would say whether that one pledged");
+        assert_eq!(crate::accounts::refusal(&location(&short)), "Unreadable", "a list of one would say whether that one pledged");
         assert!(!reached(&app, f.local_a).await);
         let list: String = std::iter::once("email".to_owned())
             .chain(std::iter::once("V3@Example.org".to_owned()))
@@ -408,7 +408,7 @@ both_databases! {
         assert_eq!(app.count("SELECT COUNT(*) FROM signatures WHERE verification = 'verified'").await, 2);
         assert_eq!(app.count("SELECT COUNT(*) FROM signatures WHERE verification = 'not_member'").await, 1);
         let bad = post_form(&app, "upload_member_list", Some(&officer), &[("local_id", &local), ("list", "a@example.org\nnot an address\n")]).await;
-        assert!(location(&bad).contains("__err="));
+        assert_eq!(crate::accounts::refusal(&location(&bad)), "Unreadable");
         assert_eq!(app.count("SELECT COUNT(*) FROM member_hashes").await, 10, "a bad list changes nothing");
         app.finish().await;
     }
@@ -460,7 +460,7 @@ both_databases! {
                 .await
                 .unwrap()
         };
-        let standing = rollcall::pledges::standing(&app.db, &campaign::Entity::find_by_id(id).one(&app.db).await.unwrap().unwrap(), &rows).await.unwrap();
+        let standing = rollcall::store::campaigns::standing(&app.db, &campaign::Entity::find_by_id(id).one(&app.db).await.unwrap().unwrap(), &rows).await.unwrap();
         assert_eq!(standing[&f.local_b].needed, None);
         app.finish().await;
     }
@@ -523,7 +523,7 @@ both_databases! {
         let shown: Vec<&str> = names["names"].as_array().unwrap().iter().map(|n| n["name"].as_str().unwrap()).collect();
         assert_eq!(shown, vec!["Sam N."], "only B's, which has reached: {names}");
         let moderated = post_form(&app, "moderate", Some(&admin), &[("slug", SLUG), ("email", "a1@example.org"), ("action", "invalidate"), ("reason", "probe")]).await;
-        assert!(location(&moderated).contains("__err="), "moderation does not reveal a sealed pledger");
+        assert_eq!(crate::accounts::refusal(&location(&moderated)), "NotFound", "moderation does not reveal a sealed pledger");
         assert_eq!(app.count("SELECT COUNT(*) FROM signatures WHERE status = 'invalidated'").await, 0);
         let officer = signed_in(&app, "officer@example.org", Grant::Officer { local_id: f.local_a }).await;
         let page = app.http.get(app.url(&format!("/local/{}", f.local_a))).header("Cookie", &officer).send().await.unwrap().text().await.unwrap();
@@ -557,13 +557,13 @@ both_databases! {
         let file = |locals: &str, rule: &str| format!(
             "slug = \"{SLUG}\"\nkind = \"pledge\"\naddressee = \"Our employer\"\nstatus = \"open\"\nsponsors = [\"utw\"]\nlocals = [{locals}]\n[pledge]\n{rule}\n[[text]]\nlanguage = \"en\"\ntitle = \"Walk out together\"\nsummary = \"s\"\nbody = \"b\"\n"
         );
-        let err = rollcall::import::import_campaign(&app.db, &file(&format!("{b:?}"), ""), Utc::now()).await.unwrap_err();
+        let err = rollcall::organizing::import::import_campaign(&app.db, &file(&format!("{b:?}"), ""), Utc::now()).await.unwrap_err();
         assert!(err.to_string().contains("cannot leave"), "{err}");
-        let err = rollcall::import::import_campaign(&app.db, &file(&format!("{:?}", path_of(&app, f.local_a).await), "signers_in_all = 10"), Utc::now()).await.unwrap_err();
+        let err = rollcall::organizing::import::import_campaign(&app.db, &file(&format!("{:?}", path_of(&app, f.local_a).await), "signers_in_all = 10"), Utc::now()).await.unwrap_err();
         assert!(err.to_string().contains("cannot change"), "{err}");
         // Joining is allowed, frozen at once.
         let both = format!("{:?}, {b:?}", path_of(&app, f.local_a).await);
-        rollcall::import::import_campaign(&app.db, &file(&both, ""), Utc::now()).await.unwrap();
+        rollcall::organizing::import::import_campaign(&app.db, &file(&both, ""), Utc::now()).await.unwrap();
         assert_eq!(app.count(&format!("SELECT COUNT(*) FROM campaign_locals WHERE frozen_at IS NOT NULL AND campaign_id = {}", campaign_id(&app).await)).await, 2);
         app.finish().await;
     }

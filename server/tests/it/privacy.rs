@@ -31,7 +31,7 @@ fn import(app: &TestApp, text: &str) -> (bool, String, String) {
 }
 
 async fn privacy_of(app: &TestApp) -> (i64, String, i64) {
-    let campaign = rollcall::campaigns::by_slug(&app.db, PETITION)
+    let campaign = rollcall::store::campaigns::by_slug(&app.db, PETITION)
         .await
         .unwrap()
         .unwrap();
@@ -62,10 +62,10 @@ both_databases! {
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log").await, audits, "nothing was written");
 
         // The editor runs the same rule.
-        let admin = rollcall::access::Caller::Key { id: 0, grant: rollcall::domain::Grant::Admin };
-        let mut file = rollcall::import::campaign_file(original).unwrap();
+        let admin = rollcall::accounts::access::Caller::Key { id: 0, grant: rollcall::domain::Grant::Admin };
+        let mut file = rollcall::organizing::import::campaign_file(original).unwrap();
         file.smallest_group = Some(2);
-        let err = rollcall::editing::save(&app.db, &admin, file, chrono::Utc::now()).await.unwrap_err();
+        let err = rollcall::organizing::editing::save(&app.db, &admin, file, chrono::Utc::now()).await.unwrap_err();
         assert!(err.to_string().contains("smallest_group may only grow once a campaign has opened (5 -> 2)"), "{err}");
         assert_eq!(privacy_of(&app).await, before);
         app.finish().await;
@@ -159,7 +159,7 @@ both_databases! {
             1,
         );
         assert_ne!(original, with_images);
-        rollcall::import::import_campaign(&app.db, &with_images, chrono::Utc::now()).await.unwrap();
+        rollcall::organizing::import::import_campaign(&app.db, &with_images, chrono::Utc::now()).await.unwrap();
         let page = app.http.get(app.url(&format!("/c/{PETITION}"))).send().await.unwrap();
         assert!(page.headers().get("strict-transport-security").is_none(), "no HSTS for a site on http");
         let page = page.text().await.unwrap();

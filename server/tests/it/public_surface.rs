@@ -46,7 +46,7 @@ both_databases! {
         let url = app.url(&format!("/api/v1/campaigns/{PETITION}/signatures"));
         let body = signer("Ana", "ana@example.org", local);
         // The organizer's export key is a key, but not a partner's.
-        let (_, export_key) = rollcall::access::create_key(&app.db, rollcall::access::KeyFor::Campaign(PETITION), "export", chrono::Utc::now()).await.unwrap();
+        let (_, export_key) = rollcall::accounts::access::create_key(&app.db, rollcall::accounts::access::KeyFor::Campaign(PETITION), "export", chrono::Utc::now()).await.unwrap();
         let attempts = [
             None,
             Some("Bearer ".to_owned()),
@@ -172,7 +172,7 @@ both_databases! {
         app.press_confirm(&first).await;
         assert_eq!(app.tally(PETITION).await["total"], 1, "the first link is used up too");
         let campaign_id = app.count(&format!("SELECT id FROM campaigns WHERE slug = '{PETITION}'")).await;
-        assert!(rollcall::tally::recount(&app.db, campaign_id).await.unwrap().matches());
+        assert!(rollcall::store::tally::recount(&app.db, campaign_id).await.unwrap().matches());
         app.finish().await;
     }
 

@@ -6,7 +6,7 @@
 //! `credentials`, and one cell a row.
 
 use rollcall::{
-    access::KeyFor,
+    accounts::access::KeyFor,
     domain::{Grant, Token},
 };
 

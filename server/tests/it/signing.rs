@@ -62,7 +62,7 @@ both_databases! {
         app.press_confirm(&link).await;
         assert_eq!(app.tally(PETITION).await["total"], 1);
         let campaign_id = app.count(&format!("SELECT id FROM campaigns WHERE slug = '{PETITION}'")).await;
-        let recount = rollcall::tally::recount(&app.db, campaign_id).await.unwrap();
+        let recount = rollcall::store::tally::recount(&app.db, campaign_id).await.unwrap();
         assert!(recount.matches(), "tallies equal the confirmed rows: {recount:?}");
         assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE body_text IS NOT NULL AND sent_at IS NOT NULL").await, 0, "sent mail keeps no body");
         app.finish().await;
@@ -82,7 +82,7 @@ both_databases! {
         // The statement is edited after the first signer signed: a new version.
         let edited = server::demo::CAMPAIGNS[0].replacen(FIRST, EDITED, 1);
         assert_ne!(edited, server::demo::CAMPAIGNS[0], "the demo text has the phrase the test edits");
-        rollcall::import::import_campaign(&app.db, &edited, chrono::Utc::now()).await.unwrap();
+        rollcall::organizing::import::import_campaign(&app.db, &edited, chrono::Utc::now()).await.unwrap();
         app.sign_json(PETITION, signer("second")).await;
         app.sign_json(PETITION, signer("third")).await;
         let asks = app.wait_for_mails(3, MAIL_WAIT).await;
@@ -285,7 +285,7 @@ both_databases! {
     async fn a_confirmations_write_asks_of_the_campaign_what_its_read_does(app: TestApp) {
         // A campaign that closes while a confirmation waits to write stops it there: the
         // write's condition must be the read's.
-        use rollcall::{campaigns, entities::campaign};
+        use rollcall::{store::campaigns, entities::campaign};
         use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
         if app.db.get_database_backend() == sea_orm::DbBackend::Sqlite {
             // The race itself, where writers queue in the process (SQLite): the press has
@@ -294,14 +294,14 @@ both_databases! {
             app.sign_json(PETITION, ana(local)).await;
             let link = app.wait_for_mails(1, MAIL_WAIT).await[0].link("/v/").unwrap();
             let token = crate::harness::token_of(&link).to_owned();
-            let closing = rollcall::db::begin_write(&app.db).await.unwrap();
+            let closing = rollcall::store::db::begin_write(&app.db).await.unwrap();
             let db = app.db.clone();
-            let press = tokio::spawn(async move { rollcall::confirming::confirm(&db, &token, "http://x", chrono::Utc::now()).await });
+            let press = tokio::spawn(async move { rollcall::signing::confirming::confirm(&db, &token, "http://x", chrono::Utc::now()).await });
             tokio::time::sleep(Duration::from_millis(500)).await;
             closing.execute_unprepared(&format!("UPDATE campaigns SET status = 'draft' WHERE slug = '{PETITION}'")).await.unwrap();
             closing.commit().await.unwrap();
             let pressed = press.await.unwrap();
-            assert!(matches!(pressed, Err(rollcall::confirming::ConfirmError::Closed { .. })), "{pressed:?}");
+            assert!(matches!(pressed, Err(rollcall::signing::confirming::ConfirmError::Closed { .. })), "{pressed:?}");
             assert_eq!(app.count("SELECT COUNT(*) FROM signatures WHERE status = 'pending'").await, 1, "still pending");
             assert_eq!(app.count("SELECT COALESCE(SUM(count), 0) FROM local_tallies").await, 0, "nothing counted");
         }
@@ -388,7 +388,7 @@ both_databases! {
         press().await.unwrap();
         assert_eq!(app.tally(PETITION).await["total"], 0, "withdrawn once, however often pressed");
         let campaign_id = app.count(&format!("SELECT id FROM campaigns WHERE slug = '{PETITION}'")).await;
-        assert!(rollcall::tally::recount(&app.db, campaign_id).await.unwrap().matches());
+        assert!(rollcall::store::tally::recount(&app.db, campaign_id).await.unwrap().matches());
         assert!(app.http.get(&withdraw_link).send().await.unwrap().text().await.unwrap().contains("already withdrawn"));
         app.finish().await;
     }
