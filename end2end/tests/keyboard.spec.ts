@@ -1,4 +1,5 @@
 import { test, expect, Page } from "@playwright/test";
+import { atHumanPace } from "./signer";
 import { linkFromMail } from "./mail";
 
 /** Presses Tab until the element with `label` has the focus (at most `limit` times), as
@@ -36,7 +37,7 @@ test("a member signs and confirms with the keyboard alone", async ({ page }) => 
   // The first local, chosen with the arrow key as a select lets a keyboard do.
   await page.keyboard.press("ArrowDown");
   await expect(page.locator("#local")).not.toHaveValue("");
-  await page.waitForTimeout(Math.max(0, 2_500 - (Date.now() - openedAt)));
+  await atHumanPace(page, openedAt);
   await tabTo(page, /^Sign$/, 12);
   await page.keyboard.press("Enter");
   await expect(page).toHaveURL(/\/thanks$/);

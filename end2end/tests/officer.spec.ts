@@ -3,6 +3,7 @@ import { test, expect, Page } from "@playwright/test";
 import { admin } from "../playwright.config";
 import { enrol, signInAndEnrol } from "./account";
 import { linkFromMail } from "./mail";
+import { confirmFromMail, signOnPage } from "./signer";
 
 async function confirmed(page: Page): Promise<number> {
   return Number(await page.getByTestId("progress-joint-statement-demo").getByTestId("confirmed").innerText());
@@ -46,18 +47,8 @@ test("an admin invites an officer, who keeps the member count, watches the share
 
   const member = await browser.newPage();
   const memberEmail = `member-${Date.now()}@example.org`;
-  await member.goto("/c/joint-statement-demo");
-  const openedAt = Date.now();
-  await member.getByLabel("Given name").fill("Lucy");
-  await member.getByLabel("Family name").fill("Parsons");
-  await member.getByLabel("Email").fill(memberEmail);
-  await member.locator("#local").selectOption(localId);
-  await member.waitForTimeout(Math.max(0, 2_500 - (Date.now() - openedAt)));
-  await member.getByRole("button", { name: "Sign" }).click();
-  await expect(member).toHaveURL(/\/thanks$/);
-  await member.goto(await linkFromMail(memberEmail, "/v/"));
-  await member.getByRole("button", { name: "Confirm my signature" }).click();
-  await expect(member).toHaveURL(/\/confirmed$/);
+  await signOnPage(member, "joint-statement-demo", { given: "Lucy", family: "Parsons", email: memberEmail, local: { value: localId } });
+  await confirmFromMail(member, memberEmail);
   await member.close();
 
   await page.reload();

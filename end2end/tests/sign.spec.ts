@@ -1,5 +1,6 @@
 import { test, expect, Page } from "@playwright/test";
 import { linkFromMail } from "./mail";
+import { atHumanPace } from "./signer";
 
 const campaign = "/c/joint-statement-demo";
 
@@ -8,11 +9,6 @@ async function total(page: Page): Promise<number> {
   return Number(text.replace(/[^0-9]/g, ""));
 }
 
-/** A person takes a few seconds to fill the form; the server drops forms sent sooner
- * than its minimum (2 s) as a script's. */
-async function atHumanPace(page: Page, openedAt: number) {
-  await page.waitForTimeout(Math.max(0, 2_500 - (Date.now() - openedAt)));
-}
 
 async function signAndConfirm(page: Page, email: string) {
   await page.goto(campaign);

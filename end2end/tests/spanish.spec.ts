@@ -1,4 +1,5 @@
 import { test, expect } from "@playwright/test";
+import { atHumanPace } from "./signer";
 import { linkFromMail, mailsTo } from "./mail";
 
 const campaign = "/c/joint-statement-demo";
@@ -24,7 +25,7 @@ test("a member whose browser reads Spanish signs and confirms in Spanish, mails 
   await page.getByLabel("Correo electrónico", { exact: true }).fill(email);
   const firstLocal = await page.locator("#local option[value]:not([value=''])").first().getAttribute("value");
   await page.getByLabel("Su sindicato y local").selectOption(firstLocal!);
-  await page.waitForTimeout(Math.max(0, 2_500 - (Date.now() - openedAt)));
+  await atHumanPace(page, openedAt);
   await page.getByRole("button", { name: "Firmar" }).click();
 
   await expect(page).toHaveURL(/\/thanks$/);
