@@ -80,32 +80,7 @@ pub fn signer_scope(
     campaign: &campaign::Model,
     directory: &Directory,
 ) -> Option<SignerScope> {
-    let mut locals = BTreeSet::new();
-    for grant in caller.grants() {
-        match *grant {
-            Grant::Admin => return Some(SignerScope::Everyone),
-            Grant::CampaignOrganizer { campaign_id } if campaign_id == campaign.id => {
-                return Some(SignerScope::Everyone);
-            }
-            Grant::CampaignOrganizer { .. } => {}
-            Grant::UnionOrganizer { union_id } => {
-                // The directory holds only the sponsors' locals.
-                locals.extend(
-                    directory
-                        .locals
-                        .values()
-                        .filter(|l| directory.union_id(&l.union) == Some(union_id))
-                        .map(|l| l.id),
-                );
-            }
-            Grant::Officer { local_id } => {
-                if directory.locals.contains_key(&local_id) {
-                    locals.insert(local_id);
-                }
-            }
-        }
-    }
-    (!locals.is_empty()).then_some(SignerScope::Locals(locals))
+    scope(caller, campaign, directory, true)
 }
 
 /// The signers of `campaign` the caller organizes (moderates), or `None`: all of them
@@ -117,6 +92,17 @@ pub fn organizing_scope(
     campaign: &campaign::Model,
     directory: &Directory,
 ) -> Option<SignerScope> {
+    scope(caller, campaign, directory, false)
+}
+
+/// The grants' reach over a campaign's signers; an officer's local counts only when
+/// `officers` is set (seeing, not organizing).
+fn scope(
+    caller: &Caller,
+    campaign: &campaign::Model,
+    directory: &Directory,
+    officers: bool,
+) -> Option<SignerScope> {
     let mut locals = BTreeSet::new();
     for grant in caller.grants() {
         match *grant {
@@ -124,6 +110,7 @@ pub fn organizing_scope(
             Grant::CampaignOrganizer { campaign_id } if campaign_id == campaign.id => {
                 return Some(SignerScope::Everyone);
             }
+            // The directory holds only the sponsors' locals.
             Grant::UnionOrganizer { union_id } => locals.extend(
                 directory
                     .locals
@@ -131,6 +118,9 @@ pub fn organizing_scope(
                     .filter(|l| directory.union_id(&l.union) == Some(union_id))
                     .map(|l| l.id),
             ),
+            Grant::Officer { local_id } if officers && directory.locals.contains_key(&local_id) => {
+                locals.insert(local_id);
+            }
             Grant::CampaignOrganizer { .. } | Grant::Officer { .. } => {}
         }
     }
@@ -236,11 +226,7 @@ pub async fn create_key_as(
     let Caller::User(user) = caller else {
         return Err(KeyError::WrongGrant);
     };
-    if !matches!(
-        grant,
-        Grant::CampaignOrganizer { .. } | Grant::Officer { .. }
-    ) || !holds(caller.grants(), grant)
-    {
+    if !grant.takes_api_key() || !holds(caller.grants(), grant) {
         return Err(KeyError::WrongGrant);
     }
     insert_key(

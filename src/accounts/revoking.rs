@@ -48,6 +48,25 @@ impl Why<'_> {
         }
         Ok(())
     }
+
+    /// The audit entry of an action taken for this reason, in the action's transaction.
+    async fn audit(
+        &self,
+        txn: &impl ConnectionTrait,
+        action: &str,
+        details: serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> Result<(), DbErr> {
+        audit_with_reason(
+            txn,
+            self.by.trim(),
+            action,
+            self.reason.trim(),
+            details,
+            now,
+        )
+        .await
+    }
 }
 
 async fn account(db: &impl ConnectionTrait, email: &str) -> Result<user::Model, RevokeError> {
@@ -77,11 +96,9 @@ pub async fn disable(
         .exec(&txn)
         .await?;
     let sessions = sign_out_everywhere(&txn, found.id).await?;
-    audit_with_reason(
+    why.audit(
         &txn,
-        why.by.trim(),
         "user.disable",
-        why.reason.trim(),
         json!({"user": found.id, "sessions_ended": sessions}),
         now,
     )
@@ -111,15 +128,8 @@ pub async fn enable(
         .filter(user::Column::Id.eq(found.id))
         .exec(&txn)
         .await?;
-    audit_with_reason(
-        &txn,
-        why.by.trim(),
-        "user.enable",
-        why.reason.trim(),
-        json!({"user": found.id}),
-        now,
-    )
-    .await?;
+    why.audit(&txn, "user.enable", json!({"user": found.id}), now)
+        .await?;
     txn.commit().await?;
     Ok(())
 }
@@ -153,11 +163,9 @@ pub async fn revoke_grant(
         return Err(RevokeError::NoSuchGrant);
     }
     let sessions = sign_out_everywhere(&txn, found.id).await?;
-    audit_with_reason(
+    why.audit(
         &txn,
-        why.by.trim(),
         "user.revoke",
-        why.reason.trim(),
         json!({"user": found.id, "grant": grant, "sessions_ended": sessions}),
         now,
     )
@@ -223,11 +231,9 @@ pub async fn force_password_reset(
         language,
     );
     mail::enqueue(&txn, draft, now).await?;
-    audit_with_reason(
+    why.audit(
         &txn,
-        why.by.trim(),
         "user.force_password_reset",
-        why.reason.trim(),
         json!({"user": found.id, "sessions_ended": sessions}),
         now,
     )

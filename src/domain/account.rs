@@ -132,6 +132,15 @@ impl Grant {
         }
     }
 
+    /// Whether an API key can be made for this grant: a campaign's organizer or a local's
+    /// officer (an admin's or a union organizer's reach is too wide for a key).
+    pub fn takes_api_key(&self) -> bool {
+        matches!(
+            self,
+            Grant::CampaignOrganizer { .. } | Grant::Officer { .. }
+        )
+    }
+
     /// How a form names it: `admin`, `campaign:ID`, `union:ID` or `local:ID`.
     pub fn choice(&self) -> String {
         match *self {

@@ -236,12 +236,7 @@ pub async fn account() -> Result<AccountView, AccountFormError> {
     let key_choices = user
         .grants
         .iter()
-        .filter(|grant| {
-            matches!(
-                grant,
-                Grant::CampaignOrganizer { .. } | Grant::Officer { .. }
-            )
-        })
+        .filter(|grant| grant.takes_api_key())
         .map(|grant| InviteChoice {
             value: grant.choice(),
             label: role_text(grant),

@@ -174,6 +174,33 @@ async fn rows(app: &TestApp, f: &Fixture) -> Vec<Row> {
             .id
             .to_string()
     };
+    // A paper line waiting for the organizers' review (its earlier signature is the
+    // target's own, which is all the review list needs to show it).
+    let collision = {
+        use rollcall::entities::{paper_collision, signature};
+        use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+        let target = signature::Entity::find()
+            .filter(signature::Column::Email.eq("target@example.org"))
+            .filter(signature::Column::CampaignId.eq(f.petition))
+            .one(&app.db)
+            .await
+            .unwrap()
+            .expect("the target is seeded")
+            .id;
+        paper_collision::Entity::insert(paper_collision::ActiveModel {
+            campaign_id: Set(f.petition),
+            signature_id: Set(target),
+            earlier_id: Set(target),
+            entered_by: Set("user:officer@example.org".to_owned()),
+            entered_at: Set(chrono::Utc::now()),
+            ..Default::default()
+        })
+        .exec(&app.db)
+        .await
+        .unwrap()
+        .last_insert_id
+        .to_string()
+    };
     let s = |v: &str| v.to_owned();
     // A list plausible for local A's member count (a quarter of it, at least).
     let members: String = (0..300)
@@ -328,6 +355,24 @@ async fn rows(app: &TestApp, f: &Fixture) -> Vec<Row> {
             probe: Probe::Writes {
                 count: format!("SELECT COUNT(*) FROM member_hashes WHERE local_id = {a}"),
                 undo: format!("DELETE FROM member_hashes WHERE local_id = {a}"),
+            },
+            expect: [R, R, R, R, R, S, R, R, R],
+        },
+        Row {
+            name: "paper collision review (keep)",
+            call: Call::Fn(
+                "resolve_collision",
+                vec![
+                    ("slug", s(PETITION)),
+                    ("collision_id", collision),
+                    ("decision", s("keep")),
+                ],
+            ),
+            probe: Probe::Writes {
+                count: s("SELECT COUNT(*) FROM paper_collisions WHERE resolved_at IS NOT NULL"),
+                undo: s(
+                    "UPDATE paper_collisions SET resolved_at = NULL, resolved_by = NULL, resolution = NULL",
+                ),
             },
             expect: [R, R, R, R, R, S, R, R, R],
         },
