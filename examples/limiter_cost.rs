@@ -11,10 +11,13 @@ use rollcall::{
 
 fn main() {
     let rule = ClientRule::new(&["10.0.0.0/8".to_owned()]).expect("a valid range");
-    let limiter = Limiter::new(Limit {
-        burst: 60,
-        per_hour: 600,
-    });
+    let limiter = Limiter::new(
+        Limit {
+            burst: 60,
+            per_hour: 600,
+        },
+        rollcall::domain::clock::Clock::system(),
+    );
     let proxy: IpAddr = "10.0.0.1".parse().expect("an address");
     // 50,000 distinct clients, each a forwarded-for header as a proxy would send it.
     let headers: Vec<String> = (0..50_000u32)

@@ -61,6 +61,7 @@ pub async fn start(
         db.clone(),
         mailer,
         settings.mail_limits(),
+        settings.clock.clone(),
         mail_wake.clone(),
         shutdown_rx.clone(),
     ));

@@ -9,7 +9,7 @@ use tokio::sync::watch;
 /// The system's time plus an offset that only tests move.
 #[derive(Clone)]
 pub struct Clock {
-    /// Milliseconds added to the system's time.
+    /// Nanoseconds added to the system's time.
     offset: Arc<watch::Sender<i64>>,
 }
 
@@ -21,13 +21,14 @@ impl Clock {
     }
 
     pub fn now(&self) -> DateTime<Utc> {
-        Utc::now() + Duration::milliseconds(*self.offset.borrow())
+        Utc::now() + Duration::nanoseconds(*self.offset.borrow())
     }
 
     /// Moves this clock (and every copy of it) forward.
     pub fn advance(&self, by: Duration) {
-        self.offset
-            .send_modify(|offset| *offset += by.num_milliseconds());
+        self.offset.send_modify(|offset| {
+            *offset = offset.saturating_add(by.num_nanoseconds().unwrap_or(i64::MAX))
+        });
     }
 
     /// Wakes when the clock is moved by [`Clock::advance`].
@@ -50,7 +51,7 @@ impl Default for Clock {
 
 impl std::fmt::Debug for Clock {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Clock(+{} ms)", *self.offset.borrow())
+        write!(f, "Clock(+{} ms)", *self.offset.borrow() / 1_000_000)
     }
 }
 

@@ -16,7 +16,7 @@ use sea_orm::{
 use tokio::sync::{Notify, watch};
 
 use super::{MailLimits, Mailer, quota};
-use crate::{entities::outbox, store::db};
+use crate::{domain::clock::Clock, entities::outbox, store::db};
 
 /// A mail ready to go into the outbox.
 pub struct MailDraft {
@@ -123,7 +123,7 @@ pub struct SendReport {
     pub delayed: bool,
 }
 
-/// Sends every mail that is due at `now` (up to a batch), `Mailer::IN_FLIGHT` at once:
+/// Sends every mail that is due by `clock` (up to a batch), `Mailer::IN_FLIGHT` at once:
 /// an SMTP exchange is a string of round trips (and lettre's end of data waits out a
 /// delayed ACK, 40 ms even on loopback), so one at a time would cap the outbox at a few
 /// dozen mails a second. The batch is claimed in one conditional update, so several
@@ -135,10 +135,11 @@ pub async fn send_due(
     db: &DatabaseConnection,
     mailer: &Mailer,
     limits: MailLimits,
-    now: DateTime<Utc>,
+    clock: &Clock,
     keep_going: impl Fn() -> bool,
 ) -> Result<SendReport, DbErr> {
     use futures_util::StreamExt;
+    let now = clock.now();
     let claimable = || {
         outbox::Column::ClaimedUntil
             .is_null()
@@ -211,7 +212,7 @@ pub async fn send_due(
             Sent::Unsendable => report.failed += 1,
             Sent::Failed(failure) => {
                 report.failed += 1;
-                if let Err(err) = record_failure(db, now, claim, failure, limits).await {
+                if let Err(err) = record_failure(db, clock, claim, failure, limits).await {
                     first_error.get_or_insert(err);
                 }
             }
@@ -220,7 +221,7 @@ pub async fn send_due(
         // Recorded a wave at a time: one write instead of one per mail, which on SQLite
         // all queue for the one writer behind the signers.
         if sent.len() == Mailer::IN_FLIGHT {
-            match mark_sent(db, std::mem::take(&mut sent)).await {
+            match mark_sent(db, std::mem::take(&mut sent), clock).await {
                 Ok(count) => report.sent += count,
                 Err(err) => {
                     first_error.get_or_insert(err);
@@ -228,7 +229,7 @@ pub async fn send_due(
             }
         }
     }
-    match mark_sent(db, sent).await {
+    match mark_sent(db, sent, clock).await {
         Ok(count) => report.sent += count,
         Err(err) => {
             first_error.get_or_insert(err);
@@ -268,13 +269,13 @@ struct Failure {
 /// Records mail as sent and forgets its recipient and bodies (the bodies hold live
 /// tokens, and together the recipients would say who signed). Tried three
 /// times: mail recorded as unsent goes again once its claim lapses.
-async fn mark_sent(db: &DatabaseConnection, ids: Vec<i64>) -> Result<usize, DbErr> {
+async fn mark_sent(db: &DatabaseConnection, ids: Vec<i64>, clock: &Clock) -> Result<usize, DbErr> {
     if ids.is_empty() {
         return Ok(0);
     }
     let mut tries = 0;
     loop {
-        let recorded = record_sent(db, &ids).await;
+        let recorded = record_sent(db, &ids, clock.now()).await;
         tries += 1;
         match recorded {
             Ok(()) => return Ok(ids.len()),
@@ -288,10 +289,14 @@ async fn mark_sent(db: &DatabaseConnection, ids: Vec<i64>) -> Result<usize, DbEr
 }
 
 /// One try at recording mail as sent.
-async fn record_sent(db: &DatabaseConnection, ids: &[i64]) -> Result<(), DbErr> {
+async fn record_sent(
+    db: &DatabaseConnection,
+    ids: &[i64],
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
     let _turn = db::write_turn(db).await?;
     outbox::Entity::update_many()
-        .col_expr(outbox::Column::SentAt, Expr::value(Utc::now()))
+        .col_expr(outbox::Column::SentAt, Expr::value(now))
         .col_expr(outbox::Column::Recipient, Expr::value(""))
         .col_expr(
             outbox::Column::BodyText,
@@ -377,13 +382,13 @@ async fn send_one(mailer: &Mailer, mail: outbox::Model) -> Sent {
 /// (emptied as sent mail is), unless another worker has taken the mail over meanwhile.
 async fn record_failure(
     db: &DatabaseConnection,
-    now: DateTime<Utc>,
+    clock: &Clock,
     claim: DateTime<Utc>,
     failure: Failure,
     limits: MailLimits,
 ) -> Result<(), DbErr> {
     // The batch may have taken a while: the retry is timed from now.
-    let now = std::cmp::max(Utc::now(), now);
+    let now = clock.now();
     let after = after_failure(
         failure.permanent,
         failure.attempts,
@@ -489,14 +494,17 @@ fn until_next_minute(now: DateTime<Utc>) -> Duration {
 
 /// Runs until `shutdown` turns true: sends due mail whenever woken, and at least every
 /// second (another process may have written mail, or a retry may be due). On shutdown it
-/// finishes the mail in hand, then returns; the rest stays in the outbox.
+/// finishes the mail in hand, then returns; the rest stays in the outbox. The minute's
+/// ceiling is read on `clock`; a move of the clock ends a wait for the next minute.
 pub async fn run_worker(
     db: DatabaseConnection,
     mailer: Arc<Mailer>,
     limits: MailLimits,
+    clock: Clock,
     wake: Arc<Notify>,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let mut moves = clock.moves();
     let mut last_cleanup = std::time::Instant::now();
     loop {
         if *shutdown.borrow() {
@@ -504,15 +512,17 @@ pub async fn run_worker(
         }
         if last_cleanup.elapsed() > Duration::from_secs(600) {
             last_cleanup = std::time::Instant::now();
-            if let Err(err) = quota::forget_old(&db, Utc::now()).await {
+            if let Err(err) = quota::forget_old(&db, clock.now()).await {
                 tracing::warn!(error = %err, "could not clear old mail counters");
             }
         }
+        // A move from here on ends a wait for the next minute.
+        moves.mark_unchanged();
         let running = || !*shutdown.borrow();
         let mut pause = Duration::from_secs(1);
-        match send_due(&db, &mailer, limits, Utc::now(), running).await {
+        match send_due(&db, &mailer, limits, &clock, running).await {
             // Over the ceiling: nothing more goes this minute, whoever wakes the worker.
-            Ok(report) if report.delayed => pause = until_next_minute(Utc::now()),
+            Ok(report) if report.delayed => pause = until_next_minute(clock.now()),
             Ok(report) if report.sent + report.failed == BATCH as usize => continue,
             Ok(_) => {}
             Err(err) => tracing::error!(error = %err, "outbox worker could not read the outbox"),
@@ -520,6 +530,7 @@ pub async fn run_worker(
         if pause > Duration::from_secs(1) {
             tokio::select! {
                 () = tokio::time::sleep(pause) => {}
+                _ = moves.changed() => {}
                 _ = shutdown.changed() => {}
             }
             continue;

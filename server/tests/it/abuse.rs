@@ -78,6 +78,11 @@ both_databases! {
         assert_eq!(page.status(), 429);
         let page = page.text().await.unwrap();
         assert!(page.contains("<html lang=\"es\"") && page.contains("No se guardó nada."), "{page}");
+
+        // Retry-After tells the truth: when it has passed, one more goes through, and only one.
+        app.advance(Duration::from_secs(wait));
+        assert_eq!(sign_from(&app, &flood, signer(local, "f4@example.org"), None).await.status(), 202, "after the wait");
+        assert_eq!(sign_from(&app, &flood, signer(local, "f5@example.org"), None).await.status(), 429, "then waits again");
         app.finish().await;
     }
 

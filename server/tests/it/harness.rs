@@ -431,6 +431,14 @@ impl TestApp {
             .advance(midnight + chrono::Duration::minutes(1) - now);
     }
 
+    /// Moves the app's clock forward: the rate limits, the mail ceiling and every cadence
+    /// see the time pass at once.
+    pub fn advance(&self, by: std::time::Duration) {
+        self.settings
+            .clock
+            .advance(chrono::Duration::from_std(by).expect("a short move"));
+    }
+
     /// The app's time, as its scheduled work reads it.
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.settings.clock.now()
