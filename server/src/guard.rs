@@ -95,9 +95,9 @@ impl Guard {
     pub fn new(settings: &Settings, partners: Arc<PartnerKeys>) -> anyhow::Result<Self> {
         Ok(Self {
             clients: ClientRule::new(&settings.trusted_proxies)?,
-            sign: Limiter::new(settings.sign_limit()),
-            confirm: Limiter::new(settings.confirm_limit()),
-            sign_in: Limiter::new(settings.sign_in_limit()),
+            sign: Limiter::new(settings.sign_limit(), settings.clock.clone()),
+            confirm: Limiter::new(settings.confirm_limit(), settings.clock.clone()),
+            sign_in: Limiter::new(settings.sign_in_limit(), settings.clock.clone()),
             partners,
         })
     }
@@ -181,7 +181,8 @@ pub async fn guard(State(guard): State<Arc<Guard>>, mut request: Request, next: 
 }
 
 fn too_many(request: &Request, wait: Duration) -> Response {
-    let seconds = wait.as_secs().max(1);
+    // Rounded up: a client that waits as long as told is let through.
+    let seconds = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
     let retry_after = [(header::RETRY_AFTER, HeaderValue::from(seconds))];
     let path = request.uri().path();
     let wants_html = request
@@ -202,11 +203,11 @@ fn too_many(request: &Request, wait: Duration) -> Response {
         let page = app::refusals::busy_page(language, seconds, &back);
         return (StatusCode::TOO_MANY_REQUESTS, retry_after, Html(page)).into_response();
     }
-    // A server function called from the page's script: its error type as JSON. The sign,
-    // confirm and withdraw errors all write `TooMany` as the same JSON.
-    let error = app::server_fns::SignFormError::TooMany {
+    // A server function called from the page's script: its error type as JSON. Every
+    // form's error carries the same `Failure`, so this reads as any of them.
+    let error = app::server_fns::SignFormError::Failed(app::failure::Failure::TooMany {
         retry_after_secs: seconds,
-    };
+    });
     (StatusCode::TOO_MANY_REQUESTS, retry_after, Json(error)).into_response()
 }
 
