@@ -166,8 +166,8 @@ impl Mailer {
 
 /// A text part's body, encoded byte for byte as lettre's `Body::new` encodes it, in fewer
 /// instructions: lettre makes line ends CRLF by walking the text backwards a character
-/// at a time and inserting each `\r` on its own, 4% of a confirmation's instructions
-/// (callgrind, the receipt); here that is one pass forwards.
+/// at a time and inserting each `\r` on its own, 4% of a confirmation's work; here that
+/// is one pass forwards.
 fn body(text: &str) -> Body {
     // Chosen on the text as written, as lettre chooses (no SMTPUTF8: never 8bit).
     match Encoding::choose(text, false) {

@@ -65,7 +65,7 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
 /// writes `LIMIT ?` with 1 bound to it) to be prepared again whenever that parameter
 /// is bound, in case the value changes the plan; sqlx binds every parameter on every
 /// execution, so each such query was parsed and planned anew each time it ran, a
-/// quarter of a confirmation's instructions (callgrind; see BENCHMARKS.md). With the
+/// quarter of a confirmation's work (BENCHMARKS.md). With the
 /// guarantee the statements sqlx keeps prepared stay prepared. sqlx has no option for it.
 async fn stable_plans(conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
     let on = planner_stability(conn, 1).await?;
@@ -247,7 +247,7 @@ pub async fn begin_write_before_reads(db: &DatabaseConnection) -> Result<Option<
 
 /// The SQL of a statement run on every sign or confirmation, written by sea-query once for
 /// each database and kept: writing the token lookup anew (63 aliased columns) took a
-/// tenth of a confirmation's instructions (callgrind). Its text must depend on
+/// tenth of a confirmation's work. Its text must depend on
 /// the query's shape alone; each run binds its own values, given in the order the SQL
 /// takes them. Debug builds (the tests) write the query afresh on every run as well, and
 /// panic unless the kept SQL and the values given are exactly what sea-query wrote.
