@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    CampaignKind, CampaignStatus, Language, PledgeRule, PledgeState, PublicBreakdown,
-    SignatureStatus,
+    AnnouncementKind, CampaignKind, CampaignStatus, Language, PledgeRule, PledgeState,
+    PublicBreakdown, SignatureStatus, WithoutMemberCount,
 };
 
 /// A campaign in the list of open campaigns.
@@ -274,7 +274,7 @@ pub struct MemberCountEntry {
 pub struct LocalProgress {
     pub campaign_slug: String,
     pub campaign_title: String,
-    pub campaign_status: String,
+    pub campaign_status: CampaignStatus,
     /// Confirmed signatures (by mail and on paper).
     pub confirmed: u64,
     /// Of those, entered from paper.
@@ -352,8 +352,7 @@ pub struct AnnouncementLine {
     pub id: i64,
     /// "UTW Local 102 (Chicago, IL)", or None for the whole campaign.
     pub scope: Option<String>,
-    /// `reached` or `unmet`.
-    pub kind: String,
+    pub kind: AnnouncementKind,
     pub message: String,
     pub created_at: String,
     pub released_at: Option<String>,
@@ -387,7 +386,7 @@ pub struct CampaignDashboard {
 }
 
 /// A paper line whose address had already signed the campaign, waiting for an organizer.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CollisionLine {
     pub id: i64,
     pub given_name: String,
@@ -399,7 +398,7 @@ pub struct CollisionLine {
     pub entered_at: String,
     /// The local of the signature that had the address first.
     pub earlier_local: String,
-    pub earlier_status: String,
+    pub earlier_status: SignatureStatus,
     pub earlier_paper: bool,
 }
 
@@ -421,9 +420,9 @@ pub struct EditorText {
 pub struct CampaignEditor {
     pub is_new: bool,
     pub slug: String,
-    pub kind: String,
+    pub kind: CampaignKind,
     pub addressee: String,
-    pub status: String,
+    pub status: CampaignStatus,
     pub goal: Option<i64>,
     /// `YYYY-MM-DDTHH:MM`, UTC.
     pub opens_at: Option<String>,
@@ -431,7 +430,7 @@ pub struct CampaignEditor {
     /// Union slugs.
     pub sponsors: Vec<String>,
     pub allow_community: bool,
-    pub public_breakdown: String,
+    pub public_breakdown: PublicBreakdown,
     pub smallest_group: i32,
     /// Minutes between moves of the public breakdown.
     pub breakdown_every_minutes: i32,
@@ -458,8 +457,7 @@ pub struct PledgeForm {
     pub signers_in_all: String,
     pub locals_needed: String,
     pub verified_only: bool,
-    /// `count_only` or `not_eligible`.
-    pub without_member_count: String,
+    pub without_member_count: WithoutMemberCount,
     pub sealed_names: bool,
     pub auto_release: bool,
     pub reached_message: String,

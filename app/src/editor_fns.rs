@@ -142,7 +142,9 @@ pub async fn save_campaign(form: CampaignForm) -> Result<(), AccountFormError> {
                 .map_err(|_| bad(&format!("{what} is a whole number"))),
         }
     };
-    let pledge = if kind == "pledge" {
+    let pledge = if rollcall::domain::CampaignKind::parse(&kind)
+        == Some(rollcall::domain::CampaignKind::Pledge)
+    {
         Some(rollcall::organizing::import::PledgeFile {
             share_of_members: match share_of_members.trim().trim_end_matches('%') {
                 "" => None,

@@ -6,6 +6,7 @@ pub mod account_fns;
 pub mod charts;
 pub mod components;
 pub mod editor_fns;
+pub mod failure;
 pub mod pages;
 pub mod pledge_fns;
 #[cfg(feature = "ssr")]

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use crate::account_fns::AccountFormError;
 #[cfg(feature = "ssr")]
-use crate::account_fns::{caller, state, unexpected};
+use crate::account_fns::{UploadProblem, caller, state, unexpected};
 
 /// An organizer releases an announcement with the message pledgers will get.
 #[server(endpoint = "release_announcement")]
@@ -83,10 +83,18 @@ fn verify_error(err: rollcall::pledges::verifying::VerifyError) -> AccountFormEr
         VerifyError::Forbidden => AccountFormError::Forbidden,
         VerifyError::NotFound => AccountFormError::NotFound,
         VerifyError::Db(err) => unexpected(err),
-        err @ (VerifyError::BadLine(_)
-        | VerifyError::TooLong
-        | VerifyError::TooShort(_)
-        | VerifyError::NoAllowance) => AccountFormError::Unreadable(err.to_string()),
+        VerifyError::BadLine(line) => {
+            AccountFormError::Unreadable(UploadProblem::NotAnEmail { line })
+        }
+        VerifyError::TooLong => AccountFormError::Unreadable(UploadProblem::TooLong {
+            most: rollcall::pledges::verifying::MAX_MEMBERS,
+        }),
+        VerifyError::TooShort(least) => {
+            AccountFormError::Unreadable(UploadProblem::TooShort { least })
+        }
+        VerifyError::NoAllowance => AccountFormError::Unreadable(UploadProblem::NoAllowance {
+            per_day: rollcall::pledges::verifying::UPLOADS_PER_DAY,
+        }),
     }
 }
 

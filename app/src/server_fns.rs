@@ -2,11 +2,11 @@
 //! page can show. No business rules live here.
 
 use leptos::prelude::*;
-use leptos::server_fn::codec::JsonEncoding;
-use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use rollcall::domain::{FieldErrors, Language};
 use rollcall::views::{CampaignDetail, CampaignSummary, NamesPage, SignatureView};
 use serde::{Deserialize, Serialize};
+
+use crate::failure::{Failure, form_error};
 
 #[cfg(feature = "ssr")]
 use crate::state::{AppState, client_ip, request_language};
@@ -23,23 +23,15 @@ pub enum SignFormError {
     UnknownCampaign,
     #[error("this form was opened more than a day ago; please reload the page and sign again")]
     Stale,
-    #[error("too many attempts from your connection; please try again in {} minutes", retry_after_secs.div_ceil(60))]
-    TooMany { retry_after_secs: u64 },
-    #[error("something went wrong on our side")]
-    Unexpected,
-    #[error("the request could not be sent: {0}")]
-    Transport(ServerFnErrorErr),
+    #[error(transparent)]
+    Failed(Failure),
 }
 
-impl FromServerFnError for SignFormError {
-    type Encoder = JsonEncoding;
-    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        Self::Transport(value)
-    }
-}
+form_error!(SignFormError);
 
 #[cfg(feature = "ssr")]
-fn state() -> Result<AppState, ServerFnErrorErr> {
+fn state() -> Result<AppState, leptos::server_fn::error::ServerFnErrorErr> {
+    use leptos::server_fn::error::ServerFnErrorErr;
     use_context::<AppState>()
         .ok_or_else(|| ServerFnErrorErr::ServerError("application state missing".into()))
 }
@@ -65,7 +57,7 @@ pub async fn sign(
     use rollcall::domain::SignatureInput;
     use rollcall::signing::{SignContext, SignError};
 
-    let state = state().map_err(SignFormError::Transport)?;
+    let state = state().map_err(Failure::Transport)?;
     let now = chrono::Utc::now();
     let lang = if lang.is_empty() {
         request_language().code().to_owned()
@@ -102,8 +94,7 @@ pub async fn sign(
     let blocks = match state.blocks.current().await {
         Ok(blocks) => blocks,
         Err(err) => {
-            tracing::error!(error = ?err, "the block lists could not be read");
-            return Err(SignFormError::Unexpected);
+            return Err(SignFormError::unexpected(err));
         }
     };
     let ctx = SignContext {
@@ -123,10 +114,7 @@ pub async fn sign(
         Err(SignError::Invalid(errors)) => Err(SignFormError::Invalid(errors)),
         Err(SignError::NotOpen) => Err(SignFormError::NotOpen),
         Err(SignError::UnknownCampaign) => Err(SignFormError::UnknownCampaign),
-        Err(err @ SignError::Unexpected(_)) => {
-            tracing::error!(error = ?err, "signing failed");
-            Err(SignFormError::Unexpected)
-        }
+        Err(err @ SignError::Unexpected(_)) => Err(SignFormError::unexpected(err)),
     }
 }
 
@@ -138,20 +126,11 @@ pub enum ConfirmFormError {
     Unknown,
     #[error("this campaign has closed")]
     Closed { campaign_slug: String },
-    #[error("too many attempts from your connection; please try again in {} minutes", retry_after_secs.div_ceil(60))]
-    TooMany { retry_after_secs: u64 },
-    #[error("something went wrong on our side")]
-    Unexpected,
-    #[error("the request could not be sent: {0}")]
-    Transport(ServerFnErrorErr),
+    #[error(transparent)]
+    Failed(Failure),
 }
 
-impl FromServerFnError for ConfirmFormError {
-    type Encoder = JsonEncoding;
-    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        Self::Transport(value)
-    }
-}
+form_error!(ConfirmFormError);
 
 #[cfg(feature = "ssr")]
 impl From<rollcall::signing::confirming::ConfirmError> for ConfirmFormError {
@@ -160,10 +139,7 @@ impl From<rollcall::signing::confirming::ConfirmError> for ConfirmFormError {
         match err {
             ConfirmError::Unknown => Self::Unknown,
             ConfirmError::Closed { campaign_slug } => Self::Closed { campaign_slug },
-            err @ ConfirmError::Unexpected(_) => {
-                tracing::error!(error = ?err, "confirming failed");
-                Self::Unexpected
-            }
+            err @ ConfirmError::Unexpected(_) => Self::unexpected(err),
         }
     }
 }
@@ -171,7 +147,7 @@ impl From<rollcall::signing::confirming::ConfirmError> for ConfirmFormError {
 /// What the confirm page shows for a token (GET: changes nothing).
 #[server(endpoint = "confirmation")]
 pub async fn confirmation(token: String) -> Result<SignatureView, ConfirmFormError> {
-    let state = state().map_err(ConfirmFormError::Transport)?;
+    let state = state().map_err(Failure::Transport)?;
     Ok(
         rollcall::signing::confirming::confirmation_view(&state.db, &token, chrono::Utc::now())
             .await?,
@@ -182,7 +158,7 @@ pub async fn confirmation(token: String) -> Result<SignatureView, ConfirmFormErr
 /// "confirmed" page.
 #[server(endpoint = "confirm")]
 pub async fn confirm(token: String) -> Result<(), ConfirmFormError> {
-    let state = state().map_err(ConfirmFormError::Transport)?;
+    let state = state().map_err(Failure::Transport)?;
     let confirmed = rollcall::signing::confirming::confirm(
         &state.db,
         &token,
@@ -200,20 +176,11 @@ pub async fn confirm(token: String) -> Result<(), ConfirmFormError> {
 pub enum WithdrawFormError {
     #[error("this withdrawal link is not valid")]
     Unknown,
-    #[error("too many attempts from your connection; please try again in {} minutes", retry_after_secs.div_ceil(60))]
-    TooMany { retry_after_secs: u64 },
-    #[error("something went wrong on our side")]
-    Unexpected,
-    #[error("the request could not be sent: {0}")]
-    Transport(ServerFnErrorErr),
+    #[error(transparent)]
+    Failed(Failure),
 }
 
-impl FromServerFnError for WithdrawFormError {
-    type Encoder = JsonEncoding;
-    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        Self::Transport(value)
-    }
-}
+form_error!(WithdrawFormError);
 
 #[cfg(feature = "ssr")]
 impl From<rollcall::signing::withdrawing::WithdrawError> for WithdrawFormError {
@@ -221,10 +188,7 @@ impl From<rollcall::signing::withdrawing::WithdrawError> for WithdrawFormError {
         use rollcall::signing::withdrawing::WithdrawError;
         match err {
             WithdrawError::Unknown => Self::Unknown,
-            err @ WithdrawError::Unexpected(_) => {
-                tracing::error!(error = ?err, "withdrawing failed");
-                Self::Unexpected
-            }
+            err @ WithdrawError::Unexpected(_) => Self::unexpected(err),
         }
     }
 }
@@ -232,14 +196,14 @@ impl From<rollcall::signing::withdrawing::WithdrawError> for WithdrawFormError {
 /// What the withdraw page shows for a token (GET: changes nothing).
 #[server(endpoint = "withdrawal")]
 pub async fn withdrawal(token: String) -> Result<SignatureView, WithdrawFormError> {
-    let state = state().map_err(WithdrawFormError::Transport)?;
+    let state = state().map_err(Failure::Transport)?;
     Ok(rollcall::signing::withdrawing::withdrawal_view(&state.db, &token).await?)
 }
 
 /// The withdraw button: the signature stops counting.
 #[server(endpoint = "withdraw")]
 pub async fn withdraw(token: String) -> Result<(), WithdrawFormError> {
-    let state = state().map_err(WithdrawFormError::Transport)?;
+    let state = state().map_err(Failure::Transport)?;
     let withdrawn =
         rollcall::signing::withdrawing::withdraw(&state.db, &token, chrono::Utc::now()).await?;
     state.bells().apply(withdrawn.effects());

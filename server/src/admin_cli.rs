@@ -37,6 +37,8 @@ pub(super) async fn admin(
                 public_url,
                 now,
             )
+            .await?
+            .announce(db)
             .await?;
             println!(
                 "{email}: password reset; every session ended; a link to set a new one is mailed"

@@ -32,7 +32,7 @@ pub async fn invite(
     }: Invitation<'_>,
     public_url: &str,
     now: DateTime<Utc>,
-) -> Result<(), InviteError> {
+) -> Result<Effects, InviteError> {
     if !caller.is_admin() {
         return Err(InviteError::Forbidden);
     }
@@ -79,7 +79,7 @@ pub async fn invite(
     )
     .await?;
     txn.commit().await?;
-    Ok(())
+    Ok(Effects::none().mail())
 }
 
 #[derive(Debug, thiserror::Error)]

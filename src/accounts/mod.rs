@@ -26,6 +26,7 @@ use crate::audit::audit_entry;
 use crate::{
     domain::{AccountEmail, FieldProblem, Grant, Language, Password, Token, TotpCode},
     entities::{invitation, role_grant, session, user},
+    live::effects::Effects,
     mail,
     store::db,
 };

@@ -15,6 +15,7 @@ use crate::{
     audit::audit_with_reason,
     domain::{AccountEmail, Grant, Language, Token},
     entities::{invitation, role_grant, user},
+    live::effects::Effects,
     mail,
     store::db,
 };
@@ -183,7 +184,7 @@ pub async fn force_password_reset(
     why: Why<'_>,
     public_url: &str,
     now: DateTime<Utc>,
-) -> Result<(), RevokeError> {
+) -> Result<Effects, RevokeError> {
     why.check()?;
     let txn = db::begin_write(db).await?;
     let found = account(&txn, email).await?;
@@ -239,5 +240,5 @@ pub async fn force_password_reset(
     )
     .await?;
     txn.commit().await?;
-    Ok(())
+    Ok(Effects::none().mail())
 }

@@ -9,12 +9,26 @@ pub enum CodeError {
     NoSession,
     #[error("that code is not right; codes change every 30 seconds")]
     Wrong,
+    /// The code was wrong, and it was the one too many: the account is locked and its
+    /// owner has a mail on the way.
+    #[error("that code is not right; codes change every 30 seconds")]
+    WrongAndLocked,
     #[error("set up an authenticator app first")]
     NotEnrolled,
     #[error("the authenticator app is already set up")]
     AlreadyEnrolled,
     #[error(transparent)]
     Db(#[from] DbErr),
+}
+
+impl CodeError {
+    /// What must happen after the refusal: the lock's mail goes.
+    pub fn effects(&self) -> Effects {
+        match self {
+            CodeError::WrongAndLocked => Effects::none().mail(),
+            _ => Effects::none(),
+        }
+    }
 }
 
 pub(super) fn totp(secret_base32: &str, account: &str) -> Option<totp_rs::Totp> {
@@ -158,7 +172,8 @@ pub(crate) async fn count_code_attempt(
 }
 
 /// After a wrong code: the fifth in this session ends it, and the tenth within the hour
-/// locks the account, audited, with a mail to its owner, in one transaction.
+/// locks the account, audited, with a mail to its owner, in one transaction (and says so,
+/// so the caller rings the mail bell).
 pub(crate) async fn wrong_code(
     db: &DatabaseConnection,
     found: &session::Model,
@@ -166,7 +181,8 @@ pub(crate) async fn wrong_code(
     now: DateTime<Utc>,
 ) -> CodeError {
     match lock_after_wrong_code(db, found, account, now).await {
-        Ok(()) => CodeError::Wrong,
+        Ok(false) => CodeError::Wrong,
+        Ok(true) => CodeError::WrongAndLocked,
         Err(err) => CodeError::Db(err),
     }
 }
@@ -176,7 +192,7 @@ pub(super) async fn lock_after_wrong_code(
     found: &session::Model,
     account: &user::Model,
     now: DateTime<Utc>,
-) -> Result<(), DbErr> {
+) -> Result<bool, DbErr> {
     session::Entity::delete_many()
         .filter(session::Column::TokenHash.eq(found.token_hash.as_str()))
         .filter(session::Column::CodeFailures.gte(CODE_FAILURES_PER_SESSION))
@@ -196,7 +212,7 @@ pub(super) async fn lock_after_wrong_code(
         .exec(&txn)
         .await?;
     if locked.rows_affected != 1 {
-        return Ok(());
+        return Ok(false);
     }
     // The half-signed sessions go with it; those that gave a code stay theirs.
     session::Entity::delete_many()
@@ -219,7 +235,8 @@ pub(super) async fn lock_after_wrong_code(
         Language::default(),
     );
     mail::enqueue(&txn, draft, now).await?;
-    txn.commit().await
+    txn.commit().await?;
+    Ok(true)
 }
 
 pub(super) async fn upgrade_session(

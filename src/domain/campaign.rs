@@ -3,11 +3,23 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A closed set of states stored and sent as snake_case words.
+/// A closed set of states stored and sent as snake_case words: the same word in a
+/// database column (a sea-orm value type on the server), in JSON and in a form.
 macro_rules! word_enum {
+    ($(#[$meta:meta])* $name:ident default $default:ident { $($body:tt)* }) => {
+        word_enum! { $(#[$meta])* $name { $($body)* } }
+
+        impl Default for $name {
+            fn default() -> Self {
+                $name::$default
+            }
+        }
+    };
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $word:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "ssr", derive(sea_orm::DeriveValueType))]
+        #[cfg_attr(feature = "ssr", sea_orm(value_type = "String"))]
         #[serde(rename_all = "snake_case")]
         pub enum $name {
             $($variant),+
@@ -35,18 +47,39 @@ macro_rules! word_enum {
                 f.write_str(self.as_str())
             }
         }
+
+        impl std::str::FromStr for $name {
+            type Err = $crate::domain::campaign::UnknownWord;
+
+            fn from_str(word: &str) -> Result<Self, Self::Err> {
+                Self::parse(word).ok_or_else(|| $crate::domain::campaign::UnknownWord {
+                    of: stringify!($name),
+                    word: word.to_owned(),
+                })
+            }
+        }
     };
 }
 pub(crate) use word_enum;
 
-word_enum! {
-    /// A petition asks for something; a pledge commits its signers to act, such as to strike.
-    CampaignKind { Petition => "petition", Pledge => "pledge" }
+/// A stored or sent word that names none of a set's states.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{word:?} is not a {of}")]
+pub struct UnknownWord {
+    pub of: &'static str,
+    pub word: String,
 }
 
 word_enum! {
-    /// Only an open campaign takes signatures; a closed one still shows its tally.
-    CampaignStatus { Draft => "draft", Open => "open", Closed => "closed", Archived => "archived" }
+    /// A petition asks for something; a pledge commits its signers to act, such as to strike.
+    /// A new campaign is a petition until its organizer says otherwise.
+    CampaignKind default Petition { Petition => "petition", Pledge => "pledge" }
+}
+
+word_enum! {
+    /// Only an open campaign takes signatures; a closed one still shows its tally. A new
+    /// campaign starts in draft.
+    CampaignStatus default Draft { Draft => "draft", Open => "open", Closed => "closed", Archived => "archived" }
 }
 
 word_enum! {
@@ -60,8 +93,8 @@ word_enum! {
 }
 
 word_enum! {
-    /// How finely the public page breaks down the tally.
-    PublicBreakdown { TotalOnly => "total_only", ByUnion => "by_union", ByLocal => "by_local" }
+    /// How finely the public page breaks down the tally; by local unless said otherwise.
+    PublicBreakdown default ByLocal { TotalOnly => "total_only", ByUnion => "by_union", ByLocal => "by_local" }
 }
 
 /// The fraction of a membership that signed, when the membership is known.

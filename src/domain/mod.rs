@@ -27,7 +27,10 @@ pub use fields::{
     SignerEmail, SignerName,
 };
 pub use ids::{CampaignId, LocalId, UnionId, UserId};
-pub use pledge::{PledgeRule, PledgeState, WithoutMemberCount};
+pub use pledge::{
+    AnnouncementKind, CollisionResolution, PledgeRule, PledgeState, Verification,
+    WithoutMemberCount,
+};
 pub use privacy::{PrivacyChange, PrivacySettings, PrivacyWeakened, only_stricter};
 pub use signature::{
     Field, FieldError, FieldErrors, PaperInput, PaperSignature, SignatureInput, SignatureRequest,

@@ -8,7 +8,24 @@ use super::campaign::word_enum;
 
 word_enum! {
     /// How a pledge judges a local whose member count is unknown.
-    WithoutMemberCount { CountOnly => "count_only", NotEligible => "not_eligible" }
+    WithoutMemberCount default CountOnly { CountOnly => "count_only", NotEligible => "not_eligible" }
+}
+
+word_enum! {
+    /// An officer's verdict on whether a pledger is a member of their local, as stored
+    /// (no verdict yet: none).
+    Verification { Verified => "verified", NotMember => "not_member" }
+}
+
+word_enum! {
+    /// What becomes of a paper line whose address had signed before: kept, removed, or
+    /// removed by an organizer and leaving the counts at the campaign's next tick.
+    CollisionResolution { Kept => "kept", Removing => "removing", Removed => "removed" }
+}
+
+word_enum! {
+    /// What an announcement to pledgers says: a threshold reached, or a deadline unmet.
+    AnnouncementKind { Reached => "reached", Unmet => "unmet" }
 }
 
 word_enum! {
@@ -18,7 +35,7 @@ word_enum! {
 }
 
 /// A pledge campaign's threshold rule. Every condition that is set must hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PledgeRule {
     /// The share of a local's members who must pledge, in hundredths of a percent.
     pub share_needed_bp: Option<u32>,
@@ -31,19 +48,6 @@ pub struct PledgeRule {
     /// Count only pledges the local's officers verified as members.
     pub verified_only: bool,
     pub without_member_count: WithoutMemberCount,
-}
-
-impl Default for PledgeRule {
-    fn default() -> Self {
-        PledgeRule {
-            share_needed_bp: None,
-            per_local_needed: None,
-            total_needed: None,
-            locals_needed: None,
-            verified_only: false,
-            without_member_count: WithoutMemberCount::CountOnly,
-        }
-    }
 }
 
 /// Why a rule cannot be used.

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::AnnouncementKind;
+
 /// What pledgers are told when a local or the campaign reaches its threshold, or when the
 /// deadline passes unmet. Sent once released, in batches that move `cursor` forward in
 /// the same transaction as their mail, so a restart neither repeats nor skips anyone.
@@ -13,8 +15,7 @@ pub struct Model {
     pub local_id: Option<i64>,
     /// `campaign` or `local:ID`.
     pub scope_key: String,
-    /// `reached` or `unmet`.
-    pub kind: String,
+    pub kind: AnnouncementKind,
     pub message: String,
     pub created_at: DateTimeUtc,
     pub released_at: Option<DateTimeUtc>,

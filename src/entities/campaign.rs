@@ -1,6 +1,8 @@
 use sea_orm::entity::prelude::*;
 
-use crate::domain::{CampaignKind, PledgeRule, PledgeState, WithoutMemberCount};
+use crate::domain::{
+    CampaignKind, CampaignStatus, PledgeRule, PledgeState, PublicBreakdown, WithoutMemberCount,
+};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "campaigns")]
@@ -9,16 +11,13 @@ pub struct Model {
     pub id: i64,
     #[sea_orm(unique)]
     pub slug: String,
-    /// `petition` or `pledge`.
-    pub kind: String,
+    pub kind: CampaignKind,
     pub addressee: String,
-    /// `draft`, `open`, `closed` or `archived`.
-    pub status: String,
+    pub status: CampaignStatus,
     pub goal: Option<i64>,
     pub opens_at: Option<DateTimeUtc>,
     pub closes_at: Option<DateTimeUtc>,
-    /// `total_only`, `by_union` or `by_local`.
-    pub public_breakdown: String,
+    pub public_breakdown: PublicBreakdown,
     /// Locals with fewer signers than this are folded into "other" for the public.
     pub smallest_group: i32,
     /// How often the public's breakdown (groups, "other", community supporters) moves;
@@ -43,8 +42,8 @@ pub struct Model {
     pub locals_needed: Option<i32>,
     /// Count only pledges an officer verified as members.
     pub verified_only: bool,
-    /// `count_only` or `not_eligible`: how a local with no member count is judged.
-    pub without_member_count: String,
+    /// How a local with no member count is judged.
+    pub without_member_count: WithoutMemberCount,
     /// Nobody sees who pledged in a local until it reaches its threshold.
     pub sealed_names: bool,
     /// Announce a reached threshold without waiting for an organizer.
@@ -64,7 +63,7 @@ impl ActiveModelBehavior for ActiveModel {}
 
 /// Whether a campaign is a strike pledge (rather than a petition).
 pub fn is_pledge(campaign: &Model) -> bool {
-    campaign.kind == CampaignKind::Pledge.as_str()
+    campaign.kind == CampaignKind::Pledge
 }
 
 /// The threshold rule a campaign states (empty for a petition).
@@ -79,8 +78,7 @@ pub fn rule_of(campaign: &Model) -> PledgeRule {
         total_needed: campaign.total_needed.map(|n| u64::try_from(n).unwrap_or(0)),
         locals_needed: campaign.locals_needed.and_then(|n| u32::try_from(n).ok()),
         verified_only: campaign.verified_only,
-        without_member_count: WithoutMemberCount::parse(&campaign.without_member_count)
-            .unwrap_or(WithoutMemberCount::CountOnly),
+        without_member_count: campaign.without_member_count,
     }
 }
 

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::CollisionResolution;
+
 /// A paper line whose address had already signed the campaign: counted like any line
 /// until one of the campaign's organizers keeps or removes it.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -14,7 +16,7 @@ pub struct Model {
     pub entered_at: DateTimeUtc,
     pub resolved_at: Option<DateTimeUtc>,
     pub resolved_by: Option<String>,
-    pub resolution: Option<String>,
+    pub resolution: Option<CollisionResolution>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use crate::domain::{SignatureStatus, Verification};
+
 #[derive(Clone, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "signatures")]
 pub struct Model {
@@ -19,8 +21,7 @@ pub struct Model {
     /// The campaign text (and so the version) that was signed.
     pub text_id: i64,
     pub show_name: bool,
-    /// `pending`, `confirmed`, `invalidated` or `withdrawn`.
-    pub status: String,
+    pub status: SignatureStatus,
     pub confirm_token_hash: Option<String>,
     pub confirm_expires_at: Option<DateTimeUtc>,
     pub withdraw_token_hash: Option<String>,
@@ -32,8 +33,8 @@ pub struct Model {
     /// Entered from a paper sheet by this officer (as the audit log names them); such a
     /// signature is confirmed by their word, not by mail.
     pub attested_by: Option<String>,
-    /// `verified` or `not_member`, as an officer of the local judged it.
-    pub verification: Option<String>,
+    /// As an officer of the local judged it.
+    pub verification: Option<Verification>,
     pub verified_by: Option<String>,
     pub verified_at: Option<DateTimeUtc>,
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::{
-    domain::{CampaignKind, CampaignStatus, Language, clock::rfc3339, render_markdown},
+    domain::{CampaignStatus, Language, clock::rfc3339, render_markdown},
     entities::campaign::{self, is_pledge, rule_of},
     live::hub::TallyHub,
     store::{
@@ -25,7 +25,7 @@ pub async fn open_campaigns(
     language: Language,
 ) -> Result<Vec<CampaignSummary>, DbErr> {
     let campaigns = campaign::Entity::find()
-        .filter(campaign::Column::Status.eq(CampaignStatus::Open.as_str()))
+        .filter(campaign::Column::Status.eq(CampaignStatus::Open))
         .order_by_desc(campaign::Column::CreatedAt)
         .all(db)
         .await?;
@@ -37,7 +37,7 @@ pub async fn open_campaigns(
         let (tally, _) = hub.view(&campaign).await?;
         summaries.push(CampaignSummary {
             slug: campaign.slug,
-            kind: CampaignKind::parse(&campaign.kind).unwrap_or(CampaignKind::Petition),
+            kind: campaign.kind,
             title: text.title,
             summary: text.summary,
             addressee: campaign.addressee,
@@ -76,8 +76,8 @@ pub async fn campaign_detail(
     Ok(Some(CampaignDetail {
         url: format!("{}/c/{}", public_url.trim_end_matches('/'), campaign.slug),
         accepting: accepts_signatures(&campaign, now),
-        kind: CampaignKind::parse(&campaign.kind).unwrap_or(CampaignKind::Petition),
-        status: CampaignStatus::parse(&campaign.status).unwrap_or(CampaignStatus::Closed),
+        kind: campaign.kind,
+        status: campaign.status,
         languages: languages(db, campaign.id).await?,
         slug: campaign.slug,
         addressee: campaign.addressee,

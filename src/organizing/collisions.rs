@@ -15,9 +15,9 @@ use serde_json::json;
 use crate::{
     accounts::access::{self, Caller},
     audit::audit_entry,
-    domain::SignatureStatus,
     domain::clock::rfc3339,
     domain::{CampaignId, LocalId},
+    domain::{CollisionResolution, SignatureStatus},
     entities::{campaign, paper_collision, signature},
     live::effects::{Bells, Effects},
     pledges,
@@ -45,18 +45,14 @@ impl Resolution {
         }
     }
 
+    /// The word the audit log records.
     fn as_str(self) -> &'static str {
         match self {
-            Self::Keep => KEPT,
-            Self::Remove => REMOVED,
+            Self::Keep => "kept",
+            Self::Remove => "removed",
         }
     }
 }
-
-/// `resolution` as stored: kept, removed, or removed but not yet applied to the counts.
-const KEPT: &str = "kept";
-const REMOVED: &str = "removed";
-const REMOVING: &str = "removing";
 
 #[derive(Debug, thiserror::Error)]
 pub enum CollisionError {
@@ -141,7 +137,7 @@ pub async fn waiting(
             entered_by: row.entered_by,
             entered_at: rfc3339(row.entered_at),
             earlier_local: label(earlier.local_id),
-            earlier_status: earlier.status.clone(),
+            earlier_status: earlier.status,
             earlier_paper: earlier.attested_by.is_some(),
         });
     }
@@ -182,8 +178,8 @@ pub async fn resolve(
         .await?
         .ok_or(CollisionError::NotFound)?;
     let recorded = match resolution {
-        Resolution::Keep => KEPT,
-        Resolution::Remove => REMOVING,
+        Resolution::Keep => CollisionResolution::Kept,
+        Resolution::Remove => CollisionResolution::Removing,
     };
     let claimed = paper_collision::Entity::update_many()
         .col_expr(paper_collision::Column::ResolvedAt, Expr::value(now))
@@ -231,7 +227,7 @@ pub async fn apply_due(
     now: DateTime<Utc>,
 ) -> Result<Vec<Resolved>, DbErr> {
     let pending = paper_collision::Entity::find()
-        .filter(paper_collision::Column::Resolution.eq(REMOVING))
+        .filter(paper_collision::Column::Resolution.eq(CollisionResolution::Removing))
         .order_by_asc(paper_collision::Column::Id)
         .all(db)
         .await?;
@@ -249,9 +245,12 @@ pub async fn apply_due(
         }
         let txn = db::begin_write(db).await?;
         let claimed = paper_collision::Entity::update_many()
-            .col_expr(paper_collision::Column::Resolution, Expr::value(REMOVED))
+            .col_expr(
+                paper_collision::Column::Resolution,
+                Expr::value(CollisionResolution::Removed),
+            )
             .filter(paper_collision::Column::Id.eq(row.id))
-            .filter(paper_collision::Column::Resolution.eq(REMOVING))
+            .filter(paper_collision::Column::Resolution.eq(CollisionResolution::Removing))
             .exec(&txn)
             .await?;
         if claimed.rows_affected != 1 {
@@ -268,11 +267,11 @@ pub async fn apply_due(
         let changed = signature::Entity::update_many()
             .col_expr(
                 signature::Column::Status,
-                Expr::value(SignatureStatus::Invalidated.as_str()),
+                Expr::value(SignatureStatus::Invalidated),
             )
             .col_expr(signature::Column::InvalidatedAt, Expr::value(now))
             .filter(signature::Column::Id.eq(paper.id))
-            .filter(signature::Column::Status.eq(SignatureStatus::Confirmed.as_str()))
+            .filter(signature::Column::Status.eq(SignatureStatus::Confirmed))
             .exec(&txn)
             .await?;
         let delta = if changed.rows_affected == 1 {

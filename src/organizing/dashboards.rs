@@ -132,7 +132,7 @@ async fn local_progress(
         signature::Entity::find()
             .filter(signature::Column::CampaignId.eq(found.id))
             .filter(signature::Column::LocalId.eq(local_id))
-            .filter(signature::Column::Status.eq(SignatureStatus::Confirmed.as_str()))
+            .filter(signature::Column::Status.eq(SignatureStatus::Confirmed))
     };
     let counts = tally::counts(db, found.id).await?;
     let confirmed = counts.by_local.get(&local_id).copied().unwrap_or(0);
@@ -200,7 +200,7 @@ async fn local_progress(
     Ok(LocalProgress {
         campaign_slug: found.slug.clone(),
         campaign_title: title,
-        campaign_status: found.status.clone(),
+        campaign_status: found.status,
         confirmed,
         paper,
         share: share(
@@ -222,7 +222,7 @@ async fn local_progress(
 #[derive(FromQueryResult)]
 struct StatusRow {
     local_id: Option<i64>,
-    status: String,
+    status: SignatureStatus,
     paper: bool,
     count: i64,
 }
@@ -259,17 +259,16 @@ pub async fn campaign_dashboard(
     let mut status = StatusCounts::default();
     for row in rows.iter().filter(|r| scope.includes_local(r.local_id)) {
         let count = tally::non_negative(row.count);
-        match SignatureStatus::parse(&row.status) {
-            Some(SignatureStatus::Pending) => status.pending += count,
-            Some(SignatureStatus::Confirmed) => {
+        match row.status {
+            SignatureStatus::Pending => status.pending += count,
+            SignatureStatus::Confirmed => {
                 status.confirmed += count;
                 if row.paper {
                     status.paper += count;
                 }
             }
-            Some(SignatureStatus::Withdrawn) => status.withdrawn += count,
-            Some(SignatureStatus::Invalidated) => status.invalidated += count,
-            None => {}
+            SignatureStatus::Withdrawn => status.withdrawn += count,
+            SignatureStatus::Invalidated => status.invalidated += count,
         }
     }
     let counts = tally::counts(db, found.id).await?;

@@ -48,7 +48,7 @@ pub async fn save(
             Some(CampaignStatus::Closed) => 2,
             Some(CampaignStatus::Archived) => 3,
         };
-        let now_status = rank(CampaignStatus::parse(&found.status));
+        let now_status = rank(Some(found.status));
         let wanted = rank(file.status.as_deref().and_then(CampaignStatus::parse));
         if wanted < now_status {
             return Err(EditError::StatusBackwards);
@@ -86,10 +86,7 @@ pub async fn load(
         }
         return Ok(CampaignEditor {
             is_new: true,
-            kind: "petition".into(),
-            status: "draft".into(),
             allow_community: true,
-            public_breakdown: "by_local".into(),
             smallest_group: import::DEFAULT_SMALLEST_GROUP,
             breakdown_every_minutes: import::DEFAULT_BREAKDOWN_EVERY_MINUTES,
             default_language: "en".into(),
@@ -141,7 +138,7 @@ pub async fn load(
         signers_in_all: number(rule.total_needed),
         locals_needed: number(rule.locals_needed.map(u64::from)),
         verified_only: rule.verified_only,
-        without_member_count: rule.without_member_count.as_str().to_owned(),
+        without_member_count: rule.without_member_count,
         sealed_names: found.sealed_names,
         auto_release: found.auto_release,
         reached_message: found.reached_message.clone(),

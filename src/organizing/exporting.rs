@@ -252,7 +252,7 @@ fn rows_query(
             signature::Column::AttestedBy,
         ])
         .filter(signature::Column::CampaignId.eq(campaign_id))
-        .filter(signature::Column::Status.eq(SignatureStatus::Confirmed.as_str()));
+        .filter(signature::Column::Status.eq(SignatureStatus::Confirmed));
 
     // What the caller may see, narrowed by what they asked for.
     let mut locals: Option<BTreeSet<i64>> = match scope {

@@ -312,7 +312,7 @@ pub async fn save_campaign(
     let sealed_names = file.pledge.as_ref().is_some_and(|p| p.sealed_names);
     // The moment a pledge binds must be honest: its rule holds still once it is open.
     if let Some(found) = &existing
-        && found.status != CampaignStatus::Draft.as_str()
+        && found.status != CampaignStatus::Draft
         && crate::entities::campaign::rule_of(found) != rule
     {
         return Err(fail(
@@ -322,7 +322,7 @@ pub async fn save_campaign(
     // Once out of draft, people signed (or may at any moment) under these settings: they
     // only get stricter, and each stricter change is audited below.
     let privacy_changes = match &existing {
-        Some(found) if found.status != CampaignStatus::Draft.as_str() => only_stricter(
+        Some(found) if found.status != CampaignStatus::Draft => only_stricter(
             &privacy_of(found),
             &PrivacySettings {
                 smallest_group,
@@ -342,13 +342,13 @@ pub async fn save_campaign(
             ..Default::default()
         },
     };
-    active.kind = Set(kind.as_str().to_owned());
+    active.kind = Set(kind);
     active.addressee = Set(file.addressee.trim().to_owned());
-    active.status = Set(status.as_str().to_owned());
+    active.status = Set(status);
     active.goal = Set(file.goal.filter(|g| *g > 0));
     active.opens_at = Set(file.opens_at);
     active.closes_at = Set(file.closes_at);
-    active.public_breakdown = Set(breakdown.as_str().to_owned());
+    active.public_breakdown = Set(breakdown);
     active.smallest_group = Set(smallest_group);
     active.breakdown_every_minutes = Set(breakdown_every);
     active.allow_community = Set(file.allow_community);
@@ -488,8 +488,7 @@ pub async fn save_campaign(
 fn privacy_of(campaign: &campaign::Model) -> PrivacySettings {
     PrivacySettings {
         smallest_group: campaign.smallest_group,
-        public_breakdown: PublicBreakdown::parse(&campaign.public_breakdown)
-            .unwrap_or(PublicBreakdown::ByLocal),
+        public_breakdown: campaign.public_breakdown,
         retention_days: campaign.retention_days,
         sealed_names: campaign.sealed_names,
         breakdown_every_minutes: campaign.breakdown_every_minutes,

@@ -62,7 +62,7 @@ pub enum InvalidateError {
     Db(#[from] DbErr),
 }
 
-type Row = (Uuid, Option<i64>, String, String, Option<String>);
+type Row = (Uuid, Option<i64>, SignatureStatus, String, Option<String>);
 
 /// The live (pending or confirmed) signatures the filter matches.
 async fn matching(
@@ -80,10 +80,9 @@ async fn matching(
             signature::Column::Ip,
         ])
         .filter(signature::Column::CampaignId.eq(campaign_id))
-        .filter(signature::Column::Status.is_in([
-            SignatureStatus::Pending.as_str(),
-            SignatureStatus::Confirmed.as_str(),
-        ]));
+        .filter(
+            signature::Column::Status.is_in([SignatureStatus::Pending, SignatureStatus::Confirmed]),
+        );
     if let Some(since) = filter.since {
         query = query.filter(signature::Column::CreatedAt.gte(since));
     }
@@ -111,7 +110,7 @@ async fn matching(
 fn count(rows: &[Row]) -> Matched {
     let confirmed = rows
         .iter()
-        .filter(|r| r.2 == SignatureStatus::Confirmed.as_str())
+        .filter(|r| r.2 == SignatureStatus::Confirmed)
         .count() as u64;
     Matched {
         pending: rows.len() as u64 - confirmed,
@@ -180,7 +179,7 @@ pub async fn invalidate(
             let changed = signature::Entity::update_many()
                 .col_expr(
                     signature::Column::Status,
-                    Expr::value(SignatureStatus::Invalidated.as_str()),
+                    Expr::value(SignatureStatus::Invalidated),
                 )
                 .col_expr(signature::Column::InvalidatedAt, Expr::value(Some(now)))
                 .col_expr(

@@ -35,9 +35,12 @@ pub enum ModerationError {
     NotFound,
     #[error("say why: the reason is kept in the audit log")]
     NoReason,
-    /// Invalidating what is not counted, or restoring what is not invalidated.
-    #[error("that signature is {0} already")]
-    Unchanged(&'static str),
+    #[error("that signature is not counted already")]
+    NotCounted,
+    #[error("that signature is not invalidated")]
+    NotInvalidated,
+    #[error("that signature is being changed by someone else")]
+    ChangedMeanwhile,
     /// A signature invalidated before it was confirmed has no confirmation to restore.
     #[error("that signature was never confirmed; the signer can sign again")]
     NeverConfirmed,
@@ -104,25 +107,22 @@ pub async fn moderate(
                 .is_none_or(|local_id| !crate::pledges::is_sealed(&campaign, &directory, local_id))
         })
         .ok_or(ModerationError::NotFound)?;
-    let status = SignatureStatus::parse(&found.status);
-    let (to, delta) = match (action, status) {
-        (Action::Invalidate, Some(SignatureStatus::Confirmed)) => {
-            (SignatureStatus::Invalidated, -1)
-        }
-        (Action::Invalidate, Some(SignatureStatus::Pending)) => (SignatureStatus::Invalidated, 0),
-        (Action::Invalidate, _) => return Err(ModerationError::Unchanged("not counted")),
-        (Action::Restore, Some(SignatureStatus::Invalidated)) if found.confirmed_at.is_some() => {
+    let (to, delta) = match (action, found.status) {
+        (Action::Invalidate, SignatureStatus::Confirmed) => (SignatureStatus::Invalidated, -1),
+        (Action::Invalidate, SignatureStatus::Pending) => (SignatureStatus::Invalidated, 0),
+        (Action::Invalidate, _) => return Err(ModerationError::NotCounted),
+        (Action::Restore, SignatureStatus::Invalidated) if found.confirmed_at.is_some() => {
             (SignatureStatus::Confirmed, 1)
         }
-        (Action::Restore, Some(SignatureStatus::Invalidated)) => {
+        (Action::Restore, SignatureStatus::Invalidated) => {
             return Err(ModerationError::NeverConfirmed);
         }
-        (Action::Restore, _) => return Err(ModerationError::Unchanged("not invalidated")),
+        (Action::Restore, _) => return Err(ModerationError::NotInvalidated),
     };
     let invalidated_at = (to == SignatureStatus::Invalidated).then_some(now);
     // Conditional on the status read, so a confirmation in between is not lost.
     let changed = signature::Entity::update_many()
-        .col_expr(signature::Column::Status, Expr::value(to.as_str()))
+        .col_expr(signature::Column::Status, Expr::value(to))
         .col_expr(
             signature::Column::InvalidatedAt,
             Expr::value(invalidated_at),
@@ -132,11 +132,11 @@ pub async fn moderate(
             Expr::value(Option::<String>::None),
         )
         .filter(signature::Column::Id.eq(found.id))
-        .filter(signature::Column::Status.eq(found.status.as_str()))
+        .filter(signature::Column::Status.eq(found.status))
         .exec(&txn)
         .await?;
     if changed.rows_affected != 1 {
-        return Err(ModerationError::Unchanged("being changed by someone else"));
+        return Err(ModerationError::ChangedMeanwhile);
     }
     if delta != 0 {
         tally::add(&txn, campaign.id, found.local_id, found.id, delta).await?;

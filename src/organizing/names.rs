@@ -71,7 +71,7 @@ pub async fn public_names(
             signature::Column::ConfirmedAt,
         ])
         .filter(signature::Column::CampaignId.eq(campaign_id))
-        .filter(signature::Column::Status.eq(SignatureStatus::Confirmed.as_str()))
+        .filter(signature::Column::Status.eq(SignatureStatus::Confirmed))
         .filter(signature::Column::ShowName.eq(true))
         .filter(signature::Column::ConfirmedAt.is_not_null());
     // A sealed pledge names nobody in a local that has not reached its threshold, even

@@ -33,20 +33,7 @@ pub const BATCH: u64 = 200;
 /// The longest message an organizer may send.
 pub const MAX_MESSAGE: usize = 5_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AnnouncementKind {
-    Reached,
-    Unmet,
-}
-
-impl AnnouncementKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            AnnouncementKind::Reached => "reached",
-            AnnouncementKind::Unmet => "unmet",
-        }
-    }
-}
+pub use crate::domain::AnnouncementKind;
 
 fn scope_key(local_id: Option<i64>) -> String {
     local_id.map_or_else(|| "campaign".to_owned(), |id| format!("local:{id}"))
@@ -70,7 +57,7 @@ pub async fn open(
         campaign_id: Set(campaign.id),
         local_id: Set(local_id),
         scope_key: Set(scope_key(local_id)),
-        kind: Set(kind.as_str().to_owned()),
+        kind: Set(kind),
         message: Set(message.clone()),
         created_at: Set(now),
         released_at: Set(released.then_some(now)),
@@ -220,8 +207,8 @@ pub async fn send_step(
     else {
         return Ok(false);
     };
-    let news = match (found.kind.as_str(), found.local_id) {
-        ("unmet", _) => AnnouncementNews::Unmet,
+    let news = match (found.kind, found.local_id) {
+        (AnnouncementKind::Unmet, _) => AnnouncementNews::Unmet,
         (_, Some(_)) => AnnouncementNews::LocalReached,
         (_, None) => AnnouncementNews::CampaignReached,
     };
@@ -233,7 +220,7 @@ pub async fn send_step(
             signature::Column::Language,
         ])
         .filter(signature::Column::CampaignId.eq(campaign.id))
-        .filter(signature::Column::Status.eq(SignatureStatus::Confirmed.as_str()))
+        .filter(signature::Column::Status.eq(SignatureStatus::Confirmed))
         .filter(signature::Column::Email.ne(""))
         .order_by_asc(signature::Column::Id)
         .limit(batch);

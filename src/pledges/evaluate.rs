@@ -32,8 +32,8 @@ pub(super) async fn counted_in_local(
 pub(super) fn verified(campaign_id: i64) -> sea_orm::Select<signature::Entity> {
     signature::Entity::find()
         .filter(signature::Column::CampaignId.eq(campaign_id))
-        .filter(signature::Column::Status.eq(SignatureStatus::Confirmed.as_str()))
-        .filter(signature::Column::Verification.eq(VERIFIED))
+        .filter(signature::Column::Status.eq(SignatureStatus::Confirmed))
+        .filter(signature::Column::Verification.eq(Verification::Verified))
 }
 
 /// Every local's verified pledges.
@@ -266,11 +266,8 @@ pub async fn evaluate_all(db: &DatabaseConnection, now: DateTime<Utc>) -> Result
     let ids: Vec<i64> = campaign::Entity::find()
         .select_only()
         .column(campaign::Column::Id)
-        .filter(campaign::Column::Kind.eq(CampaignKind::Pledge.as_str()))
-        .filter(campaign::Column::Status.is_in([
-            CampaignStatus::Open.as_str(),
-            CampaignStatus::Closed.as_str(),
-        ]))
+        .filter(campaign::Column::Kind.eq(CampaignKind::Pledge))
+        .filter(campaign::Column::Status.is_in([CampaignStatus::Open, CampaignStatus::Closed]))
         .filter(campaign::Column::EndedAt.is_null())
         .into_tuple()
         .all(db)

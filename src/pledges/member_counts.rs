@@ -29,7 +29,7 @@ pub async fn propose_member_count(
     let unsettled: Vec<i64> = campaign::Entity::find()
         .select_only()
         .column(campaign::Column::Id)
-        .filter(campaign::Column::Kind.eq(CampaignKind::Pledge.as_str()))
+        .filter(campaign::Column::Kind.eq(CampaignKind::Pledge))
         .filter(campaign::Column::EndedAt.is_null())
         .into_tuple()
         .all(txn)

@@ -21,7 +21,7 @@ use serde_json::json;
 use crate::{
     accounts::access::{self, Caller},
     audit::audit_entry,
-    domain::{CampaignKind, CampaignStatus, PledgeRule, SignatureStatus},
+    domain::{CampaignKind, CampaignStatus, PledgeRule, SignatureStatus, Verification},
     entities::{
         campaign::{self, is_pledge, rule_of},
         campaign_local, local, local_tally, signature,
@@ -33,11 +33,6 @@ use crate::{
     views::LocalStanding,
 };
 
-/// The verdict an officer gives a pledge that counts toward a verified-only rule.
-pub const VERIFIED: &str = "verified";
-
-pub const NOT_MEMBER: &str = "not_member";
-
 /// Writes a rule into a campaign being saved.
 pub fn set_rule(active: &mut campaign::ActiveModel, rule: &PledgeRule) {
     let big = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
@@ -47,7 +42,7 @@ pub fn set_rule(active: &mut campaign::ActiveModel, rule: &PledgeRule) {
     active.total_needed = Set(rule.total_needed.map(big));
     active.locals_needed = Set(rule.locals_needed.map(small));
     active.verified_only = Set(rule.verified_only);
-    active.without_member_count = Set(rule.without_member_count.as_str().to_owned());
+    active.without_member_count = Set(rule.without_member_count);
 }
 
 /// Whether thresholds may still be crossed at `now`: while confirmations are accepted
@@ -58,7 +53,7 @@ fn still_counting(campaign: &campaign::Model, now: DateTime<Utc>) -> bool {
 
 /// Whether a pledge's locals are frozen: from the moment it opens.
 fn freezes(campaign: &campaign::Model) -> bool {
-    is_pledge(campaign) && campaign.status != CampaignStatus::Draft.as_str()
+    is_pledge(campaign) && campaign.status != CampaignStatus::Draft
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -185,22 +180,22 @@ pub async fn standings(
     }
     let rule = rule_of(campaign);
     let confirmed = &counts.by_local;
-    let verdicts: Vec<(Option<i64>, Option<String>, i64)> = signature::Entity::find()
+    let verdicts: Vec<(Option<i64>, Option<Verification>, i64)> = signature::Entity::find()
         .select_only()
         .column(signature::Column::LocalId)
         .column(signature::Column::Verification)
         .column_as(signature::Column::Id.count(), "count")
         .filter(signature::Column::CampaignId.eq(campaign.id))
-        .filter(signature::Column::Status.eq(SignatureStatus::Confirmed.as_str()))
+        .filter(signature::Column::Status.eq(SignatureStatus::Confirmed))
         .group_by(signature::Column::LocalId)
         .group_by(signature::Column::Verification)
         .into_tuple()
         .all(db)
         .await?;
-    let with = |local_id: i64, verdict: Option<&str>| {
+    let with = |local_id: i64, verdict: Option<Verification>| {
         verdicts
             .iter()
-            .filter(|(local, word, _)| *local == Some(local_id) && word.as_deref() == verdict)
+            .filter(|(local, found, _)| *local == Some(local_id) && *found == verdict)
             .map(|(_, _, count)| non_negative(*count))
             .sum::<u64>()
     };
@@ -210,7 +205,7 @@ pub async fn standings(
         .standing
         .iter()
         .map(|(&local_id, standing)| {
-            let verified = with(local_id, Some(VERIFIED));
+            let verified = with(local_id, Some(Verification::Verified));
             let counted = if rule.verified_only {
                 verified
             } else {

@@ -31,10 +31,10 @@ use crate::{
     accounts::access::{self, Caller},
     audit::audit_entry,
     domain::CampaignId,
-    domain::{CampaignKind, SignatureStatus, SignerEmail},
+    domain::{CampaignKind, SignatureStatus, SignerEmail, Verification},
     entities::{campaign, local, member_hash, member_list_batch, officer_allowance, signature},
     live::effects::Effects,
-    pledges::{self, NOT_MEMBER, VERIFIED},
+    pledges,
     store::campaigns,
     store::db,
     views::{QueueLine, VerificationQueue},
@@ -99,7 +99,7 @@ fn confirmed_in(campaign_id: i64, local_id: i64) -> sea_orm::Select<signature::E
     signature::Entity::find()
         .filter(signature::Column::CampaignId.eq(campaign_id))
         .filter(signature::Column::LocalId.eq(local_id))
-        .filter(signature::Column::Status.eq(SignatureStatus::Confirmed.as_str()))
+        .filter(signature::Column::Status.eq(SignatureStatus::Confirmed))
 }
 
 /// The pledges of `local_id` on `slug` that wait for a verdict, oldest first.
@@ -112,7 +112,7 @@ pub async fn queue(
     let campaign = pledge_for_officer(db, caller, slug, local_id).await?;
     let directory = campaigns::directory(db, &campaign).await?;
     let sealed = pledges::is_sealed(&campaign, &directory, local_id);
-    let count = |verdict: Option<&str>| {
+    let count = |verdict: Option<Verification>| {
         let query = confirmed_in(campaign.id, local_id);
         match verdict {
             Some(verdict) => query.filter(signature::Column::Verification.eq(verdict)),
@@ -145,8 +145,8 @@ pub async fn queue(
         campaign_slug: campaign.slug.clone(),
         local_id,
         confirmed: confirmed_in(campaign.id, local_id).count(db).await?,
-        verified: count(Some(VERIFIED)).count(db).await?,
-        not_members: count(Some(NOT_MEMBER)).count(db).await?,
+        verified: count(Some(Verification::Verified)).count(db).await?,
+        not_members: count(Some(Verification::NotMember)).count(db).await?,
         unreviewed: count(None).count(db).await?,
         sealed,
         lines,
@@ -188,7 +188,7 @@ pub async fn judge(
         .ok_or(VerifyError::NotFound)?;
     let found = signature::Entity::find_by_id(signature_id)
         .filter(signature::Column::CampaignId.eq(campaign.id))
-        .filter(signature::Column::Status.eq(SignatureStatus::Confirmed.as_str()))
+        .filter(signature::Column::Status.eq(SignatureStatus::Confirmed))
         .one(db)
         .await?
         .ok_or(VerifyError::NotFound)?;
@@ -201,8 +201,8 @@ pub async fn judge(
         return Err(VerifyError::NotFound);
     }
     let word = match verdict {
-        Verdict::Member => VERIFIED,
-        Verdict::NotMember => NOT_MEMBER,
+        Verdict::Member => Verification::Verified,
+        Verdict::NotMember => Verification::NotMember,
     };
     let txn = db::begin_write(db).await?;
     signature::Entity::update_many()
@@ -307,7 +307,7 @@ async fn take_upload(
 async fn sealed_pledges(db: &impl ConnectionTrait, local_id: i64) -> Result<Vec<i64>, DbErr> {
     let mut sealed = Vec::new();
     for pledge in campaign::Entity::find()
-        .filter(campaign::Column::Kind.eq(CampaignKind::Pledge.as_str()))
+        .filter(campaign::Column::Kind.eq(CampaignKind::Pledge))
         .filter(campaign::Column::SealedNames.eq(true))
         .all(db)
         .await?
@@ -343,7 +343,7 @@ async fn verify_matches(
             signature::Column::CanonicalEmail,
         ])
         .filter(signature::Column::LocalId.eq(local_id))
-        .filter(signature::Column::Status.eq(SignatureStatus::Confirmed.as_str()))
+        .filter(signature::Column::Status.eq(SignatureStatus::Confirmed))
         .filter(signature::Column::Verification.is_null())
         .filter(signature::Column::CampaignId.is_in(campaign_ids))
         .into_tuple()
@@ -356,7 +356,10 @@ async fn verify_matches(
         .collect();
     for ids in matched.chunks(500) {
         signature::Entity::update_many()
-            .col_expr(signature::Column::Verification, Expr::value(VERIFIED))
+            .col_expr(
+                signature::Column::Verification,
+                Expr::value(Verification::Verified),
+            )
             .col_expr(signature::Column::VerifiedBy, Expr::value(by))
             .col_expr(signature::Column::VerifiedAt, Expr::value(now))
             .filter(signature::Column::Id.is_in(ids.iter().map(|(id, _)| *id)))
@@ -420,7 +423,7 @@ pub async fn upload_member_list(
     let pledge_ids: Vec<i64> = campaign::Entity::find()
         .select_only()
         .column(campaign::Column::Id)
-        .filter(campaign::Column::Kind.eq(CampaignKind::Pledge.as_str()))
+        .filter(campaign::Column::Kind.eq(CampaignKind::Pledge))
         .into_tuple()
         .all(db)
         .await?;

@@ -70,7 +70,7 @@ pub async fn confirmation_view(
     now: DateTime<Utc>,
 ) -> Result<SignatureView, ConfirmError> {
     let found = find_by_token(db, TokenColumn::Confirm, token).await?;
-    if SignatureStatus::parse(&found.signature.status) != Some(SignatureStatus::Pending) {
+    if found.signature.status != SignatureStatus::Pending {
         return Err(ConfirmError::Unknown);
     }
     check_confirmable(&found.signature, &found.campaign, now)?;
@@ -140,7 +140,7 @@ pub async fn confirm(
     };
     // A confirmed signature found here was confirmed through another of its links:
     // this one is used up like the rest.
-    if SignatureStatus::parse(&found.signature.status) != Some(SignatureStatus::Pending) {
+    if found.signature.status != SignatureStatus::Pending {
         return Err(ConfirmError::Unknown);
     }
     check_confirmable(&found.signature, &found.campaign, now)?;
@@ -156,7 +156,7 @@ pub async fn confirm(
     let mut update = signature::Entity::update_many()
         .col_expr(
             signature::Column::Status,
-            Expr::value(SignatureStatus::Confirmed.as_str()),
+            Expr::value(SignatureStatus::Confirmed),
         )
         .col_expr(signature::Column::ConfirmedAt, Expr::value(now))
         .col_expr(
@@ -172,7 +172,7 @@ pub async fn confirm(
             Expr::value(None::<DateTime<Utc>>),
         )
         .filter(signature::Column::Id.eq(found.signature.id))
-        .filter(signature::Column::Status.eq(SignatureStatus::Pending.as_str()))
+        .filter(signature::Column::Status.eq(SignatureStatus::Pending))
         // The campaign may have closed while this waited for its turn to write: the row's
         // campaign, still taking confirmations. (EXISTS rather than an IN subquery, for
         // which SQLite fills a temporary table.)
@@ -195,9 +195,9 @@ pub async fn confirm(
         drop(txn);
         // Changed since it was read: confirmed by another press, closed, or gone.
         let now_found = find_by_token(db, TokenColumn::Confirm, token).await?;
-        return match SignatureStatus::parse(&now_found.signature.status) {
-            Some(SignatureStatus::Confirmed) => Ok(confirmed(false, false)),
-            Some(SignatureStatus::Pending) => {
+        return match now_found.signature.status {
+            SignatureStatus::Confirmed => Ok(confirmed(false, false)),
+            SignatureStatus::Pending => {
                 check_confirmable(&now_found.signature, &now_found.campaign, now)?;
                 // Closed when the write came, and open again since: a second press
                 // confirms it.
@@ -205,7 +205,7 @@ pub async fn confirm(
                     campaign_slug: now_found.campaign.slug,
                 })
             }
-            _ => Err(ConfirmError::Unknown),
+            SignatureStatus::Withdrawn | SignatureStatus::Invalidated => Err(ConfirmError::Unknown),
         };
     }
     let signature = &found.signature;
@@ -292,8 +292,8 @@ impl Quoted {
 const QUOTED_BYTES: u64 = 16 << 20;
 
 /// Each text version quoted once rather than on every confirmation: turning the Markdown
-/// into sanitised HTML took about half of a confirmation's instructions (callgrind, the
-/// demo joint statement's text). Kept by the version's SHA-256: a version never changes (an edit
+/// into sanitised HTML was about half of a confirmation's work (BENCHMARKS.md). Kept by
+/// the version's SHA-256: a version never changes (an edit
 /// makes a new one), and two databases in one process cannot mix theirs up. What is
 /// found is still compared with the text, so a row changed by hand is quoted as it
 /// reads, and kept so from then on.

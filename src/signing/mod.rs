@@ -150,11 +150,11 @@ pub async fn sign(
         .filter(signature::Column::CanonicalEmail.eq(canonical.as_str()))
         .one(&txn)
         .await?;
-    match existing.map(|signature| (SignatureStatus::parse(&signature.status), signature)) {
+    match existing.map(|signature| (signature.status, signature)) {
         // Signing again while pending: this request waits beside the first as a
         // candidate with its own link, so neither link shows or confirms what the other
         // request wrote, and a stranger's request cannot retire the worker's own link.
-        Some((Some(SignatureStatus::Pending), signature)) => {
+        Some((SignatureStatus::Pending, signature)) => {
             sign_candidate::Entity::delete_many()
                 .filter(sign_candidate::Column::SignatureId.eq(signature.id))
                 .filter(sign_candidate::Column::ConfirmExpiresAt.lte(ctx.now))
@@ -167,7 +167,7 @@ pub async fn sign(
         }
         // Signing again after withdrawing: a fresh link, and the newest details replace
         // the old ones (a withdrawn signature has no live confirmation link).
-        Some((Some(SignatureStatus::Withdrawn), signature)) => {
+        Some((SignatureStatus::Withdrawn, signature)) => {
             let mut row = new_signature(&request, &campaign, text.id, &token, ctx);
             row.id = Set(signature.id);
             row.created_at = Set(signature.created_at);
@@ -175,7 +175,7 @@ pub async fn sign(
             // made it pending, and this request changes nothing.
             let updated = signature::Entity::update(row)
                 .validate()?
-                .filter(signature::Column::Status.eq(SignatureStatus::Withdrawn.as_str()))
+                .filter(signature::Column::Status.eq(SignatureStatus::Withdrawn))
                 .exec_without_returning(&txn)
                 .await;
             match updated {
@@ -186,7 +186,7 @@ pub async fn sign(
                 Err(err) => return Err(err.into()),
             }
         }
-        Some((Some(SignatureStatus::Confirmed), _)) => {
+        Some((SignatureStatus::Confirmed, _)) => {
             let campaign_url = format!("{}/c/{}", ctx.public_url, campaign.slug);
             let draft = mail::already_signed(
                 request.email.as_str(),
@@ -198,7 +198,7 @@ pub async fn sign(
         }
         // An invalidated signature stays invalidated; the signer is told nothing new. A
         // row removed since the insert met it leaves nothing to do either.
-        Some((Some(SignatureStatus::Invalidated) | None, _)) | None => {}
+        Some((SignatureStatus::Invalidated, _)) | None => {}
     }
     txn.commit().await?;
     Ok(Effects::none().mail())
@@ -225,7 +225,7 @@ fn new_signature(
         language: Set(request.language.code().to_owned()),
         text_id: Set(text_id),
         show_name: Set(request.show_name),
-        status: Set(SignatureStatus::Pending.as_str().to_owned()),
+        status: Set(SignatureStatus::Pending),
         confirm_token_hash: Set(Some(token.hash().as_str().to_owned())),
         confirm_expires_at: Set(Some(ctx.now + ctx.confirm_ttl)),
         withdraw_token_hash: Set(None),

@@ -44,8 +44,9 @@ pub enum PaperError {
     NotSigning,
     #[error("this campaign is not taking signatures")]
     Closed,
-    #[error("the sheet could not be read: {0}")]
-    Unreadable(String),
+    /// Not CSV with the expected header (near this line, when known).
+    #[error("the sheet could not be read (line {line:?})")]
+    Unreadable { line: Option<u64> },
     #[error("the sheet has more than {MAX_LINES} lines")]
     TooLong,
     #[error("some lines need attention")]
@@ -94,7 +95,9 @@ pub fn read_sheet(text: &str) -> Result<Vec<PaperInput>, PaperError> {
         if lines.len() == MAX_LINES {
             return Err(PaperError::TooLong);
         }
-        lines.push(record.map_err(|err| PaperError::Unreadable(err.to_string()))?);
+        lines.push(record.map_err(|err| PaperError::Unreadable {
+            line: err.position().map(|at| at.line()),
+        })?);
     }
     Ok(lines)
 }
@@ -183,7 +186,7 @@ pub async fn enter(
             language: Set(campaign.default_language.clone()),
             text_id: Set(text.id),
             show_name: Set(false),
-            status: Set(SignatureStatus::Confirmed.as_str().to_owned()),
+            status: Set(SignatureStatus::Confirmed),
             confirm_token_hash: Set(None),
             confirm_expires_at: Set(None),
             withdraw_token_hash: Set(None),
@@ -194,7 +197,7 @@ pub async fn enter(
             ip: Set(None),
             attested_by: Set(Some(attested_by.clone())),
             // The officer who collected the sheet vouches for the signer's membership.
-            verification: Set(Some(crate::pledges::VERIFIED.to_owned())),
+            verification: Set(Some(crate::domain::Verification::Verified)),
             verified_by: Set(Some(attested_by.clone())),
             verified_at: Set(Some(now)),
         })

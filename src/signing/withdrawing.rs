@@ -81,11 +81,11 @@ pub async fn withdraw(
     let updated = signature::Entity::update_many()
         .col_expr(
             signature::Column::Status,
-            Expr::value(SignatureStatus::Withdrawn.as_str()),
+            Expr::value(SignatureStatus::Withdrawn),
         )
         .col_expr(signature::Column::WithdrawnAt, Expr::value(now))
         .filter(signature::Column::Id.eq(found.signature.id))
-        .filter(signature::Column::Status.eq(SignatureStatus::Confirmed.as_str()))
+        .filter(signature::Column::Status.eq(SignatureStatus::Confirmed))
         .exec(&txn)
         .await?;
     let newly_withdrawn = updated.rows_affected == 1;

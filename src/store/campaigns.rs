@@ -27,15 +27,15 @@ pub const CONFIRM_GRACE: Duration = Duration::hours(24);
 
 /// Whether a campaign takes new signatures at `now`.
 pub fn accepts_signatures(campaign: &campaign::Model, now: DateTime<Utc>) -> bool {
-    campaign.status == CampaignStatus::Open.as_str()
+    campaign.status == CampaignStatus::Open
         && campaign.opens_at.is_none_or(|opens| opens <= now)
         && campaign.closes_at.is_none_or(|closes| now < closes)
 }
 
 /// Whether a signature made while the campaign was open may be confirmed at `now`.
 pub fn accepts_confirmations(campaign: &campaign::Model, now: DateTime<Utc>) -> bool {
-    let closed_or_open = campaign.status == CampaignStatus::Open.as_str()
-        || campaign.status == CampaignStatus::Closed.as_str();
+    let closed_or_open =
+        campaign.status == CampaignStatus::Open || campaign.status == CampaignStatus::Closed;
     closed_or_open
         && campaign
             .closes_at
@@ -49,10 +49,7 @@ pub fn taking_confirmations(campaign_id: i64, now: DateTime<Utc>) -> SelectState
         .column(campaign::Column::Id)
         .from(campaign::Entity)
         .and_where(campaign::Column::Id.eq(campaign_id))
-        .and_where(campaign::Column::Status.is_in([
-            CampaignStatus::Open.as_str(),
-            CampaignStatus::Closed.as_str(),
-        ]))
+        .and_where(campaign::Column::Status.is_in([CampaignStatus::Open, CampaignStatus::Closed]))
         .cond_where(
             Condition::any()
                 .add(campaign::Column::ClosesAt.is_null())
@@ -349,7 +346,7 @@ fn local_may_sign_condition(campaign_id: Expr, local_id: i64) -> Condition {
 
 /// Whether the public may see a campaign: any but a draft.
 pub fn is_public(campaign: &campaign::Model) -> bool {
-    campaign.status != CampaignStatus::Draft.as_str()
+    campaign.status != CampaignStatus::Draft
 }
 
 /// Where each of a pledge's listed locals stands: pledges needed, when it reached, and
@@ -367,7 +364,7 @@ pub async fn standing(
             .select_only()
             .columns([signature::Column::LocalId, signature::Column::WithdrawnAt])
             .filter(signature::Column::CampaignId.eq(campaign.id))
-            .filter(signature::Column::Status.eq(SignatureStatus::Withdrawn.as_str()))
+            .filter(signature::Column::Status.eq(SignatureStatus::Withdrawn))
             .filter(signature::Column::WithdrawnAt.gt(first))
             .into_tuple()
             .all(db)

@@ -7,7 +7,7 @@ use sea_orm::{
 };
 
 use crate::{
-    domain::{SignatureStatus, Token},
+    domain::Token,
     entities::{campaign, campaign_text, local, sign_candidate, signature, union},
     store::db::WrittenOnce,
     views::SignatureView,
@@ -175,6 +175,6 @@ pub async fn signature_view(
         given_name: found.signature.given_name,
         family_name: found.signature.family_name,
         show_name: found.signature.show_name,
-        status: SignatureStatus::parse(&found.signature.status).unwrap_or(SignatureStatus::Pending),
+        status: found.signature.status,
     })
 }

@@ -55,8 +55,7 @@ pub async fn purge_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Pu
                 .equals((sign_candidate::Entity, sign_candidate::Column::SignatureId)),
         )
         .and_where(
-            Expr::col((signature::Entity, signature::Column::Status))
-                .ne(SignatureStatus::Pending.as_str()),
+            Expr::col((signature::Entity, signature::Column::Status)).ne(SignatureStatus::Pending),
         )
         .to_owned();
     sign_candidate::Entity::delete_many()
@@ -78,7 +77,7 @@ pub async fn purge_due(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<Pu
         ..Purged::default()
     };
     let due = campaign::Entity::find()
-        .filter(campaign::Column::Status.eq(CampaignStatus::Archived.as_str()))
+        .filter(campaign::Column::Status.eq(CampaignStatus::Archived))
         .filter(campaign::Column::PurgedAt.is_null())
         .all(db)
         .await?

@@ -38,7 +38,7 @@ async fn hourly(
         .column_as(Expr::cust(hour), "hour")
         .column_as(signature::Column::Id.count(), "count")
         .filter(signature::Column::CampaignId.eq(campaign_id))
-        .filter(signature::Column::Status.eq(SignatureStatus::Confirmed.as_str()))
+        .filter(signature::Column::Status.eq(SignatureStatus::Confirmed))
         .filter(signature::Column::ConfirmedAt.is_not_null())
         .group_by(Expr::cust(hour))
         .into_tuple()

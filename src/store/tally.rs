@@ -155,7 +155,7 @@ async fn counted(db: &impl ConnectionTrait, campaign_id: i64) -> Result<Counts, 
         .column(signature::Column::LocalId)
         .column_as(signature::Column::Id.count(), "count")
         .filter(signature::Column::CampaignId.eq(campaign_id))
-        .filter(signature::Column::Status.eq(SignatureStatus::Confirmed.as_str()))
+        .filter(signature::Column::Status.eq(SignatureStatus::Confirmed))
         .group_by(signature::Column::LocalId)
         .into_model::<Row>()
         .all(db)
@@ -265,8 +265,7 @@ pub struct Publication {
 impl Publication {
     pub fn of(campaign: &campaign::Model) -> Self {
         Self {
-            breakdown: PublicBreakdown::parse(&campaign.public_breakdown)
-                .unwrap_or(PublicBreakdown::TotalOnly),
+            breakdown: campaign.public_breakdown,
             smallest_group: Ord::max(u64::try_from(campaign.smallest_group).unwrap_or(1), 1),
             goal: campaign.goal.map(non_negative),
             state: crate::entities::campaign::state_of(campaign),

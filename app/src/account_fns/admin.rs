@@ -31,10 +31,8 @@ pub async fn invite(
     )
     .await
     {
-        Ok(()) => {
-            state
-                .bells()
-                .apply(rollcall::live::effects::Effects::none().mail());
+        Ok(effects) => {
+            state.bells().apply(effects);
             leptos_axum::redirect("/account?invited=1");
             Ok(())
         }
@@ -51,7 +49,7 @@ pub(super) fn locals_error(
     use rollcall::organizing::membership::ImportLocalsError;
     match err {
         ImportLocalsError::Forbidden => AccountFormError::Forbidden,
-        ImportLocalsError::Invalid(why) => AccountFormError::Unreadable(why),
+        ImportLocalsError::Invalid(why) => AccountFormError::Import(why),
         ImportLocalsError::Db(err) => unexpected(err),
     }
 }
@@ -129,7 +127,7 @@ pub(super) fn revoke_error(err: rollcall::accounts::revoking::RevokeError) -> Ac
         RevokeError::UnknownAccount(_) | RevokeError::NoSuchGrant | RevokeError::NoRole => {
             AccountFormError::NotFound
         }
-        err @ RevokeError::Unexplained => AccountFormError::Moderation(err.to_string()),
+        RevokeError::Unexplained => AccountFormError::Moderation(ModerationProblem::NoReason),
         RevokeError::Db(err) => unexpected(err),
     }
 }
@@ -145,7 +143,7 @@ pub async fn force_password_reset(email: String, reason: String) -> Result<(), A
         return Err(AccountFormError::Forbidden);
     }
     let by = caller.label();
-    rollcall::accounts::revoking::force_password_reset(
+    let effects = rollcall::accounts::revoking::force_password_reset(
         &state.db,
         &email,
         Why {
@@ -157,9 +155,7 @@ pub async fn force_password_reset(email: String, reason: String) -> Result<(), A
     )
     .await
     .map_err(revoke_error)?;
-    state
-        .bells()
-        .apply(rollcall::live::effects::Effects::none().mail());
+    state.bells().apply(effects);
     leptos_axum::redirect("/account?reset=1");
     Ok(())
 }

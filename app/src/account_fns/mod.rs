@@ -4,9 +4,9 @@
 //! share (the error, the caller, the cookie) lives here.
 
 use leptos::prelude::*;
-use leptos::server_fn::codec::JsonEncoding;
-use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
+
+use crate::failure::{Failure, form_error};
 
 #[cfg(feature = "ssr")]
 use crate::state::{AppState, clear_session_cookie, request_session_token, session_cookie};
@@ -34,8 +34,6 @@ pub enum AccountFormError {
     WeakPassword,
     #[error("that email address is not valid")]
     InvalidEmail,
-    #[error("too many attempts from your connection; please try again in {} minutes", retry_after_secs.div_ceil(60))]
-    TooMany { retry_after_secs: u64 },
     #[error("finish signing in with the code from your authenticator app")]
     SecondFactorNeeded,
     #[error("not found")]
@@ -44,38 +42,71 @@ pub enum AccountFormError {
     InvalidMemberCount,
     #[error("some lines need attention")]
     PaperLines(Vec<(usize, rollcall::domain::FieldErrors)>),
-    #[error("the sheet could not be read: {0}")]
-    Unreadable(String),
+    #[error("the upload was refused: {0:?}")]
+    Unreadable(UploadProblem),
+    /// A message made by an importer the command line shares (the locals file), in English.
+    #[error("{0}")]
+    Import(String),
     #[error("this local does not sign this campaign")]
     NotSigning,
     #[error("this campaign is not taking signatures")]
     Closed,
-    #[error("{0}")]
-    Moderation(String),
+    #[error("the signature was not changed: {0:?}")]
+    Moderation(ModerationProblem),
     #[error("{0}")]
     Campaign(String),
-    #[error("something went wrong on our side")]
-    Unexpected,
-    #[error("the request could not be sent: {0}")]
-    Transport(ServerFnErrorErr),
+    #[error(transparent)]
+    Failed(Failure),
 }
 
-impl FromServerFnError for AccountFormError {
-    type Encoder = JsonEncoding;
-    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        Self::Transport(value)
-    }
+form_error!(AccountFormError);
+
+/// Why a paper sheet or a member list was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UploadProblem {
+    /// Not CSV with the expected header (near this line, when known).
+    Csv {
+        line: Option<u64>,
+    },
+    /// A member list's line that is not an email address.
+    NotAnEmail {
+        line: usize,
+    },
+    TooLong {
+        most: usize,
+    },
+    /// A member list shorter than a quarter of the local's members (and never under ten).
+    TooShort {
+        least: usize,
+    },
+    /// An officer's member lists for the day are used up.
+    NoAllowance {
+        per_day: u32,
+    },
+}
+
+/// Why a moderation step, or an organizer's decision on a review, changed nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ModerationProblem {
+    /// The audit log keeps the reason; none was given.
+    NoReason,
+    NotCounted,
+    NotInvalidated,
+    /// Invalidated before it was confirmed: the signer can sign again.
+    NeverConfirmed,
+    ChangedMeanwhile,
+    /// Neither "keep" nor "remove".
+    NoDecision,
 }
 
 #[cfg(feature = "ssr")]
 pub(crate) fn state() -> Result<AppState, AccountFormError> {
-    use_context::<AppState>().ok_or(AccountFormError::Unexpected)
+    use_context::<AppState>().ok_or(AccountFormError::Failed(Failure::Unexpected))
 }
 
 #[cfg(feature = "ssr")]
 pub(crate) fn unexpected(err: impl std::fmt::Debug) -> AccountFormError {
-    tracing::error!(error = ?err, "an account action failed");
-    AccountFormError::Unexpected
+    AccountFormError::unexpected(err)
 }
 
 #[cfg(feature = "ssr")]
@@ -104,7 +135,7 @@ async fn signed_in_user(
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AccountCampaign {
     pub slug: String,
-    pub status: String,
+    pub status: rollcall::domain::CampaignStatus,
     /// "all signers", or the locals in scope.
     pub scope: String,
     pub confirmed: u64,

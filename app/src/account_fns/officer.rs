@@ -106,11 +106,7 @@ pub(super) async fn enter_lines(
         Err(PaperError::Forbidden) => Err(AccountFormError::Forbidden),
         Err(PaperError::NotSigning) => Err(AccountFormError::NotSigning),
         Err(PaperError::Closed) => Err(AccountFormError::Closed),
-        Err(PaperError::Unreadable(why)) => Err(AccountFormError::Unreadable(why)),
-        Err(PaperError::TooLong) => Err(AccountFormError::Unreadable(format!(
-            "a sheet has at most {} lines",
-            rollcall::signing::paper::MAX_LINES
-        ))),
+        Err(err @ (PaperError::Unreadable { .. } | PaperError::TooLong)) => Err(sheet_error(err)),
         Err(PaperError::Invalid(lines)) => Err(AccountFormError::PaperLines(lines)),
         Err(PaperError::Db(err)) => Err(unexpected(err)),
     }
@@ -146,9 +142,17 @@ pub async fn upload_paper(
     slug: String,
     sheet: String,
 ) -> Result<(), AccountFormError> {
-    let lines = rollcall::signing::paper::read_sheet(&sheet).map_err(|err| match err {
-        rollcall::signing::paper::PaperError::Unreadable(why) => AccountFormError::Unreadable(why),
-        other => AccountFormError::Unreadable(other.to_string()),
-    })?;
+    let lines = rollcall::signing::paper::read_sheet(&sheet).map_err(sheet_error)?;
     enter_lines(local_id, &slug, &lines).await
+}
+
+/// A sheet that could not be read, or is too long. (Reading a sheet fails no other way.)
+#[cfg(feature = "ssr")]
+fn sheet_error(err: rollcall::signing::paper::PaperError) -> AccountFormError {
+    use rollcall::signing::paper::{MAX_LINES, PaperError};
+    AccountFormError::Unreadable(match err {
+        PaperError::Unreadable { line } => UploadProblem::Csv { line },
+        PaperError::TooLong => UploadProblem::TooLong { most: MAX_LINES },
+        other => return unexpected(other),
+    })
 }

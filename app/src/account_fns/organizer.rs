@@ -27,7 +27,7 @@ pub async fn resolve_collision(
     let state = state()?;
     let caller = caller(&state).await?;
     let resolution = Resolution::parse(&decision)
-        .ok_or_else(|| AccountFormError::Moderation("keep or remove".into()))?;
+        .ok_or(AccountFormError::Moderation(ModerationProblem::NoDecision))?;
     match rollcall::organizing::collisions::resolve(
         &state.db,
         &caller,
@@ -85,11 +85,18 @@ pub async fn moderate(
             Err(AccountFormError::NotFound)
         }
         Err(ModerationError::Forbidden) => Err(AccountFormError::Forbidden),
-        Err(
-            err @ (ModerationError::NoReason
-            | ModerationError::Unchanged(_)
-            | ModerationError::NeverConfirmed),
-        ) => Err(AccountFormError::Moderation(err.to_string())),
+        Err(ModerationError::NoReason) => Err(moderation(ModerationProblem::NoReason)),
+        Err(ModerationError::NotCounted) => Err(moderation(ModerationProblem::NotCounted)),
+        Err(ModerationError::NotInvalidated) => Err(moderation(ModerationProblem::NotInvalidated)),
+        Err(ModerationError::NeverConfirmed) => Err(moderation(ModerationProblem::NeverConfirmed)),
+        Err(ModerationError::ChangedMeanwhile) => {
+            Err(moderation(ModerationProblem::ChangedMeanwhile))
+        }
         Err(ModerationError::Db(err)) => Err(unexpected(err)),
     }
+}
+
+#[cfg(feature = "ssr")]
+fn moderation(problem: ModerationProblem) -> AccountFormError {
+    AccountFormError::Moderation(problem)
 }

@@ -20,7 +20,7 @@ pub(super) fn code_error(err: rollcall::accounts::CodeError) -> AccountFormError
     use rollcall::accounts::CodeError;
     match err {
         CodeError::NoSession => AccountFormError::NotSignedIn,
-        CodeError::Wrong => AccountFormError::WrongCode,
+        CodeError::Wrong | CodeError::WrongAndLocked => AccountFormError::WrongCode,
         CodeError::NotEnrolled | CodeError::AlreadyEnrolled => AccountFormError::Forbidden,
         CodeError::Db(err) => unexpected(err),
     }
@@ -57,10 +57,8 @@ pub async fn check_code(code: String) -> Result<(), AccountFormError> {
         _ => return Err(AccountFormError::MalformedCode),
     };
     // A wrong code may have locked the account and written its owner a mail.
-    if checked.is_err() {
-        state
-            .bells()
-            .apply(rollcall::live::effects::Effects::none().mail());
+    if let Err(err) = &checked {
+        state.bells().apply(err.effects());
     }
     let token = checked.map_err(code_error)?;
     set_cookie(&session_cookie(token.as_str(), state.secure_cookies));

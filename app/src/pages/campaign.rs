@@ -8,6 +8,7 @@ use rollcall::views::CampaignDetail;
 use super::{NotFound, Unavailable};
 use crate::charts::{ByLocalChart, OverTimeChart};
 use crate::components::{BreakdownTable, FieldMessage, LiveTally, SignFormHelper, TallySummary};
+use crate::failure::Failure;
 use crate::reader_language;
 use crate::server_fns::{Sign, SignFormError, campaign, names};
 
@@ -414,12 +415,16 @@ fn sign_problem(err: &SignFormError, language: Language) -> String {
         SignFormError::NotOpen => td_string!(locale, sign.not_open).to_owned(),
         SignFormError::UnknownCampaign => td_string!(locale, sign.unknown_campaign).to_owned(),
         SignFormError::Stale => td_string!(locale, sign.stale).to_owned(),
-        SignFormError::TooMany { retry_after_secs } => {
+        SignFormError::Failed(Failure::TooMany { retry_after_secs }) => {
             let minutes = retry_after_secs.div_ceil(60);
             crate::td_count!(language, minutes, sign.too_many_single | too_many, minutes)
         }
-        SignFormError::Unexpected => td_string!(locale, sign.unexpected).to_owned(),
-        SignFormError::Transport(_) => td_string!(locale, sign.transport).to_owned(),
+        SignFormError::Failed(Failure::Unexpected) => {
+            td_string!(locale, sign.unexpected).to_owned()
+        }
+        SignFormError::Failed(Failure::Transport(_)) => {
+            td_string!(locale, sign.transport).to_owned()
+        }
     }
 }
 

@@ -5,6 +5,7 @@ use leptos_router::hooks::use_params_map;
 use rollcall::i18n::td_string;
 
 use super::set_status;
+use crate::failure::Failure;
 use crate::reader_language;
 use crate::server_fns::{Confirm, ConfirmFormError, confirmation};
 
@@ -22,7 +23,7 @@ fn problem(err: &ConfirmFormError) -> (&'static str, String, Option<String>) {
             td_string!(locale, confirm.closed).into(),
             Some(campaign_slug.clone()),
         ),
-        ConfirmFormError::TooMany { retry_after_secs } => (
+        ConfirmFormError::Failed(Failure::TooMany { retry_after_secs }) => (
             td_string!(locale, confirm.wait_heading),
             {
                 let minutes = retry_after_secs.div_ceil(60);
@@ -30,7 +31,7 @@ fn problem(err: &ConfirmFormError) -> (&'static str, String, Option<String>) {
             },
             None,
         ),
-        ConfirmFormError::Unexpected | ConfirmFormError::Transport(_) => (
+        ConfirmFormError::Failed(Failure::Unexpected | Failure::Transport(_)) => (
             td_string!(locale, confirm.failed_heading),
             td_string!(locale, confirm.failed).into(),
             None,
@@ -42,7 +43,7 @@ fn problem_view(err: ConfirmFormError) -> AnyView {
     set_status(match err {
         ConfirmFormError::Unknown => 404,
         ConfirmFormError::Closed { .. } => 410,
-        ConfirmFormError::TooMany { .. } => 429,
+        ConfirmFormError::Failed(Failure::TooMany { .. }) => 429,
         _ => 503,
     });
     let (heading, advice, slug) = problem(&err);

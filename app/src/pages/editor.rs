@@ -9,11 +9,20 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use super::account::{form_error, last_error, refused_view};
 use crate::editor_fns::{SaveCampaign, campaign_editor};
 use crate::reader_language;
+use rollcall::domain::{CampaignKind, CampaignStatus, PublicBreakdown, WithoutMemberCount};
 use rollcall::i18n::{Locale, td_string};
 use rollcall::views::EditorText;
 
-fn selected(value: &str, current: &str) -> bool {
-    value == current
+/// One `<option>` per state, its value the state's stored word.
+fn options<T: Copy + PartialEq + Send + Sync + 'static>(
+    choices: impl IntoIterator<Item = (T, &'static str)>,
+    current: T,
+    word: fn(T) -> &'static str,
+) -> impl IntoView {
+    choices
+        .into_iter()
+        .map(|(value, label)| view! { <option value=word(value) selected=value == current>{label}</option> })
+        .collect_view()
 }
 
 /// The title, summary and body of one language's text. `language` is "en" or "es".
@@ -76,23 +85,33 @@ pub fn CampaignEditorPage() -> impl IntoView {
                     };
                     let text = |language: &str| c.texts.iter().find(|t| t.language == language).cloned();
                     let (en, es) = (text("en"), text("es"));
-                    let statuses = [
-                        ("draft", td_string!(locale, editor.status_draft)),
-                        ("open", td_string!(locale, editor.status_open)),
-                        ("closed", td_string!(locale, editor.status_closed)),
-                        ("archived", td_string!(locale, editor.status_archived)),
-                    ]
-                    .map(|(value, label)| view! {
-                        <option value=value selected=selected(value, &c.status)>{label}</option>
-                    });
-                    let breakdowns = [
-                        ("total_only", td_string!(locale, editor.breakdown_total_only)),
-                        ("by_union", td_string!(locale, editor.breakdown_by_union)),
-                        ("by_local", td_string!(locale, editor.breakdown_by_local)),
-                    ]
-                    .map(|(value, label)| view! {
-                        <option value=value selected=selected(value, &c.public_breakdown)>{label}</option>
-                    });
+                    let kinds = options(
+                        [
+                            (CampaignKind::Petition, td_string!(locale, editor.kind_petition)),
+                            (CampaignKind::Pledge, td_string!(locale, editor.kind_pledge)),
+                        ],
+                        c.kind,
+                        CampaignKind::as_str,
+                    );
+                    let statuses = options(
+                        [
+                            (CampaignStatus::Draft, td_string!(locale, editor.status_draft)),
+                            (CampaignStatus::Open, td_string!(locale, editor.status_open)),
+                            (CampaignStatus::Closed, td_string!(locale, editor.status_closed)),
+                            (CampaignStatus::Archived, td_string!(locale, editor.status_archived)),
+                        ],
+                        c.status,
+                        CampaignStatus::as_str,
+                    );
+                    let breakdowns = options(
+                        [
+                            (PublicBreakdown::TotalOnly, td_string!(locale, editor.breakdown_total_only)),
+                            (PublicBreakdown::ByUnion, td_string!(locale, editor.breakdown_by_union)),
+                            (PublicBreakdown::ByLocal, td_string!(locale, editor.breakdown_by_local)),
+                        ],
+                        c.public_breakdown,
+                        PublicBreakdown::as_str,
+                    );
                     let unions = c.unions.iter().map(|(slug, name)| format!("{slug} ({name})")).collect::<Vec<_>>().join(", ");
                     let heading = if c.is_new {
                         td_string!(locale, editor.heading_new).to_owned()
@@ -112,10 +131,7 @@ pub fn CampaignEditorPage() -> impl IntoView {
                                 <label for="slug">{td_string!(locale, editor.slug)}</label>
                                 <input id="slug" name="form[slug]" value=c.slug.clone() readonly=!c.is_new required/>
                                 <label for="kind">{td_string!(locale, editor.kind)}</label>
-                                <select id="kind" name="form[kind]">
-                                    <option value="petition" selected=selected("petition", &c.kind)>{td_string!(locale, editor.kind_petition)}</option>
-                                    <option value="pledge" selected=selected("pledge", &c.kind)>{td_string!(locale, editor.kind_pledge)}</option>
-                                </select>
+                                <select id="kind" name="form[kind]">{kinds}</select>
                                 <label for="addressee">{td_string!(locale, editor.addressee)}</label>
                                 <input id="addressee" name="form[addressee]" value=c.addressee.clone() required/>
                                 <label for="status">{td_string!(locale, editor.status)}</label>
@@ -144,8 +160,8 @@ pub fn CampaignEditorPage() -> impl IntoView {
                                 <p class="hint" id="breakdown-every-hint">{td_string!(locale, editor.breakdown_every_hint)}</p>
                                 <label for="default-language">{td_string!(locale, editor.default_language)}</label>
                                 <select id="default-language" name="form[default_language]">
-                                    <option value="en" selected=selected("en", &c.default_language)>"English"</option>
-                                    <option value="es" selected=selected("es", &c.default_language)>"Español"</option>
+                                    <option value="en" selected=c.default_language == "en">"English"</option>
+                                    <option value="es" selected=c.default_language == "es">"Español"</option>
                                 </select>
                                 <label for="retention">{td_string!(locale, editor.retention)}</label>
                                 <input id="retention" name="form[retention_days]" inputmode="numeric" value=c.retention_days.to_string() aria-describedby="retention-hint"/>
@@ -168,7 +184,20 @@ pub fn CampaignEditorPage() -> impl IntoView {
 
 /// A pledge's threshold rule and announcements (ignored for a petition).
 fn pledge_fields(locale: Locale, p: rollcall::views::PledgeForm) -> impl IntoView {
-    let not_eligible = p.without_member_count == "not_eligible";
+    let fallbacks = options(
+        [
+            (
+                WithoutMemberCount::CountOnly,
+                td_string!(locale, editor.count_only),
+            ),
+            (
+                WithoutMemberCount::NotEligible,
+                td_string!(locale, editor.not_eligible),
+            ),
+        ],
+        p.without_member_count,
+        WithoutMemberCount::as_str,
+    );
     view! {
         <fieldset class="pledge-rule">
             <legend>{td_string!(locale, editor.pledge_legend)}</legend>
@@ -182,10 +211,7 @@ fn pledge_fields(locale: Locale, p: rollcall::views::PledgeForm) -> impl IntoVie
             <label for="locals-needed">{td_string!(locale, editor.locals_needed)}</label>
             <input id="locals-needed" name="form[locals_needed]" inputmode="numeric" value=p.locals_needed.clone()/>
             <label for="fallback">{td_string!(locale, editor.without_member_count)}</label>
-            <select id="fallback" name="form[without_member_count]">
-                <option value="count_only" selected=!not_eligible>{td_string!(locale, editor.count_only)}</option>
-                <option value="not_eligible" selected=not_eligible>{td_string!(locale, editor.not_eligible)}</option>
-            </select>
+            <select id="fallback" name="form[without_member_count]">{fallbacks}</select>
             <div class="checkbox">
                 <input id="verified-only" name="form[verified_only]" type="checkbox" value="on" checked=p.verified_only/>
                 <label for="verified-only">{td_string!(locale, editor.verified_only)}</label>

@@ -167,9 +167,11 @@ both_databases! {
             tokio::spawn(async move { accounts::verify_code(&db, &token, &wrong, Utc::now()).await })
         });
         let answers = futures::future::join_all(guesses).await;
-        let checked = answers.iter().filter(|a| matches!(a, Ok(Err(CodeError::Wrong)))).count();
+        let checked = answers.iter().filter(|a| matches!(a, Ok(Err(CodeError::Wrong | CodeError::WrongAndLocked)))).count();
         assert!(checked <= 10, "{checked} codes were checked; ten at most may be");
-        assert!(answers.iter().all(|a| matches!(a, Ok(Err(CodeError::Wrong | CodeError::NoSession)))));
+        assert!(answers.iter().all(|a| matches!(a, Ok(Err(CodeError::Wrong | CodeError::WrongAndLocked | CodeError::NoSession)))));
+        let locking: Vec<_> = answers.iter().filter(|a| matches!(a, Ok(Err(CodeError::WrongAndLocked)))).collect();
+        assert_eq!(locking.len(), 1, "one answer says it locked, and so rings for the mail");
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'user.lock_wrong_codes'").await, 1, "locked once");
         assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE kind = 'account_locked'").await, 1, "one mail");
         assert_eq!(app.count("SELECT COUNT(*) FROM sessions WHERE second_factor = false").await, 0);

@@ -85,7 +85,7 @@ pub async fn seed(
         language: Set("en".to_owned()),
         text_id: Set(text.id),
         show_name: Set(false),
-        status: Set(status.to_owned()),
+        status: Set(status.parse().expect("a signature status")),
         confirm_token_hash: Set(None),
         confirm_expires_at: Set(None),
         withdraw_token_hash: Set(None),
@@ -254,6 +254,27 @@ pub fn location(response: &reqwest::Response) -> String {
 /// variant (`Forbidden`, `Unreadable`, ...), so a test asserts the reason, not only that
 /// there was one.
 pub fn refusal(location: &str) -> String {
+    // The refusal's own name; for the failures every form shares, the failure's.
+    fn name(value: serde_json::Value) -> Option<String> {
+        match value {
+            serde_json::Value::String(name) => Some(name),
+            serde_json::Value::Object(map) => {
+                let (key, inner) = map.into_iter().next()?;
+                if key == "Failed" {
+                    name(inner)
+                } else {
+                    Some(key)
+                }
+            }
+            _ => None,
+        }
+    }
+    let error = refused_with(location);
+    name(error.clone()).unwrap_or_else(|| error.to_string())
+}
+
+/// The whole error a refused form's redirect carries, as JSON: the refusal and its details.
+pub fn refused_with(location: &str) -> serde_json::Value {
     let url = reqwest::Url::parse("http://rollcall.test/")
         .and_then(|base| base.join(location))
         .unwrap_or_else(|_| panic!("a location: {location}"));
@@ -270,11 +291,7 @@ pub fn refusal(location: &str) -> String {
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
         .unwrap_or(error);
-    match serde_json::from_str::<serde_json::Value>(&error) {
-        Ok(serde_json::Value::String(name)) => name,
-        Ok(serde_json::Value::Object(map)) => map.keys().next().cloned().unwrap_or_default(),
-        _ => error,
-    }
+    serde_json::from_str(&error).unwrap_or(serde_json::Value::String(error))
 }
 
 /// The code an authenticator app shows for `secret` at `at` (seconds since 1970).

@@ -286,7 +286,7 @@ both_databases! {
         assert_eq!(page(&app, "/admin/locals", &officer).await.0, 403);
         // A malformed sheet changes nothing and says why.
         let response = post_form(&app, "import_locals", Some(&admin), &[("sheet", "union_slug,local\nnnu\n")]).await;
-        assert_eq!(crate::accounts::refusal(&location(&response)), "Unreadable");
+        assert_eq!(crate::accounts::refusal(&location(&response)), "Import");
         assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'locals.import'").await, 1);
         app.finish().await;
     }

@@ -244,7 +244,7 @@ both_databases! {
 
         // A quarter of 400 members is 100: ninety-nine addresses are refused.
         app.exec(&format!("UPDATE locals SET member_count = 400 WHERE id = {}", f.local_a)).await;
-        assert_eq!(crate::accounts::refusal(&upload(&app, &officer, f.local_a, &made_up("m", 99)).await), "Unreadable");
+        assert_eq!(crate::accounts::refused_with(&upload(&app, &officer, f.local_a, &made_up("m", 99)).await), serde_json::json!({"Unreadable": {"TooShort": {"least": 100}}}));
         assert_eq!(hashes().await, 0, "a refused list changes nothing");
         // Never fewer than ten, with or without a member count.
         app.exec(&format!("UPDATE locals SET member_count = 8 WHERE id = {}", f.local_a)).await;
@@ -259,7 +259,7 @@ both_databases! {
             assert_eq!(upload(&app, &officer, f.local_a, &made_up(&format!("day{n}-"), 10 + n)).await, format!("/local/{}?members={}", f.local_a, 10 + n));
         }
         let sixth = upload(&app, &officer, f.local_a, &made_up("six", 20)).await;
-        assert_eq!(crate::accounts::refusal(&sixth), "Unreadable", "{sixth}");
+        assert_eq!(crate::accounts::refused_with(&sixth), serde_json::json!({"Unreadable": {"NoAllowance": {"per_day": 5}}}), "{sixth}");
         assert_eq!(hashes().await, 14);
         // The allowance is the officer's, kept in the database; another officer has theirs.
         assert_eq!(app.count("SELECT CAST(SUM(count) AS BIGINT) FROM officer_allowances").await, 5);

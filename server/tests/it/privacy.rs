@@ -37,7 +37,7 @@ async fn privacy_of(app: &TestApp) -> (i64, String, i64) {
         .unwrap();
     (
         campaign.smallest_group.into(),
-        campaign.public_breakdown,
+        campaign.public_breakdown.to_string(),
         campaign.retention_days.into(),
     )
 }

@@ -127,7 +127,7 @@ pub fn CampaignDashboardPage() -> impl IntoView {
                             {released.then(|| view! { <p class="notice-ok" role="status" data-testid="released">{td_string!(locale, dashboard.released_notice)}</p> })}
                             {form_error(release_error.clone())}
                             <ul class="announcements">{details.announcements.into_iter().map(|a| {
-                                let what = if a.kind == "unmet" {
+                                let what = if a.kind == AnnouncementKind::Unmet {
                                     td_string!(locale, dashboard.announcement_unmet)
                                 } else {
                                     td_string!(locale, dashboard.announcement_reached)
@@ -186,7 +186,12 @@ pub fn CampaignDashboardPage() -> impl IntoView {
                                     locale,
                                     dashboard.review_earlier,
                                     local = c.earlier_local.clone(),
-                                    status = c.earlier_status.clone()
+                                    status = match c.earlier_status {
+                                        SignatureStatus::Pending => td_string!(locale, dashboard.pending),
+                                        SignatureStatus::Confirmed => td_string!(locale, dashboard.confirmed),
+                                        SignatureStatus::Withdrawn => td_string!(locale, dashboard.withdrawn),
+                                        SignatureStatus::Invalidated => td_string!(locale, dashboard.invalidated),
+                                    }
                                 )
                                 .to_string();
                                 view! {

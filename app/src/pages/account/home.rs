@@ -51,7 +51,7 @@ pub fn AccountPage() -> impl IntoView {
                         view! {
                             <tr data-testid=format!("campaign-{}", c.slug)>
                                 <td><a href=format!("/account/c/{}", c.slug)>{c.slug.clone()}</a></td>
-                                <td>{status_text(&c.status, language)}</td>
+                                <td>{status_text(c.status, language)}</td>
                                 <td>{c.scope}</td>
                                 <td class="number">{format_count(c.confirmed, language)}</td>
                                 <td>

@@ -81,7 +81,7 @@ pub fn LocalPage() -> impl IntoView {
                         </tr>
                     }).collect_view();
                     let slugs: Vec<(String, String)> = details.campaigns.iter()
-                        .filter(|c| c.campaign_status == "open")
+                        .filter(|c| c.campaign_status == CampaignStatus::Open)
                         .map(|c| (c.campaign_slug.clone(), c.campaign_title.clone()))
                         .collect();
                     let campaign_options = || slugs.iter().map(|(slug, title)| view! {

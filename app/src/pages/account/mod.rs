@@ -5,27 +5,28 @@ use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use leptos_router::hooks::use_params_map;
 
-use rollcall::domain::Language;
+use rollcall::domain::{AnnouncementKind, CampaignStatus, Language, SignatureStatus};
 use rollcall::i18n::td_string;
 
 use super::set_status;
 use crate::account_fns::{
     AcceptInvitation, AccountFormError, ChangePassword, CheckCode, Enrol, ForcePasswordReset,
-    Invite, RevokeGrant, SignIn, SignOut, SignOutEverywhere, account, enrolment, invitation,
+    Invite, ModerationProblem, RevokeGrant, SignIn, SignOut, SignOutEverywhere, UploadProblem,
+    account, enrolment, invitation,
 };
 use crate::components::{format_count, format_date, format_instant};
+use crate::failure::Failure;
 use crate::reader_language;
 
 /// The message a failed step shows, tied to the form by `aria-describedby`.
 pub(super) fn form_error(err: Option<AccountFormError>) -> impl IntoView {
     let language = reader_language();
     err.map(|err| {
-        // A message made on the server is in English: say so to screen readers.
+        // A message made by an importer the command line shares is in English: say so
+        // to screen readers.
         let made_in_english = matches!(
             err,
-            AccountFormError::Unreadable(_)
-                | AccountFormError::Moderation(_)
-                | AccountFormError::Campaign(_)
+            AccountFormError::Import(_) | AccountFormError::Campaign(_)
         );
         view! {
             <p class="form-error" id="form-error" role="alert" data-testid="form-error"
@@ -34,8 +35,8 @@ pub(super) fn form_error(err: Option<AccountFormError>) -> impl IntoView {
     })
 }
 
-/// A failed step in the reader's words. Only the refusals that carry a message made on
-/// the server (an unreadable sheet, a moderation or campaign edit refused) show that
+/// A failed step in the reader's words. Only the refusals that carry a message made by
+/// an importer the command line shares (a locals file, a campaign's settings) show that
 /// message as it came, in English.
 fn error_text(err: &AccountFormError, language: Language) -> String {
     use AccountFormError as E;
@@ -57,7 +58,7 @@ fn error_text(err: &AccountFormError, language: Language) -> String {
         E::InvitationUnknown => td_string!(locale, account.invitation_unknown).to_owned(),
         E::InvitationExpired => td_string!(locale, account.invitation_expired).to_owned(),
         E::WeakPassword => td_string!(locale, account.weak_password).to_owned(),
-        E::TooMany { retry_after_secs } => {
+        E::Failed(Failure::TooMany { retry_after_secs }) => {
             let (n, minutes) = wait(retry_after_secs);
             crate::td_count!(language, n, account.too_many_single | too_many, minutes)
         }
@@ -69,10 +70,70 @@ fn error_text(err: &AccountFormError, language: Language) -> String {
         E::PaperLines(_) => td_string!(locale, dashboard.paper_lines).to_owned(),
         E::NotSigning => td_string!(locale, dashboard.not_signing).to_owned(),
         E::Closed => td_string!(locale, dashboard.closed).to_owned(),
-        E::Unexpected => td_string!(locale, dashboard.unexpected).to_owned(),
-        E::Transport(_) => td_string!(locale, dashboard.transport).to_owned(),
-        // Messages made on the server, in English.
-        E::Unreadable(_) | E::Moderation(_) | E::Campaign(_) => err.to_string(),
+        E::Failed(Failure::Unexpected) => td_string!(locale, dashboard.unexpected).to_owned(),
+        E::Failed(Failure::Transport(_)) => td_string!(locale, dashboard.transport).to_owned(),
+        E::Unreadable(problem) => upload_text(*problem, language),
+        E::Moderation(problem) => match problem {
+            ModerationProblem::NoReason => td_string!(locale, dashboard.moderation_no_reason),
+            ModerationProblem::NotCounted => {
+                td_string!(locale, dashboard.moderation_not_counted)
+            }
+            ModerationProblem::NotInvalidated => {
+                td_string!(locale, dashboard.moderation_not_invalidated)
+            }
+            ModerationProblem::NeverConfirmed => {
+                td_string!(locale, dashboard.moderation_never_confirmed)
+            }
+            ModerationProblem::ChangedMeanwhile => {
+                td_string!(locale, dashboard.moderation_changed_meanwhile)
+            }
+            ModerationProblem::NoDecision => {
+                td_string!(locale, dashboard.moderation_no_decision)
+            }
+        }
+        .to_owned(),
+        // Messages made by the importers the command line shares, in English.
+        E::Import(_) | E::Campaign(_) => err.to_string(),
+    }
+}
+
+/// Why an upload was refused, in the reader's words.
+fn upload_text(problem: UploadProblem, language: Language) -> String {
+    let locale = language.locale();
+    match problem {
+        UploadProblem::Csv { line: Some(line) } => td_string!(
+            locale,
+            dashboard.upload_unreadable_at,
+            line = format_count(line, language)
+        )
+        .to_string(),
+        UploadProblem::Csv { line: None } => {
+            td_string!(locale, dashboard.upload_unreadable).to_owned()
+        }
+        UploadProblem::NotAnEmail { line } => td_string!(
+            locale,
+            dashboard.upload_not_an_email,
+            line = format_count(line as u64, language)
+        )
+        .to_string(),
+        UploadProblem::TooLong { most } => td_string!(
+            locale,
+            dashboard.upload_too_long,
+            most = format_count(most as u64, language)
+        )
+        .to_string(),
+        UploadProblem::TooShort { least } => td_string!(
+            locale,
+            dashboard.upload_too_short,
+            least = format_count(least as u64, language)
+        )
+        .to_string(),
+        UploadProblem::NoAllowance { per_day } => td_string!(
+            locale,
+            dashboard.upload_no_allowance,
+            per_day = format_count(u64::from(per_day), language)
+        )
+        .to_string(),
     }
 }
 
@@ -102,14 +163,13 @@ fn signed_out_view() -> AnyView {
     .into_any()
 }
 
-fn status_text(status: &str, language: Language) -> String {
+fn status_text(status: CampaignStatus, language: Language) -> String {
     let locale = language.locale();
     match status {
-        "draft" => td_string!(locale, editor.status_draft),
-        "open" => td_string!(locale, editor.status_open),
-        "closed" => td_string!(locale, editor.status_closed),
-        "archived" => td_string!(locale, editor.status_archived),
-        other => other,
+        CampaignStatus::Draft => td_string!(locale, editor.status_draft),
+        CampaignStatus::Open => td_string!(locale, editor.status_open),
+        CampaignStatus::Closed => td_string!(locale, editor.status_closed),
+        CampaignStatus::Archived => td_string!(locale, editor.status_archived),
     }
     .to_owned()
 }
