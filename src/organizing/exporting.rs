@@ -41,6 +41,10 @@ pub enum Preset {
     Full,
     /// Headers organizing tools such as Action Network import without mapping.
     Organizing,
+    /// Action Network's uploader: its own field names first, matched without manual
+    /// matching (help.actionnetwork.org, "File formats for list uploads"), then ours as
+    /// custom fields, and the phone as digits only, country code first.
+    ActionNetwork,
 }
 
 impl Preset {
@@ -48,6 +52,7 @@ impl Preset {
         match input {
             "" | "full" => Some(Preset::Full),
             "organizing" => Some(Preset::Organizing),
+            "action_network" => Some(Preset::ActionNetwork),
             _ => None,
         }
     }
@@ -83,7 +88,33 @@ impl Preset {
                 "signed_at",
                 "confirmed_at",
             ],
+            Preset::ActionNetwork => &[
+                "first_name",
+                "last_name",
+                "email",
+                "zip_code",
+                "phone",
+                "union",
+                "local",
+                "local_id",
+                "verified_by",
+                "signed_at",
+                "confirmed_at",
+                "updates",
+            ],
         }
+    }
+}
+
+/// A phone number as digits only, country code first (E.164 without the `+`): as typed
+/// after a `+`; ten digits are a North American number (`1` before them); anything else
+/// keeps its digits as typed, for the organizer to check.
+pub fn phone_digits(phone: &str) -> String {
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    if !phone.trim_start().starts_with('+') && digits.len() == 10 {
+        format!("1{digits}")
+    } else {
+        digits
     }
 }
 
@@ -416,6 +447,28 @@ fn write_row(
             signed_at,
             confirmed_at,
         ],
+        Preset::ActionNetwork => vec![
+            row.given_name.clone(),
+            row.family_name.clone(),
+            row.email.clone(),
+            optional(&row.postal_code),
+            row.phone.as_deref().map(phone_digits).unwrap_or_default(),
+            union.to_owned(),
+            local_name.to_owned(),
+            row.local_id.map(|id| id.to_string()).unwrap_or_default(),
+            // The column says how, not who: the officer's address stays in the full export.
+            if row.attested_by.is_some() {
+                "paper"
+            } else {
+                "email"
+            }
+            .to_owned(),
+            signed_at,
+            confirmed_at,
+            // Nobody signing here is asked for updates yet: no one is subscribed by this
+            // file (Action Network subscribes an upload's new people unless told not to).
+            "no".to_owned(),
+        ],
     };
     csv.write_record(record.iter().map(|cell| neutralise(cell).into_owned()))
         .map_err(csv_failed)
@@ -454,6 +507,19 @@ mod tests {
     fn presets_parse_by_name() {
         assert_eq!(Preset::parse(""), Some(Preset::Full));
         assert_eq!(Preset::parse("organizing"), Some(Preset::Organizing));
+        assert_eq!(Preset::parse("action_network"), Some(Preset::ActionNetwork));
         assert_eq!(Preset::parse("excel"), None);
+    }
+
+    #[test]
+    fn a_phone_goes_to_action_network_as_digits_country_code_first() {
+        assert_eq!(phone_digits("+1 312 555 0100"), "13125550100");
+        assert_eq!(phone_digits("(312) 555-0100"), "13125550100");
+        assert_eq!(phone_digits("+52 55 1234 5678"), "525512345678");
+        assert_eq!(
+            phone_digits("020 7946 0958"),
+            "02079460958",
+            "kept as typed"
+        );
     }
 }

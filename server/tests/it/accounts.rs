@@ -444,6 +444,22 @@ both_databases! {
 
         let (_, body) = export(&app, &csv_path(PETITION, "?preset=organizing"), Auth::Key(&organizer)).await;
         assert!(body.starts_with("first_name,last_name,email,zip_code,phone,union,local,signed_at,confirmed_at\r\n"), "{body}");
+
+        // Action Network's uploader: its field names, ours as custom fields after them,
+        // the phone as digits (no formula guard needed), nobody subscribed.
+        let (status, body) = export(&app, &csv_path(PETITION, "?preset=action_network"), Auth::Key(&organizer)).await;
+        assert_eq!(status, 200);
+        let mut lines = body.lines();
+        assert_eq!(
+            lines.next(),
+            Some("first_name,last_name,email,zip_code,phone,union,local,local_id,verified_by,signed_at,confirmed_at,updates")
+        );
+        let rows: Vec<&str> = lines.collect();
+        assert_eq!(rows.len(), 5, "the same confirmed signers: {body}");
+        assert!(body.contains(",13125550100,"), "digits, country code first: {body}");
+        assert!(!body.contains("'+1"), "nothing to neutralise: {body}");
+        assert!(rows.iter().all(|row| row.ends_with(",no")), "nobody subscribed: {body}");
+        assert!(rows.iter().all(|row| row.contains(",email,") || row.contains(",paper,")), "{body}");
         app.finish().await;
     }
 

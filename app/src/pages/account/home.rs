@@ -48,6 +48,7 @@ pub fn AccountPage() -> impl IntoView {
                     let campaigns = details.campaigns.into_iter().map(|c| {
                         let export = format!("/api/v1/campaigns/{}/signatures.csv", c.slug);
                         let organizing = format!("{export}?preset=organizing");
+                        let action_network = format!("{export}?preset=action_network");
                         view! {
                             <tr data-testid=format!("campaign-{}", c.slug)>
                                 <td><a href=format!("/account/c/{}", c.slug)>{c.slug.clone()}</a></td>
@@ -58,6 +59,8 @@ pub fn AccountPage() -> impl IntoView {
                                     <a href=export download>"CSV"</a>
                                     " · "
                                     <a href=organizing download>{td_string!(locale, dashboard.csv_organizing)}</a>
+                                    " · "
+                                    <a href=action_network download>{td_string!(locale, dashboard.csv_action_network)}</a>
                                 </td>
                             </tr>
                         }
