@@ -13,7 +13,9 @@
 # their confirmations at 200 a second while as many subscribers as the open-file limit
 # allows (19,000 here) watch, and the server's resident memory idle and 35 s after they
 # have gone (it gives memory back every 30 s).
-# About three minutes (five with the stream). The results are also kept as JSON lines,
+# With AB_PAGES=1, first the pledge's tally JSON (64 clients) and its page (32 clients),
+# as scripts/bench.sh measures them, closed loop, on the preloaded database.
+# About three minutes (five with the stream, one more with the pages). The results are also kept as JSON lines,
 # in the cargo target folder as bench-ab-LABEL.jsonl (or in $AB_RESULTS).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,6 +45,10 @@ for kind in sqlite postgres; do
   start_server "$db_url" "file://$mails/mail"
   sleep 1
   idle=$(rss_bytes)
+  if [ "${AB_PAGES:-}" = 1 ]; then
+    run tally --slug general-strike-pledge-demo --clients 64
+    run page --slug general-strike-pledge-demo --clients 32
+  fi
   run sign --clients 16
   costed_run "$label-$kind" "$db_url" --seconds 10 sign --rate 250
   "$tool" tokens --mail-dir "$mails/mail" --out "$work/tokens"

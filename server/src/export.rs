@@ -25,9 +25,33 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Who is asking: an API key if one is sent, else the session cookie.
+impl From<ExportError> for ApiError {
+    fn from(err: ExportError) -> Self {
+        match err {
+            ExportError::UnknownCampaign => ApiError::NotFound,
+            ExportError::Forbidden => ApiError::Forbidden,
+            ExportError::UnknownUnion(slug) => {
+                ApiError::BadQuery(format!("no sponsoring union {slug:?}"))
+            }
+            ExportError::Db(err) => ApiError::Unexpected(Box::new(err)),
+        }
+    }
+}
+
+/// Who is asking: an API key if one is sent (`Authorization: Bearer KEY`, or the
+/// `OSDI-API-Token` header Action Network's clients send), else the session cookie.
 pub async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, ApiError> {
     let now = Utc::now();
+    if let Some(value) = headers.get("osdi-api-token") {
+        let key = value
+            .to_str()
+            .map_err(|_| ApiError::Unauthorized("that API key is not valid, or was revoked"))?;
+        return access::key_caller(&state.db, key.trim())
+            .await?
+            .ok_or(ApiError::Unauthorized(
+                "that API key is not valid, or was revoked",
+            ));
+    }
     if let Some(value) = headers.get(header::AUTHORIZATION) {
         let key = value
             .to_str()
@@ -90,8 +114,9 @@ fn parse_query(pairs: &[(String, String)]) -> Result<(Filter, Preset), ApiError>
             "since" => filter.since = Some(time(value)?),
             "until" => filter.until = Some(time(value)?),
             "preset" => {
-                preset = Preset::parse(value)
-                    .ok_or_else(|| ApiError::BadQuery("preset is `full` or `organizing`".into()))?;
+                preset = Preset::parse(value).ok_or_else(|| {
+                    ApiError::BadQuery("preset is `full`, `organizing` or `action_network`".into())
+                })?;
             }
             other => {
                 return Err(ApiError::BadQuery(format!(
@@ -135,15 +160,7 @@ async fn export_csv(
         preset,
         Utc::now(),
     )
-    .await
-    .map_err(|err| match err {
-        ExportError::UnknownCampaign => ApiError::NotFound,
-        ExportError::Forbidden => ApiError::Forbidden,
-        ExportError::UnknownUnion(slug) => {
-            ApiError::BadQuery(format!("no sponsoring union {slug:?}"))
-        }
-        ExportError::Db(err) => ApiError::Unexpected(Box::new(err)),
-    })?;
+    .await?;
     let disposition = format!("attachment; filename=\"{}\"", export.file_name);
     // A stream that may be polled again after its end (the compression layer does).
     let mut chunks = export.body;

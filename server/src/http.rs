@@ -25,6 +25,7 @@ use tower_http::{
 use crate::{
     Settings, api, export,
     guard::{self, Guard},
+    osdi,
     page_cache::{self, PageCache},
     streams::{self, StreamSlots},
 };
@@ -100,8 +101,9 @@ pub fn router(settings: &Settings, parts: Parts) -> anyhow::Result<Router> {
     Ok(Router::new()
         .nest(
             "/api/v1",
-            api::router(state.clone()).merge(export::router(state)),
+            api::router(state.clone()).merge(export::router(state.clone())),
         )
+        .nest("/osdi/v1", osdi::router(state))
         .merge(operations)
         .merge(assets)
         .merge(pages)

@@ -6,6 +6,7 @@ pub mod demo;
 pub mod export;
 pub mod guard;
 pub mod http;
+pub mod osdi;
 pub mod page_cache;
 pub mod problem;
 pub mod serve;

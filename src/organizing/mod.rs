@@ -1,6 +1,6 @@
 //! What organizers, officers and admins do: edit and import campaigns and locals, keep
-//! member counts, moderate and invalidate, review paper collisions, export, and read
-//! their dashboards and the public names.
+//! member counts, moderate and invalidate, review paper collisions, export and sync, and
+//! read their dashboards and the public names.
 
 pub mod collisions;
 pub mod dashboards;
@@ -11,3 +11,4 @@ pub mod invalidating;
 pub mod membership;
 pub mod moderation;
 pub mod names;
+pub mod syncing;

@@ -15,4 +15,5 @@ mod privacy;
 mod public_surface;
 mod role_matrix;
 mod signing;
+mod syncing;
 mod tallies;

@@ -1,4 +1,4 @@
-//! The role matrix: every server function and `/api/v1` route that reads or changes
+//! The role matrix: every server function, `/api/v1` and `/osdi/v1` route that reads or changes
 //! signer data, called by every kind of caller, with the answer each must get. The target
 //! is one signer of local A (UTW) on the petition and one pledger of local A on the
 //! pledge; every other caller belongs elsewhere. Adding a route means adding a row;
@@ -226,6 +226,34 @@ async fn rows(app: &TestApp, f: &Fixture) -> Vec<Row> {
             call: Call::Get(csv("?preset=organizing")),
             probe: Probe::Reads(s("Quetzalli")),
             expect: [R, R, H, H, R, S, R, H, R],
+        },
+        Row {
+            name: "export signatures.csv?preset=action_network",
+            call: Call::Get(csv("?preset=action_network")),
+            probe: Probe::Reads(s("Quetzalli")),
+            expect: [R, R, H, H, R, S, R, H, R],
+        },
+        Row {
+            name: "OSDI petitions/{slug}/signatures",
+            call: Call::Get(format!(
+                "/osdi/v1/petitions/{PETITION}/signatures?per_page=100"
+            )),
+            probe: Probe::Reads(s("target@example.org")),
+            expect: [R, R, H, H, R, S, R, H, R],
+        },
+        Row {
+            name: "OSDI petitions (the list names no signer)",
+            call: Call::Get(s("/osdi/v1/petitions")),
+            probe: Probe::Reads(s("target@example.org")),
+            // A partner's key reads nothing here: it is not a reader's key.
+            expect: [R, R, H, H, H, H, H, H, R],
+        },
+        Row {
+            name: "OSDI petitions/{slug}",
+            call: Call::Get(format!("/osdi/v1/petitions/{PETITION}")),
+            probe: Probe::Reads(s("target@example.org")),
+            // Only those who may see some of its signers learn how it reads to them.
+            expect: [R, R, H, H, R, H, R, H, R],
         },
         Row {
             name: "public names (API)",
