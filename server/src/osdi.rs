@@ -87,14 +87,19 @@ pub struct PhoneNumber {
     pub number: String,
 }
 
-/// Ours, beside OSDI's own fields.
+/// Ours, beside OSDI's own fields. A removal carries its `status` alone.
 #[derive(Debug, Serialize)]
 pub struct CustomFields {
-    pub union: String,
-    pub local: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub union: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub local: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub local_id: Option<i64>,
     /// `email`, or `paper` when an officer entered it.
-    pub verified_by: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verified_by: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub text_version: Option<i32>,
     /// `confirmed`, or `withdrawn` or `invalidated`: a sync removes those.
     pub status: &'static str,
@@ -132,10 +137,12 @@ pub struct SignatureLinks {
 #[derive(Debug, Serialize)]
 pub struct Signature {
     pub identifiers: Vec<String>,
-    pub created_date: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_date: Option<String>,
     pub modified_date: String,
     /// When it was confirmed (it counts from then).
-    pub action_date: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action_date: Option<String>,
     #[serde(rename = "_embedded")]
     pub embedded: EmbeddedPerson,
     #[serde(rename = "_links")]
@@ -279,7 +286,8 @@ async fn signatures(
     let per_page = query.per_page.unwrap_or(DEFAULT_PER_PAGE);
     let page =
         PageRequest::new(query.page.unwrap_or(1), per_page).ok_or(ApiError::BadQuery(format!(
-            "page counts from 1, and per_page is 1 to {}",
+            "page is 1 to {}, and per_page is 1 to {}",
+            syncing::MAX_PAGE,
             syncing::MAX_PER_PAGE
         )))?;
     let caller = caller(&state, &headers).await?;
@@ -321,54 +329,70 @@ async fn signatures(
 }
 
 fn signature_of(signer: SignerChange, petition_href: &str) -> Signature {
-    let custom_fields = CustomFields {
-        union: signer.union,
-        local: signer.local,
-        local_id: signer.local_id,
-        verified_by: signer.verified_by,
-        text_version: signer.text_version,
-        status: signer.status.as_str(),
-    };
     let email_addresses = vec![EmailAddress {
         address: signer.email,
         primary: true,
         status: "unsubscribed",
     }];
-    let person = match signer.person {
-        Some(person) => OsdiPerson {
-            given_name: Some(person.given_name),
-            family_name: Some(person.family_name),
-            email_addresses,
-            postal_addresses: person
-                .postal_code
-                .map(|postal_code| PostalAddress { postal_code })
-                .into_iter()
-                .collect(),
-            phone_numbers: person
-                .phone
-                .map(|number| PhoneNumber { number })
-                .into_iter()
-                .collect(),
-            employer: person.employer,
-            preferred_language: Some(person.language),
-            custom_fields,
-        },
-        None => OsdiPerson {
-            given_name: None,
-            family_name: None,
-            email_addresses,
-            postal_addresses: Vec::new(),
-            phone_numbers: Vec::new(),
-            employer: None,
-            preferred_language: None,
-            custom_fields,
-        },
+    let status = signer.status.as_str();
+    let (person, created_date, action_date) = match signer.signed {
+        Some(signed) => (
+            OsdiPerson {
+                given_name: Some(signed.given_name),
+                family_name: Some(signed.family_name),
+                email_addresses,
+                postal_addresses: signed
+                    .postal_code
+                    .map(|postal_code| PostalAddress { postal_code })
+                    .into_iter()
+                    .collect(),
+                phone_numbers: signed
+                    .phone
+                    .map(|number| PhoneNumber { number })
+                    .into_iter()
+                    .collect(),
+                employer: signed.employer,
+                preferred_language: Some(signed.language),
+                custom_fields: CustomFields {
+                    union: Some(signed.union),
+                    local: Some(signed.local),
+                    local_id: signed.local_id,
+                    verified_by: Some(signed.verified_by),
+                    text_version: signed.text_version,
+                    status,
+                },
+            },
+            Some(rfc3339(signed.signed_at)),
+            Some(rfc3339(signed.confirmed_at.unwrap_or(signed.signed_at))),
+        ),
+        // A removal: the address to match them by, and that they are gone.
+        None => (
+            OsdiPerson {
+                given_name: None,
+                family_name: None,
+                email_addresses,
+                postal_addresses: Vec::new(),
+                phone_numbers: Vec::new(),
+                employer: None,
+                preferred_language: None,
+                custom_fields: CustomFields {
+                    union: None,
+                    local: None,
+                    local_id: None,
+                    verified_by: None,
+                    text_version: None,
+                    status,
+                },
+            },
+            None,
+            None,
+        ),
     };
     Signature {
         identifiers: vec![format!("rollcall:{}", signer.id)],
-        created_date: rfc3339(signer.signed_at),
+        created_date,
         modified_date: rfc3339(signer.modified_at),
-        action_date: rfc3339(signer.confirmed_at.unwrap_or(signer.signed_at)),
+        action_date,
         embedded: EmbeddedPerson { person },
         links: SignatureLinks {
             petition: Link {

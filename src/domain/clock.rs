@@ -26,9 +26,14 @@ impl Clock {
 
     /// Moves this clock (and every copy of it) forward.
     pub fn advance(&self, by: Duration) {
-        self.offset.send_modify(|offset| {
-            *offset = offset.saturating_add(by.num_nanoseconds().unwrap_or(i64::MAX))
+        // A move too large for nanoseconds goes as far as it can, the way it was going.
+        let nanos = by.num_nanoseconds().unwrap_or(if by < Duration::zero() {
+            i64::MIN
+        } else {
+            i64::MAX
         });
+        self.offset
+            .send_modify(|offset| *offset = offset.saturating_add(nanos));
     }
 
     /// Wakes when the clock is moved by [`Clock::advance`].

@@ -121,6 +121,8 @@ pub struct SendReport {
     pub failed: usize,
     /// The per-minute ceiling stopped the batch.
     pub delayed: bool,
+    /// The time the batch was chosen and the ceiling judged at.
+    pub at: DateTime<Utc>,
 }
 
 /// Sends every mail that is due by `clock` (up to a batch), `Mailer::IN_FLIGHT` at once:
@@ -140,6 +142,10 @@ pub async fn send_due(
 ) -> Result<SendReport, DbErr> {
     use futures_util::StreamExt;
     let now = clock.now();
+    let mut report = SendReport {
+        at: now,
+        ..SendReport::default()
+    };
     let claimable = || {
         outbox::Column::ClaimedUntil
             .is_null()
@@ -164,7 +170,7 @@ pub async fn send_due(
         .all(db)
         .await?;
     if due.is_empty() {
-        return Ok(SendReport::default());
+        return Ok(report);
     }
     let claim = now + CLAIM;
     // Each of the outbox's writes waits its turn among the signers' (on SQLite).
@@ -179,7 +185,6 @@ pub async fn send_due(
     drop(turn);
     // In the order they were chosen: what the ceiling holds back is the last of them.
     claimed.sort_by_key(|mail| (WAIT_THEIR_TURN.contains(&mail.kind.as_str()), mail.id));
-    let mut report = SendReport::default();
     // Over the ceiling every process shares: as many as it allows go, the rest wait.
     let allowed = match allowance(db, now, limits, claimed.len()).await {
         Ok(allowed) => allowed,
@@ -522,7 +527,8 @@ pub async fn run_worker(
         let mut pause = Duration::from_secs(1);
         match send_due(&db, &mailer, limits, &clock, running).await {
             // Over the ceiling: nothing more goes this minute, whoever wakes the worker.
-            Ok(report) if report.delayed => pause = until_next_minute(clock.now()),
+            // (The minute the ceiling was judged in, however long the sends took.)
+            Ok(report) if report.delayed => pause = until_next_minute(report.at),
             Ok(report) if report.sent + report.failed == BATCH as usize => continue,
             Ok(_) => {}
             Err(err) => tracing::error!(error = %err, "outbox worker could not read the outbox"),

@@ -84,7 +84,7 @@ pub async fn local_dashboard(
     let mut progress = Vec::new();
     for each in campaign::Entity::find()
         .filter(campaign::Column::Id.is_in(sponsored))
-        .filter(campaign::Column::Status.ne("draft"))
+        .filter(campaign::Column::Status.ne(crate::domain::CampaignStatus::Draft))
         .order_by_desc(campaign::Column::CreatedAt)
         .all(db)
         .await?

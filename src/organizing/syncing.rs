@@ -1,8 +1,9 @@
 //! Syncing a campaign's signers into another system, a page at a time (the OSDI read API
-//! serves it): the confirmed signers the caller may see, and those who withdrew or were
-//! invalidated after confirming, as changes, so a sync can remove them. `since` asks only
-//! for what changed after a moment. Sealed locals do not appear at all, and every page
-//! read is audited as an export is.
+//! serves it): the confirmed signers the caller may see. `since` asks only for what
+//! changed after a moment, and then those who withdrew or were invalidated after it
+//! (having confirmed) come too, as removals with the address alone, so a sync can take
+//! them off; a full walk never names them. Sealed locals do not appear at all, and every
+//! page read is audited as an export is.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -29,6 +30,9 @@ pub const MAX_PER_PAGE: u64 = 100;
 /// Signers on a page when the caller does not say.
 pub const DEFAULT_PER_PAGE: u64 = 25;
 
+/// The last page a caller may ask for (a billion signers at the largest page size).
+pub const MAX_PAGE: u64 = 10_000_000;
+
 /// Which page, of how many signers (1 to [`MAX_PER_PAGE`]); pages count from 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PageRequest {
@@ -39,18 +43,32 @@ pub struct PageRequest {
 impl PageRequest {
     /// `None` for page 0 or a page size out of range.
     pub fn new(page: u64, per_page: u64) -> Option<Self> {
-        (page >= 1 && (1..=MAX_PER_PAGE).contains(&per_page)).then_some(Self { page, per_page })
+        ((1..=MAX_PAGE).contains(&page) && (1..=MAX_PER_PAGE).contains(&per_page))
+            .then_some(Self { page, per_page })
     }
 }
 
-/// A signer as a sync sees them. `person` is `None` once they withdrew or were
-/// invalidated: the change says so, and only the address to match them by goes with it.
+/// A signer as a sync sees them. `signed` is `None` for a removal (withdrawn or
+/// invalidated): the change says so, and only the address to match them by goes with it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SignerChange {
     pub id: Uuid,
     pub status: SignatureStatus,
     pub email: String,
-    pub person: Option<Person>,
+    /// The latest of signing, confirming, withdrawing, invalidating and verifying.
+    pub modified_at: DateTime<Utc>,
+    pub signed: Option<Signed>,
+}
+
+/// What a confirmed signer told us, and where they signed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Signed {
+    pub given_name: String,
+    pub family_name: String,
+    pub postal_code: Option<String>,
+    pub phone: Option<String>,
+    pub employer: Option<String>,
+    pub language: String,
     pub union: String,
     pub local: String,
     pub local_id: Option<i64>,
@@ -59,19 +77,6 @@ pub struct SignerChange {
     pub text_version: Option<i32>,
     pub signed_at: DateTime<Utc>,
     pub confirmed_at: Option<DateTime<Utc>>,
-    /// The latest of signing, confirming, withdrawing, invalidating and verifying.
-    pub modified_at: DateTime<Utc>,
-}
-
-/// What a confirmed signer told us about themselves.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Person {
-    pub given_name: String,
-    pub family_name: String,
-    pub postal_code: Option<String>,
-    pub phone: Option<String>,
-    pub employer: Option<String>,
-    pub language: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -164,31 +169,42 @@ pub async fn signers(
         .ok_or(ExportError::UnknownCampaign)?;
     let directory = campaigns::directory(db, &campaign).await?;
     let scope = signer_scope(caller, &campaign, &directory).ok_or(ExportError::Forbidden)?;
+    let confirmed = signature::Column::Status.eq(SignatureStatus::Confirmed);
+    let wanted = match since {
+        None => Condition::all().add(confirmed),
+        // What changed: confirmed signers signed, confirmed or verified since, and those
+        // who had confirmed and were taken off since.
+        Some(since) => Condition::any()
+            .add(
+                Condition::all().add(confirmed).add(
+                    Condition::any()
+                        .add(signature::Column::CreatedAt.gt(since))
+                        .add(signature::Column::ConfirmedAt.gt(since))
+                        .add(signature::Column::VerifiedAt.gt(since)),
+                ),
+            )
+            .add(
+                Condition::all()
+                    .add(signature::Column::Status.eq(SignatureStatus::Withdrawn))
+                    .add(signature::Column::WithdrawnAt.gt(since)),
+            )
+            .add(
+                Condition::all()
+                    .add(signature::Column::Status.eq(SignatureStatus::Invalidated))
+                    .add(signature::Column::InvalidatedAt.gt(since)),
+            ),
+    };
     let mut query = signature::Entity::find()
         .filter(signature::Column::CampaignId.eq(campaign.id))
         // Confirmed once: a pending row is only an address someone typed.
         .filter(signature::Column::ConfirmedAt.is_not_null())
-        .filter(signature::Column::Status.is_in([
-            SignatureStatus::Confirmed,
-            SignatureStatus::Withdrawn,
-            SignatureStatus::Invalidated,
-        ]));
+        .filter(wanted);
     if let SignerScope::Locals(locals) = &scope {
         query = query.filter(signature::Column::LocalId.is_in(locals.iter().copied()));
     }
     // A sealed pledge names nobody in a local that has not reached its threshold.
     if let Some(open) = crate::pledges::unsealed_locals(&campaign, &directory) {
         query = query.filter(signature::Column::LocalId.is_in(open));
-    }
-    if let Some(since) = since {
-        query = query.filter(
-            Condition::any()
-                .add(signature::Column::CreatedAt.gt(since))
-                .add(signature::Column::ConfirmedAt.gt(since))
-                .add(signature::Column::WithdrawnAt.gt(since))
-                .add(signature::Column::InvalidatedAt.gt(since))
-                .add(signature::Column::VerifiedAt.gt(since)),
-        );
     }
     let total_records = query.clone().count(db).await?;
     let rows = query
@@ -258,19 +274,13 @@ fn change(
     .into_iter()
     .flatten()
     .fold(row.created_at, DateTime::max);
-    let person = (row.status == SignatureStatus::Confirmed).then_some(Person {
+    let signed = (row.status == SignatureStatus::Confirmed).then(|| Signed {
         given_name: row.given_name,
         family_name: row.family_name,
         postal_code: row.postal_code,
         phone: row.phone,
         employer: row.employer,
         language: row.language,
-    });
-    SignerChange {
-        id: row.id,
-        status: row.status,
-        email: row.email,
-        person,
         union: local.map_or_else(String::new, |l| l.union_short_name.clone()),
         local: local.map_or_else(|| "Community supporter".to_owned(), |l| l.name.clone()),
         local_id: row.local_id,
@@ -282,7 +292,13 @@ fn change(
         text_version: versions.get(&row.text_id).copied(),
         signed_at: row.created_at,
         confirmed_at: row.confirmed_at,
+    });
+    SignerChange {
+        id: row.id,
+        status: row.status,
+        email: row.email,
         modified_at,
+        signed,
     }
 }
 
@@ -302,5 +318,10 @@ mod tests {
         assert!(PageRequest::new(0, 25).is_none());
         assert!(PageRequest::new(1, 0).is_none());
         assert!(PageRequest::new(1, MAX_PER_PAGE + 1).is_none());
+        assert!(
+            PageRequest::new(MAX_PAGE + 1, 1).is_none(),
+            "an offset too far to ask"
+        );
+        assert!(PageRequest::new(MAX_PAGE, MAX_PER_PAGE).is_some());
     }
 }

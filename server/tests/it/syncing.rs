@@ -126,8 +126,16 @@ both_databases! {
         let (seen, _) = walk(&app, changed, &organizer).await;
         assert_eq!(seen, [("b1@example.org".to_owned(), "invalidated".to_owned())], "only the change");
         let (_, page) = osdi(&app, &format!("{signatures_url}?filter=modified_date gt '{}'", rollcall::domain::clock::rfc3339(since)), &organizer).await;
-        let person = &page["_embedded"]["osdi:signatures"][0]["_embedded"]["osdi:person"];
+        let removal = &page["_embedded"]["osdi:signatures"][0];
+        let person = &removal["_embedded"]["osdi:person"];
         assert!(person.get("given_name").is_none(), "only the address to match them by: {person}");
+        assert_eq!(person["custom_fields"], serde_json::json!({"status": "invalidated"}), "nor where they signed");
+        assert!(removal.get("created_date").is_none() && removal.get("action_date").is_none(), "nor when: {removal}");
+        // A full walk never names those taken off: only a sync that asks for changes since
+        // before they went learns they went.
+        let (seen, _) = walk(&app, format!("{signatures_url}?per_page=100"), &organizer).await;
+        assert_eq!(seen.len(), 24);
+        assert!(!emails(&seen).contains("b1@example.org") && seen.iter().all(|(_, status)| status == "confirmed"));
         app.finish().await;
     }
 
@@ -149,6 +157,7 @@ both_databases! {
         assert_eq!(osdi(&app, &url, &partner).await.0, 401, "a partner's key signs, and reads nobody");
         assert_eq!(osdi(&app, &format!("{url}?per_page=101"), &officer).await.0, 400);
         assert_eq!(osdi(&app, &format!("{url}?page=0"), &officer).await.0, 400);
+        assert_eq!(osdi(&app, &format!("{url}?page=184467440737095516&per_page=100"), &officer).await.0, 400, "an offset past any database's integers");
         assert_eq!(osdi(&app, &format!("{url}?filter=created_date gt '2026-01-01'"), &officer).await.0, 400);
         // An unknown campaign.
         let (missing, _) = osdi(&app, &app.url("/osdi/v1/petitions/no-such-campaign/signatures"), &officer).await;
