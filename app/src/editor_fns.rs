@@ -12,8 +12,10 @@ fn edit_error(err: rollcall::organizing::editing::EditError) -> AccountFormError
     use rollcall::organizing::editing::EditError;
     match err {
         EditError::Forbidden => AccountFormError::Forbidden,
-        EditError::StatusBackwards => AccountFormError::Campaign(err.to_string()),
-        EditError::Invalid(message) => AccountFormError::Campaign(message),
+        EditError::StatusBackwards => {
+            AccountFormError::Campaign(crate::account_fns::CampaignProblem::StatusBackwards)
+        }
+        EditError::Invalid(message) => AccountFormError::Import(message),
         EditError::Db(err) => unexpected(err),
     }
 }
@@ -115,7 +117,7 @@ pub async fn save_campaign(form: CampaignForm) -> Result<(), AccountFormError> {
         reached_message,
         unmet_message,
     } = form;
-    let bad = |what: &str| AccountFormError::Campaign(what.to_owned());
+    let bad = |what: &str| AccountFormError::Import(what.to_owned());
     let minute = |text: &str| -> Result<Option<chrono::DateTime<chrono::Utc>>, AccountFormError> {
         let text = text.trim();
         if text.is_empty() {

@@ -7,7 +7,12 @@ use leptos::prelude::*;
 
 use crate::account_fns::AccountFormError;
 #[cfg(feature = "ssr")]
-use crate::account_fns::{UploadProblem, caller, state, unexpected};
+use crate::account_fns::{CampaignProblem, UploadProblem, caller, state, unexpected};
+
+#[cfg(feature = "ssr")]
+fn refused(problem: CampaignProblem) -> AccountFormError {
+    AccountFormError::Campaign(problem)
+}
 
 /// An organizer releases an announcement with the message pledgers will get.
 #[server(endpoint = "release_announcement")]
@@ -38,7 +43,11 @@ pub async fn release_announcement(
         Err(ReleaseError::Forbidden) => Err(AccountFormError::Forbidden),
         Err(ReleaseError::Unknown) => Err(AccountFormError::NotFound),
         Err(ReleaseError::Db(err)) => Err(unexpected(err)),
-        Err(err) => Err(AccountFormError::Campaign(err.to_string())),
+        Err(ReleaseError::AlreadyReleased) => Err(refused(CampaignProblem::AlreadyReleased)),
+        Err(ReleaseError::NoMessage) => Err(refused(CampaignProblem::NoMessage)),
+        Err(ReleaseError::TooLong) => Err(refused(CampaignProblem::MessageTooLong {
+            most: rollcall::pledges::announcing::MAX_MESSAGE,
+        })),
     }
 }
 
@@ -56,7 +65,7 @@ pub async fn decide_member_count(
     let accept = match decision.as_str() {
         "accept" => true,
         "decline" => false,
-        _ => return Err(AccountFormError::Campaign("accept or decline".into())),
+        _ => return Err(refused(CampaignProblem::NoDecision)),
     };
     let now = chrono::Utc::now();
     match rollcall::pledges::decide_member_count(&state.db, &caller, &slug, local_id, accept, now)
@@ -70,8 +79,8 @@ pub async fn decide_member_count(
         Err(MemberCountChoiceError::Forbidden) => Err(AccountFormError::Forbidden),
         Err(MemberCountChoiceError::UnknownCampaign) => Err(AccountFormError::NotFound),
         Err(MemberCountChoiceError::Db(err)) => Err(unexpected(err)),
-        Err(err @ MemberCountChoiceError::NothingWaiting) => {
-            Err(AccountFormError::Campaign(err.to_string()))
+        Err(MemberCountChoiceError::NothingWaiting) => {
+            Err(refused(CampaignProblem::NothingWaiting))
         }
     }
 }

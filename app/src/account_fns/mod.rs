@@ -44,7 +44,8 @@ pub enum AccountFormError {
     PaperLines(Vec<(usize, rollcall::domain::FieldErrors)>),
     #[error("the upload was refused: {0:?}")]
     Unreadable(UploadProblem),
-    /// A message made by an importer the command line shares (the locals file), in English.
+    /// A message made by an importer the command line shares (a locals file, a campaign's
+    /// settings), in English.
     #[error("{0}")]
     Import(String),
     #[error("this local does not sign this campaign")]
@@ -53,8 +54,8 @@ pub enum AccountFormError {
     Closed,
     #[error("the signature was not changed: {0:?}")]
     Moderation(ModerationProblem),
-    #[error("{0}")]
-    Campaign(String),
+    #[error("the campaign was not changed: {0:?}")]
+    Campaign(CampaignProblem),
     #[error(transparent)]
     Failed(Failure),
 }
@@ -83,6 +84,22 @@ pub enum UploadProblem {
     NoAllowance {
         per_day: u32,
     },
+}
+
+/// Why an organizer's step on a campaign changed nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CampaignProblem {
+    /// A status only moves forward: draft, open, closed, archived.
+    StatusBackwards,
+    AlreadyReleased,
+    NoMessage,
+    MessageTooLong {
+        most: usize,
+    },
+    /// Neither "accept" nor "decline".
+    NoDecision,
+    /// No new member count waits for that local.
+    NothingWaiting,
 }
 
 /// Why a moderation step, or an organizer's decision on a review, changed nothing.

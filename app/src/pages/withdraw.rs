@@ -6,26 +6,37 @@ use rollcall::domain::SignatureStatus;
 use rollcall::i18n::td_string;
 
 use super::set_status;
+use crate::failure::Failure;
 use crate::reader_language;
 use crate::server_fns::{Withdraw, WithdrawFormError, withdrawal};
 
 fn problem_view(err: WithdrawFormError) -> AnyView {
-    let unknown = matches!(err, WithdrawFormError::Unknown);
-    set_status(if unknown { 404 } else { 503 });
-    let locale = reader_language().locale();
+    let language = reader_language();
+    let locale = language.locale();
+    let (status, heading, advice) = match err {
+        WithdrawFormError::Unknown => (
+            404,
+            td_string!(locale, confirm.invalid_heading),
+            td_string!(locale, withdraw.invalid).to_owned(),
+        ),
+        // Told how long to wait, as the confirm page tells it.
+        WithdrawFormError::Failed(Failure::TooMany { retry_after_secs }) => {
+            (429, td_string!(locale, confirm.wait_heading), {
+                let minutes = retry_after_secs.div_ceil(60);
+                crate::td_count!(language, minutes, confirm.wait_single | wait, minutes)
+            })
+        }
+        WithdrawFormError::Failed(Failure::Unexpected | Failure::Transport(_)) => (
+            503,
+            td_string!(locale, confirm.failed_heading),
+            td_string!(locale, withdraw.failed).to_owned(),
+        ),
+    };
+    set_status(status);
     view! {
         <section class="notice" data-testid="withdraw-problem">
-            {if unknown {
-                view! {
-                    <h1>{td_string!(locale, confirm.invalid_heading)}</h1>
-                    <p>{td_string!(locale, withdraw.invalid)}</p>
-                }.into_any()
-            } else {
-                view! {
-                    <h1>{td_string!(locale, confirm.failed_heading)}</h1>
-                    <p>{td_string!(locale, withdraw.failed)}</p>
-                }.into_any()
-            }}
+            <h1>{heading}</h1>
+            <p>{advice}</p>
         </section>
     }
     .into_any()

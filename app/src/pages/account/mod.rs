@@ -10,9 +10,9 @@ use rollcall::i18n::td_string;
 
 use super::set_status;
 use crate::account_fns::{
-    AcceptInvitation, AccountFormError, ChangePassword, CheckCode, Enrol, ForcePasswordReset,
-    Invite, ModerationProblem, RevokeGrant, SignIn, SignOut, SignOutEverywhere, UploadProblem,
-    account, enrolment, invitation,
+    AcceptInvitation, AccountFormError, CampaignProblem, ChangePassword, CheckCode, Enrol,
+    ForcePasswordReset, Invite, ModerationProblem, RevokeGrant, SignIn, SignOut, SignOutEverywhere,
+    UploadProblem, account, enrolment, invitation,
 };
 use crate::components::{format_count, format_date, format_instant};
 use crate::failure::Failure;
@@ -24,10 +24,7 @@ pub(super) fn form_error(err: Option<AccountFormError>) -> impl IntoView {
     err.map(|err| {
         // A message made by an importer the command line shares is in English: say so
         // to screen readers.
-        let made_in_english = matches!(
-            err,
-            AccountFormError::Import(_) | AccountFormError::Campaign(_)
-        );
+        let made_in_english = matches!(err, AccountFormError::Import(_));
         view! {
             <p class="form-error" id="form-error" role="alert" data-testid="form-error"
                 lang=made_in_english.then_some("en")>{error_text(&err, language)}</p>
@@ -92,8 +89,29 @@ fn error_text(err: &AccountFormError, language: Language) -> String {
             }
         }
         .to_owned(),
+        E::Campaign(problem) => match problem {
+            CampaignProblem::StatusBackwards => {
+                td_string!(locale, editor.status_backwards).to_owned()
+            }
+            CampaignProblem::AlreadyReleased => {
+                td_string!(locale, dashboard.already_released).to_owned()
+            }
+            CampaignProblem::NoMessage => td_string!(locale, dashboard.no_message).to_owned(),
+            CampaignProblem::MessageTooLong { most } => td_string!(
+                locale,
+                dashboard.message_too_long,
+                most = format_count(*most as u64, language)
+            )
+            .to_string(),
+            CampaignProblem::NoDecision => {
+                td_string!(locale, dashboard.accept_or_decline).to_owned()
+            }
+            CampaignProblem::NothingWaiting => {
+                td_string!(locale, dashboard.nothing_waiting).to_owned()
+            }
+        },
         // Messages made by the importers the command line shares, in English.
-        E::Import(_) | E::Campaign(_) => err.to_string(),
+        E::Import(_) => err.to_string(),
     }
 }
 
